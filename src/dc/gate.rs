@@ -1,0 +1,76 @@
+//! The mutation gate: one switch, shared by every client of a datacenter,
+//! that decides whether a request that changes something is sent.
+//!
+//! The runbook engine turns it to `Record` for a dry run (the request is
+//! written down and not sent) and to `Deny` while checks run (a check that
+//! tries to change the datacenter is a bug in the runbook, and must not
+//! reach the datacenter). Reads always pass.
+
+use std::sync::{Arc, Mutex};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GateMode {
+    /// Mutating requests are sent.
+    Send,
+    /// Mutating requests are recorded and answered with `DcError::NotSent`.
+    Record,
+    /// Mutating requests are refused with `DcError::MutationDenied`.
+    Deny,
+}
+
+/// A mutating request that the gate kept from the network.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct RecordedRequest {
+    pub api: &'static str,
+    pub method: String,
+    pub path: String,
+    pub body: Option<serde_json::Value>,
+}
+
+#[derive(Debug)]
+struct GateState {
+    mode: GateMode,
+    recorded: Vec<RecordedRequest>,
+}
+
+#[derive(Clone, Debug)]
+pub struct MutationGate(Arc<Mutex<GateState>>);
+
+impl Default for MutationGate {
+    fn default() -> Self {
+        MutationGate(Arc::new(Mutex::new(GateState {
+            mode: GateMode::Send,
+            recorded: Vec::new(),
+        })))
+    }
+}
+
+impl MutationGate {
+    pub fn mode(&self) -> GateMode {
+        self.lock().mode
+    }
+
+    pub fn set(&self, mode: GateMode) {
+        self.lock().mode = mode;
+    }
+
+    /// Records `request` when the mode is `Record`; returns the mode the
+    /// caller must act on.
+    pub fn admit(&self, request: RecordedRequest) -> GateMode {
+        let mut state = self.lock();
+        if state.mode == GateMode::Record {
+            state.recorded.push(request);
+        }
+        state.mode
+    }
+
+    /// The requests recorded since the last call.
+    pub fn take_recorded(&self) -> Vec<RecordedRequest> {
+        std::mem::take(&mut self.lock().recorded)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, GateState> {
+        // A panic while holding this lock cannot leave the state inconsistent.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}

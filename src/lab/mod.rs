@@ -1,0 +1,4 @@
+//! The lab: a small datacenter on loopback, reached only over the network.
+
+pub mod cli;
+pub mod status;

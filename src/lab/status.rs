@@ -1,0 +1,30 @@
+//! What `tritonsh lab status --json` prints: how to reach a running lab.
+//!
+//! This is the lab's public face. The shell reads only this (and then talks
+//! to the URLs in it over the network), never the lab's internal state.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct LabStatus {
+    pub sapi_url: String,
+    pub vmapi_url: String,
+    pub cnapi_url: String,
+    pub datacenter_name: String,
+    pub dns_domain: String,
+    /// ZooKeeper members as "ip:port"; empty until the lab runs ZooKeeper.
+    pub zk: Vec<String>,
+    /// Binder's DNS as "ip:port"; None until the lab runs binder DNS.
+    pub dns: Option<String>,
+    pub instances: Vec<LabInstance>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct LabInstance {
+    pub alias: String,
+    pub service: String,
+    /// The hostname of the server the instance lives on.
+    pub server: String,
+    pub ip: String,
+    pub state: String,
+}

@@ -1,0 +1,13 @@
+//! tritonsh: the operator shell for Triton DataCenter's control plane.
+//!
+//! Layers (see DESIGN.md): `repl` and `cli` at the front, `script` (Rhai and
+//! runbooks) below them, `dc` (typed clients of a datacenter) below that.
+//! `lab` is a separate world reached only over the network.
+
+pub mod cli;
+pub mod dc;
+pub mod lab;
+pub mod paths;
+pub mod render;
+pub mod repl;
+pub mod script;

@@ -1,0 +1,1 @@
+//! Turning records into text for a terminal: tables, JSON, colour.

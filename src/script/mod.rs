@@ -1,0 +1,3 @@
+//! The Rhai layer: the engine, one binding module per service, runbooks.
+
+pub mod interrupt;
