@@ -34,12 +34,21 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::lab::cli::LabCommand,
     },
+    /// Run a runbook (by name, or a FILE.rhai).
+    Run(crate::script::runbook::cli::RunArgs),
+    /// List, show, export and edit runbooks.
+    Runbook {
+        #[command(subcommand)]
+        command: crate::script::runbook::cli::RunbookCommand,
+    },
 }
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.subcommand {
         Some(Command::Lab { command }) => crate::lab::cli::run(command),
+        Some(Command::Run(args)) => crate::script::runbook::cli::run(args),
+        Some(Command::Runbook { command }) => crate::script::runbook::cli::runbook(command),
         None => ExitCode::SUCCESS,
     }
 }

@@ -1,3 +1,4 @@
 //! The Rhai layer: the engine, one binding module per service, runbooks.
 
 pub mod interrupt;
+pub mod runbook;
