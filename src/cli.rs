@@ -47,8 +47,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.subcommand {
         Some(Command::Lab { command }) => crate::lab::cli::run(command),
-        Some(Command::Run(args)) => crate::script::runbook::cli::run(args),
-        Some(Command::Runbook { command }) => crate::script::runbook::cli::runbook(command),
+        Some(Command::Run(args)) => crate::script::runbook::cli::run(args, cli.json),
+        Some(Command::Runbook { command }) => crate::script::runbook::cli::runbook(command, cli.json),
         None => ExitCode::SUCCESS,
     }
 }
