@@ -67,7 +67,7 @@ pub fn run(args: RunArgs, json: bool) -> ExitCode {
                 println!("{}", serde_json::to_string_pretty(&report.journal).unwrap_or_default());
             }
             if let Some(why) = report.journal.stopped.as_ref().filter(|_| report.exit_code() != 0) {
-                eprintln!("error: run {} {why}", report.journal.id);
+                eprintln!("error: run {}: {why}", report.journal.id);
             }
             ExitCode::from(report.exit_code())
         }

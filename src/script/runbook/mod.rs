@@ -26,6 +26,8 @@ pub mod verdict;
 /// The functions runbooks use that need no datacenter: verdicts and the
 /// Rust-side helpers.
 pub fn register_helpers(engine: &mut rhai::Engine) {
+    // Step maps nest deeper than Rhai's debug-build default allows.
+    engine.set_max_expr_depths(256, 128);
     verdict::register(engine);
     helpers::register(engine);
 }

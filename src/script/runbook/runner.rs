@@ -204,6 +204,10 @@ struct Run<'a> {
 
 impl Run<'_> {
     fn show_plan(&mut self) {
+        if self.options.dry_run {
+            // The preview lists the steps with what each would send.
+            return;
+        }
         let steps: Vec<&Step> = self.journal.steps.iter().map(|r| &r.step).collect();
         let mut lines = vec!["Plan:".to_string()];
         for (i, step) in steps.iter().enumerate() {
@@ -214,7 +218,7 @@ impl Run<'_> {
     }
 
     fn preview(mut self) -> Result<RunReport, RunbookError> {
-        self.transcript.say("Dry run, step by step:");
+        self.transcript.say("Plan (dry run):");
         for index in 0..self.journal.steps.len() {
             let step = self.journal.steps[index].step.clone();
             let preview = match preview::preview(self.env, self.definition, &step) {
@@ -324,7 +328,8 @@ impl Run<'_> {
         self.journal.stopped = Some(why.clone());
         self.journal.save(&self.dir)?;
         let id = &self.journal.id;
-        let resumable = !self.journal.steps.is_empty() && !self.journal.dry_run;
+        let begun = self.journal.steps.iter().any(|s| s.status != StepStatus::Pending);
+        let resumable = begun && !self.journal.dry_run;
         let next = match status {
             RunStatus::Unknown if resumable => format!(" Check it, then: tritonsh run --resume {id}"),
             RunStatus::Interrupted | RunStatus::Declined | RunStatus::Failed if resumable => {
