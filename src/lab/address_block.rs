@@ -58,14 +58,14 @@ pub struct ClaimedBlock {
 /// block scanning from a point derived from `seed`, so labs in different
 /// directories start their search in different places.
 pub fn claim(preferred: Option<AddressBlock>, seed: &str) -> Result<ClaimedBlock, LabError> {
-    if let Some(block) = preferred {
-        if let Some(listener) = try_claim(block)? {
-            return Ok(ClaimedBlock {
-                block,
-                listener,
-                moved_from: None,
-            });
-        }
+    if let Some(block) = preferred
+        && let Some(listener) = try_claim(block)?
+    {
+        return Ok(ClaimedBlock {
+            block,
+            listener,
+            moved_from: None,
+        });
     }
     let span = u32::from(LAST - FIRST) + 1;
     let start = fnv1a(seed) % span;

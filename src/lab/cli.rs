@@ -13,7 +13,7 @@ use crate::lab::settings::{NewLab, Profile};
 use crate::lab::status::LabStatus;
 use crate::lab::status_table::table;
 use crate::lab::up::{Started, up};
-use crate::lab::{default_dir, published};
+use crate::lab::{daemon, default_dir, published};
 
 #[derive(Subcommand, Debug)]
 pub enum LabCommand {
@@ -92,7 +92,7 @@ pub fn run(command: LabCommand, json: bool, lab: Option<&Path>) -> ExitCode {
         LabCommand::Fault { fault } => run_fault(fault, pick),
         LabCommand::Serve(args) => (
             "lab serve",
-            Err(LabError::Other(format!("{:?}", new_lab(&args)))),
+            daemon::serve(&pick(&args.dir), &new_lab(&args)),
         ),
     };
     match outcome {

@@ -21,7 +21,10 @@ struct FaultRequest {
 
 pub fn router(core: Arc<LabCore>) -> Router {
     Router::new()
-        .route("/ping", get(|| async { Json(serde_json::json!({"ok": true})) }))
+        .route(
+            "/ping",
+            get(|| async { Json(serde_json::json!({"ok": true})) }),
+        )
         .route("/status", get(status))
         .route("/faults/{kind}", post(fault))
         .with_state(core)

@@ -25,13 +25,13 @@ const SAVE_AFTER: Duration = Duration::from_millis(200);
 pub fn serve(dir: &LabDir, new: &NewLab) -> Result<(), LabError> {
     dir.ensure_writable()?;
     let own = std::process::id();
-    if let Some(pid) = pid_file::live_pid(&dir.pid_file(), DAEMON_MARKER) {
-        if u32::try_from(pid) != Ok(own) {
-            return Err(LabError::AlreadyRunning {
-                dir: dir.root().to_path_buf(),
-                pid,
-            });
-        }
+    if let Some(pid) = pid_file::live_pid(&dir.pid_file(), DAEMON_MARKER)
+        && u32::try_from(pid) != Ok(own)
+    {
+        return Err(LabError::AlreadyRunning {
+            dir: dir.root().to_path_buf(),
+            pid,
+        });
     }
     pid_file::write(&dir.pid_file(), own)?;
     unpublish(dir);
@@ -102,6 +102,7 @@ async fn run(dir: LabDir, new: NewLab) -> Result<(), LabError> {
         dir.root().display()
     );
 
+    tokio::spawn(core.world().clone().drive_jobs());
     tokio::spawn(follow_changes(core.clone()));
     wait_for_stop().await?;
     eprintln!("lab serve: stopping");
@@ -112,14 +113,21 @@ async fn run(dir: LabDir, new: NewLab) -> Result<(), LabError> {
 /// (provisions, deletes, jobs finishing).
 async fn follow_changes(core: Arc<LabCore>) {
     let mut changes = core.world().subscribe();
+    let requests_changed = core.requests_changed();
     loop {
-        match changes.recv().await {
-            Ok(_) | Err(RecvError::Lagged(_)) => {}
-            Err(RecvError::Closed) => return,
+        tokio::select! {
+            change = changes.recv() => if let Err(RecvError::Closed) = change {
+                return;
+            },
+            () = requests_changed.notified() => {}
         }
         tokio::time::sleep(SAVE_AFTER).await;
         while !changes.is_empty() {
             let _ = changes.try_recv();
+        }
+        if core.is_stopping() {
+            // The shutdown saves last; nothing must start again meanwhile.
+            return;
         }
         for failure in core.reconcile().await {
             eprintln!("lab serve: {failure}");
@@ -131,9 +139,8 @@ async fn follow_changes(core: Arc<LabCore>) {
 }
 
 async fn wait_for_stop() -> Result<(), LabError> {
-    let listen = |kind| {
-        signal(kind).map_err(|e| LabError::Other(format!("cannot watch for signals: {e}")))
-    };
+    let listen =
+        |kind| signal(kind).map_err(|e| LabError::Other(format!("cannot watch for signals: {e}")));
     let mut term = listen(SignalKind::terminate())?;
     let mut int = listen(SignalKind::interrupt())?;
     tokio::select! {

@@ -3,8 +3,9 @@
 
 use std::net::Ipv4Addr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, Notify};
 
 use crate::lab::address_block::AddressBlock;
 use crate::lab::api_listener::ApiListener;
@@ -12,11 +13,12 @@ use crate::lab::control_client::FaultKind;
 use crate::lab::error::LabError;
 use crate::lab::lab_dir::{LabDir, write_atomically};
 use crate::lab::layout;
+use crate::lab::mutation_watch;
 use crate::lab::processes::Processes;
 use crate::lab::request_log::RequestLog;
 use crate::lab::settings::LabSettings;
 use crate::lab::status::{LabInstance, LabStatus};
-use crate::lab::twin;
+use crate::lab::twin_bridge;
 use crate::lab::world::{SharedWorld, VmState, World};
 
 /// The APIs the lab serves, each on the admin IP of its first instance.
@@ -36,6 +38,9 @@ pub struct LabCore {
     settings: std::sync::Mutex<LabSettings>,
     /// One save at a time, so an older world never overwrites a newer one.
     saving: Mutex<()>,
+    /// Poked after every request that may have changed the world.
+    requests_changed: Arc<Notify>,
+    stopping: AtomicBool,
 }
 
 impl LabCore {
@@ -50,6 +55,7 @@ impl LabCore {
         world.config.job_duration_ms = settings.provision_delay_ms;
         let world = SharedWorld::new(world);
         let log = RequestLog::open(&dir.request_log())?;
+        let requests_changed = Arc::new(Notify::new());
 
         let mut apis = Vec::new();
         let mut processes = Processes::default();
@@ -60,7 +66,11 @@ impl LabCore {
                     dir.world_file().display()
                 ))
             })?;
-            let router = log.wrap(service, twin::router(service, world.clone()));
+            let router = mutation_watch::wrap(
+                twin_bridge::router(service, world.clone()),
+                requests_changed.clone(),
+            );
+            let router = log.wrap(service, router);
             let port = settings.ports.get(&alias).copied();
             processes.add(Box::new(ApiListener::new(&alias, ip, port, router)));
             apis.push(ApiEndpoint { service, alias, ip });
@@ -73,6 +83,8 @@ impl LabCore {
             processes: Mutex::new(processes),
             settings: std::sync::Mutex::new(settings),
             saving: Mutex::new(()),
+            requests_changed,
+            stopping: AtomicBool::new(false),
         });
         let failures = core.reconcile().await;
         if let Some(first) = failures.first() {
@@ -94,12 +106,15 @@ impl LabCore {
         &self.world
     }
 
+    /// Wakes after a request that may have changed the world.
+    pub fn requests_changed(&self) -> Arc<Notify> {
+        self.requests_changed.clone()
+    }
+
     /// Starts and stops processes to match the world; returns what failed.
     pub async fn reconcile(&self) -> Vec<String> {
         let mut processes = self.processes.lock().await;
-        let failures = processes
-            .reconcile(|alias| self.should_run(alias))
-            .await;
+        let failures = processes.reconcile(|alias| self.should_run(alias)).await;
         let ports = processes.ports();
         drop(processes);
         if let Ok(mut settings) = self.settings.lock() {
@@ -110,7 +125,7 @@ impl LabCore {
 
     /// An instance runs when its VM runs and its server is up.
     fn should_run(&self, alias: &str) -> bool {
-        self.world.read(|w| {
+        self.world.with(|w| {
             w.vm_by_alias(alias).is_some_and(|vm| {
                 vm.state == VmState::Running
                     && vm
@@ -140,7 +155,7 @@ impl LabCore {
             url("cnapi", &processes),
         );
         drop(processes);
-        self.world.read(|w| LabStatus {
+        self.world.with(|w| LabStatus {
             sapi_url,
             vmapi_url,
             cnapi_url,
@@ -158,31 +173,37 @@ impl LabCore {
         let message = match kind {
             FaultKind::ServerDown | FaultKind::ServerUp => {
                 let up = kind == FaultKind::ServerUp;
-                let known = self.world.read(|w| w.find_server(target).is_some());
+                let known = self.world.with(|w| w.find_server(target).is_some());
                 if !known {
                     return Err(format!(
                         "no server named {target} (lab status lists the servers of its instances; CNAPI lists all)"
                     ));
                 }
                 self.world
-                    .write(|w| w.set_server_running(target, up))
+                    .with(|w| w.set_server_running(target, up))
                     .map_err(|e| e.to_string())?;
                 if up {
-                    format!("server {target} is up: CNAPI reports it running and its instances start")
+                    format!(
+                        "server {target} is up: CNAPI reports it running and its instances start"
+                    )
                 } else {
-                    format!("server {target} is down: CNAPI reports it unknown and its instances are stopped")
+                    format!(
+                        "server {target} is down: CNAPI reports it unknown and its instances are stopped"
+                    )
                 }
             }
             FaultKind::Stop | FaultKind::Start => {
                 let running = kind == FaultKind::Start;
                 let known = self
                     .world
-                    .read(|w| w.instances().iter().any(|i| i.alias() == Some(target)));
+                    .with(|w| w.instances().iter().any(|i| i.alias() == Some(target)));
                 if !known {
-                    return Err(format!("no instance named {target} (lab status lists them)"));
+                    return Err(format!(
+                        "no instance named {target} (lab status lists them)"
+                    ));
                 }
                 self.world
-                    .write(|w| w.set_vm_running(target, running))
+                    .with(|w| w.set_vm_running(target, running))
                     .map_err(|e| e.to_string())?;
                 if running {
                     format!("instance {target} started")
@@ -206,7 +227,7 @@ impl LabCore {
         let status = self.status().await;
         let world = self
             .world
-            .read(|w| w.to_json())
+            .with(|w| w.to_json())
             .map_err(|e| LabError::Other(e.to_string()))?;
         let settings = self
             .settings
@@ -223,7 +244,12 @@ impl LabCore {
         .map_err(|e| LabError::Other(format!("saving the lab was interrupted: {e}")))?
     }
 
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
     pub async fn shutdown(&self) -> Result<(), LabError> {
+        self.stopping.store(true, Ordering::SeqCst);
         self.processes.lock().await.stop_all().await;
         self.save().await
     }
@@ -278,7 +304,7 @@ fn move_addresses(text: &str, old: AddressBlock, new: AddressBlock) -> String {
 /// The alias and admin IP of the instance that serves `service`: `<svc>0`
 /// if it exists, else the first instance with an IP.
 fn api_instance(world: &SharedWorld, service: &str) -> Option<(String, Ipv4Addr)> {
-    world.read(|w| {
+    world.with(|w| {
         let mut candidates: Vec<(String, Ipv4Addr)> = w
             .instances()
             .iter()

@@ -194,7 +194,8 @@ fn add_layout_metadata(
         .enumerate()
         .map(|(i, ip)| json!({"host": ip, "port": 2181, "num": i + 1, "last": i + 1 == binders.len()}))
         .collect();
-    app.metadata.insert("ZK_SERVERS".into(), Value::from(zk_servers));
+    app.metadata
+        .insert("ZK_SERVERS".into(), Value::from(zk_servers));
     app.metadata
         .insert("binder_admin_ips".into(), Value::from(binders.join(",")));
     if let Some(headnode) = world.servers().iter().find(|s| s.headnode) {

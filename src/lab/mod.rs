@@ -9,10 +9,15 @@ pub mod address_block;
 pub mod api_listener;
 pub mod cli;
 pub mod control_client;
+pub mod control_server;
+pub mod daemon;
 pub mod down;
 pub mod error;
 pub mod instance_process;
+pub mod lab_core;
 pub mod lab_dir;
+pub mod layout;
+pub mod mutation_watch;
 pub mod pid_file;
 pub mod processes;
 pub mod published;
@@ -20,7 +25,9 @@ pub mod request_log;
 pub mod settings;
 pub mod status;
 pub mod status_table;
+pub mod twin_bridge;
 pub mod up;
+pub mod world;
 
 use std::path::{Path, PathBuf};
 

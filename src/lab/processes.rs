@@ -9,6 +9,8 @@ use crate::lab::instance_process::{Health, InstanceProcess};
 #[derive(Default)]
 pub struct Processes {
     all: Vec<Box<dyn InstanceProcess>>,
+    /// Set on the way down: nothing starts again after `stop_all`.
+    closed: bool,
 }
 
 impl Processes {
@@ -21,6 +23,9 @@ impl Processes {
     /// start or stop; the others are still reconciled.
     pub async fn reconcile(&mut self, should_run: impl Fn(&str) -> bool) -> Vec<String> {
         let mut failures = Vec::new();
+        if self.closed {
+            return failures;
+        }
         for process in &mut self.all {
             let wanted = should_run(process.alias());
             let outcome = if wanted {
@@ -37,6 +42,7 @@ impl Processes {
     }
 
     pub async fn stop_all(&mut self) {
+        self.closed = true;
         for process in &mut self.all {
             let _ = process.stop().await;
         }

@@ -96,14 +96,14 @@ fn wait_ready(
 ) -> Result<LabStatus, LabError> {
     let started = Instant::now();
     loop {
-        if let Some(child) = child.as_deref_mut() {
-            if let Ok(Some(exit)) = child.try_wait() {
-                return Err(start_failed(
-                    dir,
-                    log_offset,
-                    &format!("the daemon exited ({exit})"),
-                ));
-            }
+        if let Some(child) = child.as_deref_mut()
+            && let Ok(Some(exit)) = child.try_wait()
+        {
+            return Err(start_failed(
+                dir,
+                log_offset,
+                &format!("the daemon exited ({exit})"),
+            ));
         }
         if let Some(ready) = ready_status(dir, child.as_deref().map(Child::id)) {
             return Ok(ready);
