@@ -49,7 +49,7 @@ pub fn main() -> ExitCode {
         Some(Command::Lab { command }) => {
             crate::lab::cli::run(command, cli.json, cli.lab.as_deref())
         }
-        Some(Command::Run(args)) => crate::script::runbook::cli::run(args, cli.json),
+        Some(Command::Run(args)) => crate::script::runbook::cli::run(args, cli.json, cli.lab.as_deref()),
         Some(Command::Runbook { command }) => crate::script::runbook::cli::runbook(command, cli.json),
         None => ExitCode::SUCCESS,
     }

@@ -1,6 +1,7 @@
 //! `tritonsh run …` and `tritonsh runbook …`.
 
 use std::io::IsTerminal;
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -13,8 +14,8 @@ use super::error::RunbookError;
 use super::journal::{self, Journal};
 use super::params;
 use super::runner::{self, RunOptions, RunReport};
-use crate::dc::gate::MutationGate;
-use crate::script::interrupt::Interrupt;
+use crate::dc::{Datacenter, Endpoints, MutationGate};
+use crate::script::{OutputOptions, ScriptCtx};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -60,8 +61,8 @@ pub enum RunbookCommand {
     Runs,
 }
 
-pub fn run(args: RunArgs, json: bool) -> ExitCode {
-    match run_inner(args, json) {
+pub fn run(args: RunArgs, json: bool, lab: Option<&Path>) -> ExitCode {
+    match run_inner(args, json, lab) {
         Ok(report) => {
             if json {
                 println!("{}", serde_json::to_string_pretty(&report.journal).unwrap_or_default());
@@ -75,7 +76,7 @@ pub fn run(args: RunArgs, json: bool) -> ExitCode {
     }
 }
 
-fn run_inner(args: RunArgs, json: bool) -> Result<RunReport, RunbookError> {
+fn run_inner(args: RunArgs, json: bool, lab: Option<&Path>) -> Result<RunReport, RunbookError> {
     let options = RunOptions {
         dry_run: args.dry_run,
         yes: args.yes,
@@ -83,38 +84,59 @@ fn run_inner(args: RunArgs, json: bool) -> Result<RunReport, RunbookError> {
         echo: !json,
         terminal: std::io::stdin().is_terminal(),
     };
-    let shell = Shell::start()?;
-    let env = shell.env();
-    match (&args.resume, &args.runbook) {
-        (Some(id), _) => runner::resume(&env, id, &options),
+    let dir = crate::paths::runbook_dir();
+    // The runbook and its parameters are checked before connecting, so a
+    // typo is reported at once, datacenter or not.
+    let start = match (&args.resume, &args.runbook) {
+        (Some(id), _) => {
+            Journal::load(&journal::runs_dir(), id)?;
+            None
+        }
         (None, Some(name)) => {
-            let source = catalog::resolve(name, &crate::paths::runbook_dir())?;
-            let definition = Definition::load(env.engine, source)?;
+            let source = catalog::resolve(name, &dir)?;
+            let definition = Definition::load(&bare_engine(), source.clone())?;
             let given = params::parse_pairs(definition.name(), &definition.params, &args.params)?;
+            params::resolve(definition.name(), &definition.params, given.clone())?;
+            Some((source, given))
+        }
+        (None, None) => return Err(RunbookError::Other("name a runbook, or give --resume RUN_ID".into())),
+    };
+    let shell = Shell::start(lab, json)?;
+    let env = shell.env();
+    match (start, &args.resume) {
+        (Some((source, given)), _) => {
+            let definition = Definition::load(env.engine, source)?;
             runner::start(&env, &definition, given, &options)
         }
+        (None, Some(id)) => runner::resume(&env, id, &options),
         (None, None) => Err(RunbookError::Other("name a runbook, or give --resume RUN_ID".into())),
     }
 }
 
-/// What a run needs, set up for the command line: the engine, the gate,
-/// and Ctrl-C/SIGTERM wired to the interrupt.
+/// What a run needs, set up for the command line: the shell's engine and
+/// context, with Ctrl-C and SIGTERM wired to the interrupt.
 struct Shell {
     engine: rhai::Engine,
-    gate: MutationGate,
-    interrupt: Arc<Interrupt>,
-    rt: tokio::runtime::Runtime,
+    ctx: Arc<ScriptCtx>,
+    // Kept alive for the host calls; dropped last.
+    _rt: tokio::runtime::Runtime,
 }
 
 impl Shell {
-    fn start() -> Result<Shell, RunbookError> {
-        let rt = tokio::runtime::Runtime::new().map_err(|e| RunbookError::Other(format!("cannot start the runtime: {e}")))?;
-        let interrupt = Arc::new(Interrupt::default());
-        let on_signal = interrupt.clone();
+    fn start(lab: Option<&Path>, json: bool) -> Result<Shell, RunbookError> {
+        let rt = tokio::runtime::Runtime::new()
+            .map_err(|e| RunbookError::Other(format!("cannot start the runtime: {e}")))?;
+        let dc = connect(lab)?;
+        let output = OutputOptions {
+            json,
+            color: false,
+            width: 100,
+        };
+        let ctx = Arc::new(ScriptCtx::new(rt.handle().clone(), Arc::new(dc), output));
+        let on_signal = ctx.clone();
         rt.spawn(async move {
-            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(term) => term,
-                Err(_) => return,
+            let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else {
+                return;
             };
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
@@ -122,26 +144,32 @@ impl Shell {
             }
             on_signal.trigger();
         });
-        let mut engine = rhai::Engine::new();
-        super::register_helpers(&mut engine);
-        let stop = interrupt.clone();
-        engine.on_progress(move |_| stop.is_triggered().then_some(rhai::Dynamic::UNIT));
-        Ok(Shell {
-            engine,
-            gate: MutationGate::default(),
-            interrupt,
-            rt,
-        })
+        let mut engine = crate::script::engine::build(ctx.clone());
+        super::register(&mut engine, ctx.clone());
+        Ok(Shell { engine, ctx, _rt: rt })
     }
 
     fn env(&self) -> Env<'_> {
         Env {
             engine: &self.engine,
-            gate: self.gate.clone(),
-            interrupt: &self.interrupt,
-            rt: self.rt.handle().clone(),
+            gate: self.ctx.dc.gate().clone(),
+            interrupt: &self.ctx.interrupt,
+            rt: self.ctx.rt.clone(),
         }
     }
+}
+
+/// The datacenter of the lab in `lab` (or the default lab, started if
+/// needed).
+fn connect(lab: Option<&Path>) -> Result<Datacenter, RunbookError> {
+    let status = match lab {
+        Some(dir) => crate::lab::status(dir),
+        None => crate::lab::ensure_running(&crate::lab::default_dir()),
+    }
+    .map_err(|e| RunbookError::Other(e.to_string()))?;
+    let endpoints = Endpoints::parse(&status.sapi_url, &status.vmapi_url, &status.cnapi_url)
+        .map_err(|e| RunbookError::Other(e.to_string()))?;
+    Datacenter::new(endpoints, MutationGate::default()).map_err(|e| RunbookError::Other(e.to_string()))
 }
 
 pub fn runbook(command: RunbookCommand, json: bool) -> ExitCode {
@@ -171,10 +199,16 @@ struct Listed {
     summary: String,
 }
 
-fn list(json: bool) -> Result<(), RunbookError> {
-    let dir = crate::paths::runbook_dir();
+/// An engine without a datacenter: enough to read a runbook's declaration.
+fn bare_engine() -> rhai::Engine {
     let mut engine = rhai::Engine::new();
     super::register_helpers(&mut engine);
+    engine
+}
+
+fn list(json: bool) -> Result<(), RunbookError> {
+    let dir = crate::paths::runbook_dir();
+    let engine = bare_engine();
     let listed: Vec<Listed> = catalog::all_names(&dir)
         .into_iter()
         .map(|name| {

@@ -19,6 +19,7 @@ pub mod params;
 pub mod preflight;
 pub mod preview;
 pub mod runner;
+mod script_fns;
 pub mod step;
 pub mod transcript;
 pub mod verdict;
@@ -30,4 +31,11 @@ pub fn register_helpers(engine: &mut rhai::Engine) {
     engine.set_max_expr_depths(256, 128);
     verdict::register(engine);
     helpers::register(engine);
+}
+
+/// Everything runbooks and the REPL use: `run(…)`, `resume_run(…)`, the
+/// verdicts and the helpers. Called from `script::engine::build`.
+pub fn register(engine: &mut rhai::Engine, ctx: std::sync::Arc<crate::script::ScriptCtx>) {
+    register_helpers(engine);
+    script_fns::register(engine, ctx);
 }
