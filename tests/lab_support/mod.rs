@@ -148,7 +148,6 @@ pub fn http(method: &str, url: &str, body: Option<Value>) -> Result<Answer, Stri
         let mut request = client
             .request(method, &url)
             .header("accept", "application/json")
-            .header("accept-version", "~2")
             .header("x-request-id", "lab-test-request");
         if let Some(body) = body {
             request = request.json(&body);
