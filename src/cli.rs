@@ -137,6 +137,12 @@ fn run_file(
         Ok(code) => code,
         Err(e) => return fail(&format!("cannot read {}: {e}", script.display())),
     };
+    // `#!/usr/bin/env tritonsh` lets a script run as a command; Rhai does
+    // not know the line, so it is blanked (keeping line numbers right).
+    let code = match code.strip_prefix("#!") {
+        Some(rest) => rest.find('\n').map(|i| rest[i..].to_string()).unwrap_or_default(),
+        None => code,
+    };
     let args: rhai::Array = args.iter().map(|a| Dynamic::from(a.clone())).collect();
     if let Err(e) = session.set_var("ARGS", args.into()) {
         return fail(&e);
