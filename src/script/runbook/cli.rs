@@ -1,7 +1,6 @@
 //! `tritonsh run …` and `tritonsh runbook …`.
 
 use std::io::IsTerminal;
-use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -14,7 +13,7 @@ use super::error::RunbookError;
 use super::journal::{self, Journal};
 use super::params;
 use super::runner::{self, RunOptions, RunReport};
-use crate::dc::{Datacenter, Endpoints, MutationGate};
+use crate::connect::ConnectOptions;
 use crate::script::{OutputOptions, ScriptCtx};
 
 #[derive(Args, Debug)]
@@ -61,8 +60,8 @@ pub enum RunbookCommand {
     Runs,
 }
 
-pub fn run(args: RunArgs, json: bool, lab: Option<&Path>) -> ExitCode {
-    match run_inner(args, json, lab) {
+pub fn run(args: RunArgs, json: bool, connect: &ConnectOptions) -> ExitCode {
+    match run_inner(args, json, connect) {
         Ok(report) => {
             if json {
                 println!("{}", serde_json::to_string_pretty(&report.journal).unwrap_or_default());
@@ -76,7 +75,7 @@ pub fn run(args: RunArgs, json: bool, lab: Option<&Path>) -> ExitCode {
     }
 }
 
-fn run_inner(args: RunArgs, json: bool, lab: Option<&Path>) -> Result<RunReport, RunbookError> {
+fn run_inner(args: RunArgs, json: bool, connect: &ConnectOptions) -> Result<RunReport, RunbookError> {
     let options = RunOptions {
         dry_run: args.dry_run,
         yes: args.yes,
@@ -101,7 +100,7 @@ fn run_inner(args: RunArgs, json: bool, lab: Option<&Path>) -> Result<RunReport,
         }
         (None, None) => return Err(RunbookError::Other("name a runbook, or give --resume RUN_ID".into())),
     };
-    let shell = Shell::start(lab, json)?;
+    let shell = Shell::start(connect, json)?;
     let env = shell.env();
     match (start, &args.resume) {
         (Some((source, given)), _) => {
@@ -123,16 +122,17 @@ struct Shell {
 }
 
 impl Shell {
-    fn start(lab: Option<&Path>, json: bool) -> Result<Shell, RunbookError> {
-        let rt = tokio::runtime::Runtime::new()
-            .map_err(|e| RunbookError::Other(format!("cannot start the runtime: {e}")))?;
-        let dc = connect(lab)?;
+    fn start(connect: &ConnectOptions, json: bool) -> Result<Shell, RunbookError> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| RunbookError::Other(format!("cannot start the async runtime: {e}")))?;
         let output = OutputOptions {
             json,
             color: false,
-            width: 100,
+            width: crate::render::terminal_width(),
         };
-        let ctx = Arc::new(ScriptCtx::new(rt.handle().clone(), Arc::new(dc), output));
+        let (ctx, _banner) = crate::connect::connect(connect, rt.handle().clone(), output).map_err(RunbookError::Other)?;
         let on_signal = ctx.clone();
         rt.spawn(async move {
             let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else {
@@ -145,6 +145,7 @@ impl Shell {
             on_signal.trigger();
         });
         let mut engine = crate::script::engine::build(ctx.clone());
+        // Until engine::build registers them itself (it will: see there).
         super::register(&mut engine, ctx.clone());
         Ok(Shell { engine, ctx, _rt: rt })
     }
@@ -157,19 +158,6 @@ impl Shell {
             rt: self.ctx.rt.clone(),
         }
     }
-}
-
-/// The datacenter of the lab in `lab` (or the default lab, started if
-/// needed).
-fn connect(lab: Option<&Path>) -> Result<Datacenter, RunbookError> {
-    let status = match lab {
-        Some(dir) => crate::lab::status(dir),
-        None => crate::lab::ensure_running(&crate::lab::default_dir()),
-    }
-    .map_err(|e| RunbookError::Other(e.to_string()))?;
-    let endpoints = Endpoints::parse(&status.sapi_url, &status.vmapi_url, &status.cnapi_url)
-        .map_err(|e| RunbookError::Other(e.to_string()))?;
-    Datacenter::new(endpoints, MutationGate::default()).map_err(|e| RunbookError::Other(e.to_string()))
 }
 
 pub fn runbook(command: RunbookCommand, json: bool) -> ExitCode {
