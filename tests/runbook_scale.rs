@@ -1,0 +1,88 @@
+//! scale-service and remove-instance against a lab: the dry run sends
+//! nothing, the run puts papi1 and papi2 on two different compute nodes,
+//! and remove-instance refuses what it must refuse.
+
+mod runbook_support;
+
+use runbook_support::{Home, text};
+
+#[test]
+fn dry_run_then_scale_then_remove() {
+    let home = Home::with_lab("scale", &[]);
+
+    // Dry run: the plan, the requests it would send, and none sent.
+    let before = home.mutating_requests().len();
+    let plan = home.must(&["run", "scale-service", "--param", "service=papi", "--param", "count=2", "--dry-run"]);
+    assert!(plan.contains("1. provision papi1 on cn1"), "{plan}");
+    assert!(plan.contains("2. provision papi2 on cn2"), "{plan}");
+    assert!(plan.contains("would send: SAPI POST /instances"), "{plan}");
+    assert!(plan.contains(r#""alias":"papi1""#), "{plan}");
+    assert_eq!(home.mutating_requests().len(), before, "a dry run sent a mutating request");
+    assert_eq!(home.instances("papi").len(), 1);
+
+    // The run: two instances, two different compute nodes, all running.
+    let out = home.must(&["run", "scale-service", "--param", "service=papi", "--param", "count=2", "--yes"]);
+    assert!(out.contains("Run ") && out.contains(": ok, 2 of 2 steps done."), "{out}");
+    let papi = home.instances("papi");
+    let new: Vec<_> = papi.iter().filter(|(alias, _, _)| alias != "papi0").collect();
+    assert_eq!(new.len(), 2, "{papi:?}");
+    assert_eq!(new[0].0, "papi1");
+    assert_eq!(new[1].0, "papi2");
+    assert_ne!(new[0].1, new[1].1, "both on one server: {papi:?}");
+    assert!(new.iter().all(|(_, server, state)| server.starts_with("cn") && state == "running"), "{papi:?}");
+    let posts = home
+        .mutating_requests()
+        .into_iter()
+        .filter(|r| r["method"] == "POST" && r["path"] == "/instances")
+        .count();
+    assert_eq!(posts, 2);
+
+    // Every run, dry or not, left a journal and a transcript.
+    let ids = home.run_ids();
+    assert_eq!(ids.len(), 2);
+    for id in &ids {
+        let dir = home.runs_dir().join(id);
+        for file in ["journal.json", "transcript.jsonl", "transcript.txt"] {
+            assert!(dir.join(file).is_file(), "{id}: no {file}");
+        }
+        let journal = home.journal(id);
+        assert_eq!(journal["runbook"], "scale-service");
+        assert_eq!(journal["version"], "1.0.0");
+    }
+    assert_eq!(home.journal(&ids[0])["status"], "planned");
+    assert_eq!(home.journal(&ids[1])["status"], "ok");
+    let transcript = std::fs::read_to_string(home.runs_dir().join(&ids[1]).join("transcript.jsonl")).unwrap();
+    assert!(transcript.contains(r#""event":"answer""#) && transcript.contains("--yes"), "{transcript}");
+
+    // A destructive step without a terminal and without --force: one line
+    // naming the flag, and nothing sent.
+    let before = home.mutating_requests().len();
+    let out = home.run(&["run", "remove-instance", "--param", "instance=papi2", "--yes"]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("destroys papi2") && err.contains("add --force"), "{err}");
+    assert_eq!(home.mutating_requests().len(), before);
+
+    // Quorum services need --force, and say why.
+    let out = home.run(&["run", "remove-instance", "--param", "instance=binder1", "--dry-run"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("majority (2 of 3)") && err.contains("add --force"), "{err}");
+
+    // With --force, papi2 goes; papi1 and papi0 stay.
+    home.must(&["run", "remove-instance", "--param", "instance=papi2", "--force"]);
+    let aliases: Vec<String> = home.instances("papi").into_iter().map(|i| i.0).collect();
+    assert_eq!(aliases, vec!["papi0".to_string(), "papi1".to_string()]);
+}
+
+#[test]
+fn the_last_instance_is_never_removed() {
+    let home = Home::with_lab("last", &[]);
+    let out = home.run(&["run", "remove-instance", "--param", "instance=papi0", "--force"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("papi0 is the only instance of papi"), "{err}");
+    assert!(home.mutating_requests().is_empty());
+    assert_eq!(home.instances("papi").len(), 1);
+}

@@ -1,0 +1,157 @@
+//! What the runbook tests share: a lab of their own (stopped when the test
+//! ends, pass or fail), XDG directories of their own (so journals and local
+//! runbooks never mix with the operator's), and readers for what the lab
+//! received (`<lab>/requests.log`) and what a run left (its journal).
+
+#![allow(dead_code)] // each test file uses a different part of this
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_tritonsh");
+
+pub fn scratch_dir(name: &str) -> PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("tritonsh-rb-{name}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// A home for one test: XDG state and config directories, and optionally
+/// a lab, stopped on drop.
+pub struct Home {
+    pub root: PathBuf,
+    pub lab: Option<PathBuf>,
+}
+
+impl Home {
+    pub fn new(name: &str) -> Home {
+        Home {
+            root: scratch_dir(name),
+            lab: None,
+        }
+    }
+
+    /// A home with a running lab (`lab up` with `args`).
+    pub fn with_lab(name: &str, args: &[&str]) -> Home {
+        let mut home = Home::new(name);
+        let lab = home.root.join("lab");
+        let out = home.run(&[&["lab", "up", "--dir", lab.to_str().expect("utf-8 path")], args].concat());
+        assert!(out.status.success(), "lab up failed: {}", text(&out.stderr));
+        home.lab = Some(lab);
+        home
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .env("XDG_STATE_HOME", self.root.join("state"))
+            .env("XDG_CONFIG_HOME", self.root.join("config"))
+            .env("XDG_DATA_HOME", self.root.join("data"))
+            .env("NO_COLOR", "1")
+            .env_remove("TRITONSH_PROFILE")
+            .stdin(Stdio::null());
+        match &self.lab {
+            Some(lab) => cmd.env("TRITONSH_LAB", lab),
+            // Nowhere: a command that needed a datacenter would fail.
+            None => cmd.env("TRITONSH_LAB", self.root.join("no-lab")),
+        };
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run tritonsh")
+    }
+
+    pub fn must(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "tritonsh {args:?} failed ({}): {}{}",
+            out.status,
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        text(&out.stdout)
+    }
+
+    pub fn runbook_dir(&self) -> PathBuf {
+        self.root.join("config").join("tritonsh").join("runbooks")
+    }
+
+    pub fn runs_dir(&self) -> PathBuf {
+        self.root.join("state").join("tritonsh").join("runs")
+    }
+
+    /// Run ids, oldest first (ids start with the second they began in).
+    pub fn run_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = std::fs::read_dir(self.runs_dir())
+            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        ids.sort_by_key(|id| self.journal(id)["created_at"].as_str().unwrap_or_default().to_string());
+        ids
+    }
+
+    pub fn journal(&self, id: &str) -> Value {
+        let text = std::fs::read_to_string(self.runs_dir().join(id).join("journal.json")).expect("journal.json");
+        serde_json::from_str(&text).expect("the journal is JSON")
+    }
+
+    /// The requests the lab received, one JSON object each.
+    pub fn requests(&self) -> Vec<Value> {
+        let lab = self.lab.as_ref().expect("a lab");
+        std::fs::read_to_string(lab.join("requests.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    /// The requests that could change something (not GET or HEAD).
+    pub fn mutating_requests(&self) -> Vec<Value> {
+        self.requests()
+            .into_iter()
+            .filter(|r| !matches!(r["method"].as_str(), Some("GET") | Some("HEAD")))
+            .collect()
+    }
+
+    /// `alias → (server hostname, state)` for every instance of `service`.
+    pub fn instances(&self, service: &str) -> Vec<(String, String, String)> {
+        let status: Value = serde_json::from_str(&self.must(&["lab", "status", "--json"])).expect("lab status JSON");
+        let mut found: Vec<(String, String, String)> = status["instances"]
+            .as_array()
+            .expect("instances")
+            .iter()
+            .filter(|i| i["service"] == service)
+            .map(|i| {
+                let s = |k: &str| i[k].as_str().unwrap_or_default().to_string();
+                (s("alias"), s("server"), s("state"))
+            })
+            .collect();
+        found.sort();
+        found
+    }
+}
+
+impl Drop for Home {
+    fn drop(&mut self) {
+        if let Some(lab) = &self.lab {
+            let _ = self.command(&["lab", "down", "--dir", &lab.to_string_lossy()]).output();
+        }
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+pub fn write(path: &Path, contents: &str) {
+    std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+    std::fs::write(path, contents).expect("write");
+}
