@@ -62,7 +62,9 @@ impl Env<'_> {
 
     /// Waits `duration` unless interrupted first.
     pub fn sleep(&self, duration: Duration) -> Result<(), Interrupted> {
-        self.interrupt.block_on(&self.rt, tokio::time::sleep(duration))
+        // The timer is made inside the runtime: outside, tokio has none.
+        self.interrupt
+            .block_on(&self.rt, async move { tokio::time::sleep(duration).await })
     }
 }
 

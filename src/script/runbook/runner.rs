@@ -370,7 +370,7 @@ fn risk(step: &Step) -> String {
 fn ask_terminal(env: &Env, question: &str) -> Result<String, Interrupted> {
     print!("{question}");
     let _ = std::io::stdout().flush();
-    let read = tokio::task::spawn_blocking(|| {
+    let read = env.rt.spawn_blocking(|| {
         let mut line = String::new();
         std::io::stdin().read_line(&mut line).map(|_| line)
     });
