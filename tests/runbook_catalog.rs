@@ -10,7 +10,10 @@ fn listed(home: &Home) -> Vec<serde_json::Value> {
 }
 
 fn entry(list: &[serde_json::Value], name: &str) -> serde_json::Value {
-    list.iter().find(|e| e["name"] == name).cloned().unwrap_or_else(|| panic!("{name} not listed: {list:?}"))
+    list.iter()
+        .find(|e| e["name"] == name)
+        .cloned()
+        .unwrap_or_else(|| panic!("{name} not listed: {list:?}"))
 }
 
 #[test]
@@ -20,39 +23,74 @@ fn list_show_export_and_local_copies() {
     let scale = entry(&list, "scale-service");
     assert_eq!(scale["version"], "1.0.0");
     assert_eq!(scale["source"], "stdlib");
-    assert_eq!(scale["summary"], "Add instances of a stateless service, spread over the compute nodes.");
+    assert_eq!(
+        scale["summary"],
+        "Add instances of a stateless service, spread over the compute nodes."
+    );
     assert_eq!(entry(&list, "remove-instance")["source"], "stdlib");
     let table = home.must(&["runbook", "list"]);
     assert!(table.starts_with("NAME"), "{table}");
-    assert!(table.contains("scale-service") && table.contains("1.0.0"), "{table}");
+    assert!(
+        table.contains("scale-service") && table.contains("1.0.0"),
+        "{table}"
+    );
 
     let shown = home.must(&["runbook", "show", "scale-service"]);
-    assert!(shown.starts_with("//! Add instances of a stateless service"), "{shown}");
+    assert!(
+        shown.starts_with("//! Add instances of a stateless service"),
+        "{shown}"
+    );
 
     // Export: an identical local copy, then an edited one.
     let path = home.must(&["runbook", "export", "scale-service"]);
     let path = std::path::PathBuf::from(path.trim());
     assert_eq!(path, home.runbook_dir().join("scale-service.rhai"));
-    assert_eq!(entry(&listed(&home), "scale-service")["source"], "local, same as stdlib 1.0.0");
+    assert_eq!(
+        entry(&listed(&home), "scale-service")["source"],
+        "local, same as stdlib 1.0.0"
+    );
     let out = home.run(&["runbook", "export", "scale-service"]);
-    assert!(text(&out.stderr).contains("already exists"), "export overwrote a local copy");
+    assert!(
+        text(&out.stderr).contains("already exists"),
+        "export overwrote a local copy"
+    );
 
-    let edited = std::fs::read_to_string(&path).unwrap().replace("version: \"1.0.0\"", "version: \"1.0.1-local\"");
+    let edited = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("version: \"1.0.0\"", "version: \"1.0.1-local\"");
     write(&path, &edited);
     let scale = entry(&listed(&home), "scale-service");
     assert_eq!(scale["version"], "1.0.1-local");
     assert_eq!(scale["source"], "local, edited from stdlib 1.0.0");
-    assert!(home.must(&["runbook", "show", "scale-service"]).contains("1.0.1-local"));
+    assert!(
+        home.must(&["runbook", "show", "scale-service"])
+            .contains("1.0.1-local")
+    );
 
     // A runbook only the operator has.
-    write(&home.runbook_dir().join("mine.rhai"), "//! Mine.\nfn plan(p) { [] }\n#{ version: \"0.1\" }\n");
+    write(
+        &home.runbook_dir().join("mine.rhai"),
+        "//! Mine.\nfn plan(p) { [] }\n#{ version: \"0.1\" }\n",
+    );
     let mine = entry(&listed(&home), "mine");
-    assert_eq!((mine["source"].as_str(), mine["version"].as_str()), (Some("local"), Some("0.1")));
+    assert_eq!(
+        (mine["source"].as_str(), mine["version"].as_str()),
+        (Some("local"), Some("0.1"))
+    );
 
     // A broken local runbook is listed with its error, not hidden.
-    write(&home.runbook_dir().join("broken.rhai"), "fn plan(p) { [ }\n");
+    write(
+        &home.runbook_dir().join("broken.rhai"),
+        "fn plan(p) { [ }\n",
+    );
     let broken = entry(&listed(&home), "broken");
-    assert!(broken["summary"].as_str().unwrap().starts_with("cannot load: runbook broken:"), "{broken}");
+    assert!(
+        broken["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("cannot load: runbook broken:"),
+        "{broken}"
+    );
 }
 
 #[test]

@@ -31,7 +31,10 @@ fn failure_at_step_three_of_five() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
     let err = text(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("step 3 (step 3 of 5): disk full on step 3"), "{err}");
+    assert!(
+        err.contains("step 3 (step 3 of 5): disk full on step 3"),
+        "{err}"
+    );
 
     let id = home.run_ids().pop().expect("a run");
     let journal = home.journal(&id);
@@ -43,51 +46,105 @@ fn failure_at_step_three_of_five() {
         .iter()
         .map(|s| s["status"].as_str().unwrap())
         .collect();
-    assert_eq!(statuses, vec!["done", "done", "failed", "pending", "pending"]);
-    assert!(journal["steps"][2]["reason"].as_str().unwrap().contains("disk full on step 3"));
+    assert_eq!(
+        statuses,
+        vec!["done", "done", "failed", "pending", "pending"]
+    );
+    assert!(
+        journal["steps"][2]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("disk full on step 3")
+    );
     assert!(journal["steps"][3]["started_at"].is_null());
 
-    let transcript = std::fs::read_to_string(home.runs_dir().join(&id).join("transcript.txt")).unwrap();
+    let transcript =
+        std::fs::read_to_string(home.runs_dir().join(&id).join("transcript.txt")).unwrap();
     assert!(transcript.contains("[3/5] step 3 of 5"), "{transcript}");
     assert!(!transcript.contains("[4/5]"), "{transcript}");
-    let events: Vec<serde_json::Value> = std::fs::read_to_string(home.runs_dir().join(&id).join("transcript.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert!(events.iter().all(|e| e["at"].is_string() && e["elapsed_ms"].is_u64()));
+    let events: Vec<serde_json::Value> =
+        std::fs::read_to_string(home.runs_dir().join(&id).join("transcript.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+    assert!(
+        events
+            .iter()
+            .all(|e| e["at"].is_string() && e["elapsed_ms"].is_u64())
+    );
     assert_eq!(events.last().unwrap()["event"], "run_ended");
 
     // A new version of the file: resume refuses unless forced.
-    write(&file, &FIVE.replace("VERSION", "1.1.0").replace("fail_at: p.fail_at", "fail_at: 0"));
+    write(
+        &file,
+        &FIVE
+            .replace("VERSION", "1.1.0")
+            .replace("fail_at: p.fail_at", "fail_at: 0"),
+    );
     let out = home.run(&["run", "--resume", &id, "--yes"]);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
-    assert!(err.contains("version 1.0.0, which is now version 1.1.0: add --force"), "{err}");
+    assert!(
+        err.contains("version 1.0.0, which is now version 1.1.0: add --force"),
+        "{err}"
+    );
 
     // Forced, it replays the stored plan (whose args still say fail_at 3,
     // so the fixed file must not matter) from step 3.
     let out = home.run(&["run", "--resume", &id, "--yes", "--force"]);
-    assert_eq!(out.status.code(), Some(1), "the stored plan is replayed, args and all");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the stored plan is replayed, args and all"
+    );
     let stdout = text(&out.stdout);
     assert!(stdout.contains("at step 3/5"), "{stdout}");
-    assert!(!stdout.contains("[1/5]"), "steps already done ran again: {stdout}");
+    assert!(
+        !stdout.contains("[1/5]"),
+        "steps already done ran again: {stdout}"
+    );
 }
 
 #[test]
 fn bad_inputs_are_one_line_errors() {
     let home = Home::new("bad");
     let cases: &[(&[&str], &str)] = &[
-        (&["run", "no-such-runbook"], "no runbook named 'no-such-runbook'"),
+        (
+            &["run", "no-such-runbook"],
+            "no runbook named 'no-such-runbook'",
+        ),
         (
             &["run", "scale-service", "--param", "sevice=papi"],
             "scale-service: unknown parameter 'sevice'; parameters: service (string, required), count (int, default 1), servers (list), image (string)",
         ),
-        (&["run", "scale-service", "--param", "service=papi", "--param", "count=two"], "parameter count: expected an integer, got 'two'"),
-        (&["run", "scale-service"], "missing required parameter 'service'"),
-        (&["run", "scale-service", "--param", "service"], "--param 'service' is not NAME=VALUE"),
-        (&["run", "--resume", "20990101-000000-dead"], "no run '20990101-000000-dead' in "),
-        (&["run", "/no/such/file.rhai"], "cannot read /no/such/file.rhai"),
+        (
+            &[
+                "run",
+                "scale-service",
+                "--param",
+                "service=papi",
+                "--param",
+                "count=two",
+            ],
+            "parameter count: expected an integer, got 'two'",
+        ),
+        (
+            &["run", "scale-service"],
+            "missing required parameter 'service'",
+        ),
+        (
+            &["run", "scale-service", "--param", "service"],
+            "--param 'service' is not NAME=VALUE",
+        ),
+        (
+            &["run", "--resume", "20990101-000000-dead"],
+            "no run '20990101-000000-dead' in ",
+        ),
+        (
+            &["run", "/no/such/file.rhai"],
+            "cannot read /no/such/file.rhai",
+        ),
         (&["runbook", "show", "nope"], "no runbook named 'nope'"),
         (&["runbook", "export", "nope"], "no runbook named 'nope'"),
     ];

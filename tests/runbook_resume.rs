@@ -9,7 +9,15 @@ use std::time::{Duration, Instant};
 
 use runbook_support::{Home, text};
 
-const SCALE: &[&str] = &["run", "scale-service", "--param", "service=papi", "--param", "count=2", "--yes"];
+const SCALE: &[&str] = &[
+    "run",
+    "scale-service",
+    "--param",
+    "service=papi",
+    "--param",
+    "count=2",
+    "--yes",
+];
 
 fn spawn(home: &Home, args: &[&str]) -> Child {
     home.command(args)
@@ -41,19 +49,28 @@ fn killed_run_resumes_without_duplicates() {
     assert_eq!(ids.len(), 1);
     let id = &ids[0];
     let journal = home.journal(id);
-    assert_eq!(journal["status"], "running", "the killed run could not record its end");
+    assert_eq!(
+        journal["status"], "running",
+        "the killed run could not record its end"
+    );
     assert_eq!(journal["steps"][0]["status"], "started");
     assert_eq!(journal["steps"][1]["status"], "pending");
 
     let out = home.run(&["run", "--resume", id, "--yes"]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
-    assert!(stdout.contains("already done: SAPI already has papi1"), "{stdout}");
+    assert!(
+        stdout.contains("already done: SAPI already has papi1"),
+        "{stdout}"
+    );
 
     let papi = home.instances("papi");
     let aliases: Vec<&str> = papi.iter().map(|(a, _, _)| a.as_str()).collect();
     assert_eq!(aliases, vec!["papi0", "papi1", "papi2"], "{papi:?}");
-    assert_ne!(papi[1].1, papi[2].1, "papi1 and papi2 on one server: {papi:?}");
+    assert_ne!(
+        papi[1].1, papi[2].1,
+        "papi1 and papi2 on one server: {papi:?}"
+    );
     let posts = home
         .mutating_requests()
         .into_iter()
@@ -61,19 +78,27 @@ fn killed_run_resumes_without_duplicates() {
         .count();
     // The killed request may never be logged (its client went away), but
     // a second provision of papi1 would be.
-    assert!((1..=2).contains(&posts), "{posts} provisions for two instances");
+    assert!(
+        (1..=2).contains(&posts),
+        "{posts} provisions for two instances"
+    );
 
     let journal = home.journal(id);
     assert_eq!(journal["status"], "ok");
     assert_eq!(journal["steps"][0]["status"], "skipped");
     assert_eq!(journal["steps"][1]["status"], "done");
-    let transcript = std::fs::read_to_string(home.runs_dir().join(id).join("transcript.jsonl")).unwrap();
+    let transcript =
+        std::fs::read_to_string(home.runs_dir().join(id).join("transcript.jsonl")).unwrap();
     assert!(transcript.contains(r#""event":"resumed""#), "{transcript}");
 
     // Nothing is left to resume.
     let out = home.run(&["run", "--resume", id]);
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("every step is already done"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("every step is already done"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -84,7 +109,11 @@ fn sigterm_interrupts_the_step_and_the_run_resumes() {
     let pid = nix::unistd::Pid::from_raw(child.id() as i32);
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
     let output = child.wait_with_output().expect("wait");
-    assert_eq!(output.status.code(), Some(130), "an interrupted run exits 130");
+    assert_eq!(
+        output.status.code(),
+        Some(130),
+        "an interrupted run exits 130"
+    );
 
     let id = home.run_ids().pop().expect("a run");
     let journal = home.journal(&id);

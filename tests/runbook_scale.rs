@@ -12,24 +12,54 @@ fn dry_run_then_scale_then_remove() {
 
     // Dry run: the plan, the requests it would send, and none sent.
     let before = home.mutating_requests().len();
-    let plan = home.must(&["run", "scale-service", "--param", "service=papi", "--param", "count=2", "--dry-run"]);
+    let plan = home.must(&[
+        "run",
+        "scale-service",
+        "--param",
+        "service=papi",
+        "--param",
+        "count=2",
+        "--dry-run",
+    ]);
     assert!(plan.contains("1. provision papi1 on cn1"), "{plan}");
     assert!(plan.contains("2. provision papi2 on cn2"), "{plan}");
     assert!(plan.contains("would send: SAPI POST /instances"), "{plan}");
     assert!(plan.contains(r#""alias":"papi1""#), "{plan}");
-    assert_eq!(home.mutating_requests().len(), before, "a dry run sent a mutating request");
+    assert_eq!(
+        home.mutating_requests().len(),
+        before,
+        "a dry run sent a mutating request"
+    );
     assert_eq!(home.instances("papi").len(), 1);
 
     // The run: two instances, two different compute nodes, all running.
-    let out = home.must(&["run", "scale-service", "--param", "service=papi", "--param", "count=2", "--yes"]);
-    assert!(out.contains("Run ") && out.contains(": ok, 2 of 2 steps done."), "{out}");
+    let out = home.must(&[
+        "run",
+        "scale-service",
+        "--param",
+        "service=papi",
+        "--param",
+        "count=2",
+        "--yes",
+    ]);
+    assert!(
+        out.contains("Run ") && out.contains(": ok, 2 of 2 steps done."),
+        "{out}"
+    );
     let papi = home.instances("papi");
-    let new: Vec<_> = papi.iter().filter(|(alias, _, _)| alias != "papi0").collect();
+    let new: Vec<_> = papi
+        .iter()
+        .filter(|(alias, _, _)| alias != "papi0")
+        .collect();
     assert_eq!(new.len(), 2, "{papi:?}");
     assert_eq!(new[0].0, "papi1");
     assert_eq!(new[1].0, "papi2");
     assert_ne!(new[0].1, new[1].1, "both on one server: {papi:?}");
-    assert!(new.iter().all(|(_, server, state)| server.starts_with("cn") && state == "running"), "{papi:?}");
+    assert!(
+        new.iter()
+            .all(|(_, server, state)| server.starts_with("cn") && state == "running"),
+        "{papi:?}"
+    );
     let posts = home
         .mutating_requests()
         .into_iter()
@@ -51,27 +81,55 @@ fn dry_run_then_scale_then_remove() {
     }
     assert_eq!(home.journal(&ids[0])["status"], "planned");
     assert_eq!(home.journal(&ids[1])["status"], "ok");
-    let transcript = std::fs::read_to_string(home.runs_dir().join(&ids[1]).join("transcript.jsonl")).unwrap();
-    assert!(transcript.contains(r#""event":"answer""#) && transcript.contains("--yes"), "{transcript}");
+    let transcript =
+        std::fs::read_to_string(home.runs_dir().join(&ids[1]).join("transcript.jsonl")).unwrap();
+    assert!(
+        transcript.contains(r#""event":"answer""#) && transcript.contains("--yes"),
+        "{transcript}"
+    );
 
     // A destructive step without a terminal and without --force: one line
     // naming the flag, and nothing sent.
     let before = home.mutating_requests().len();
-    let out = home.run(&["run", "remove-instance", "--param", "instance=papi2", "--yes"]);
+    let out = home.run(&[
+        "run",
+        "remove-instance",
+        "--param",
+        "instance=papi2",
+        "--yes",
+    ]);
     assert!(!out.status.success());
     let err = text(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("destroys papi2") && err.contains("add --force"), "{err}");
+    assert!(
+        err.contains("destroys papi2") && err.contains("add --force"),
+        "{err}"
+    );
     assert_eq!(home.mutating_requests().len(), before);
 
     // Quorum services need --force, and say why.
-    let out = home.run(&["run", "remove-instance", "--param", "instance=binder1", "--dry-run"]);
+    let out = home.run(&[
+        "run",
+        "remove-instance",
+        "--param",
+        "instance=binder1",
+        "--dry-run",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.contains("majority (2 of 3)") && err.contains("add --force"), "{err}");
+    assert!(
+        err.contains("majority (2 of 3)") && err.contains("add --force"),
+        "{err}"
+    );
 
     // With --force, papi2 goes; papi1 and papi0 stay.
-    home.must(&["run", "remove-instance", "--param", "instance=papi2", "--force"]);
+    home.must(&[
+        "run",
+        "remove-instance",
+        "--param",
+        "instance=papi2",
+        "--force",
+    ]);
     let aliases: Vec<String> = home.instances("papi").into_iter().map(|i| i.0).collect();
     assert_eq!(aliases, vec!["papi0".to_string(), "papi1".to_string()]);
 }
@@ -79,7 +137,13 @@ fn dry_run_then_scale_then_remove() {
 #[test]
 fn the_last_instance_is_never_removed() {
     let home = Home::with_lab("last", &[]);
-    let out = home.run(&["run", "remove-instance", "--param", "instance=papi0", "--force"]);
+    let out = home.run(&[
+        "run",
+        "remove-instance",
+        "--param",
+        "instance=papi0",
+        "--force",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(err.contains("papi0 is the only instance of papi"), "{err}");

@@ -41,7 +41,13 @@ impl Home {
     pub fn with_lab(name: &str, args: &[&str]) -> Home {
         let mut home = Home::new(name);
         let lab = home.root.join("lab");
-        let out = home.run(&[&["lab", "up", "--dir", lab.to_str().expect("utf-8 path")], args].concat());
+        let out = home.run(
+            &[
+                &["lab", "up", "--dir", lab.to_str().expect("utf-8 path")],
+                args,
+            ]
+            .concat(),
+        );
         assert!(out.status.success(), "lab up failed: {}", text(&out.stderr));
         home.lab = Some(lab);
         home
@@ -91,14 +97,24 @@ impl Home {
     /// Run ids, oldest first (ids start with the second they began in).
     pub fn run_ids(&self) -> Vec<String> {
         let mut ids: Vec<String> = std::fs::read_dir(self.runs_dir())
-            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
             .unwrap_or_default();
-        ids.sort_by_key(|id| self.journal(id)["created_at"].as_str().unwrap_or_default().to_string());
+        ids.sort_by_key(|id| {
+            self.journal(id)["created_at"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        });
         ids
     }
 
     pub fn journal(&self, id: &str) -> Value {
-        let text = std::fs::read_to_string(self.runs_dir().join(id).join("journal.json")).expect("journal.json");
+        let text = std::fs::read_to_string(self.runs_dir().join(id).join("journal.json"))
+            .expect("journal.json");
         serde_json::from_str(&text).expect("the journal is JSON")
     }
 
@@ -122,7 +138,8 @@ impl Home {
 
     /// `alias → (server hostname, state)` for every instance of `service`.
     pub fn instances(&self, service: &str) -> Vec<(String, String, String)> {
-        let status: Value = serde_json::from_str(&self.must(&["lab", "status", "--json"])).expect("lab status JSON");
+        let status: Value = serde_json::from_str(&self.must(&["lab", "status", "--json"]))
+            .expect("lab status JSON");
         let mut found: Vec<(String, String, String)> = status["instances"]
             .as_array()
             .expect("instances")
@@ -141,7 +158,9 @@ impl Home {
 impl Drop for Home {
     fn drop(&mut self) {
         if let Some(lab) = &self.lab {
-            let _ = self.command(&["lab", "down", "--dir", &lab.to_string_lossy()]).output();
+            let _ = self
+                .command(&["lab", "down", "--dir", &lab.to_string_lossy()])
+                .output();
         }
         let _ = std::fs::remove_dir_all(&self.root);
     }
