@@ -114,4 +114,11 @@ fn hello(a) { "from the local copy" }
     let id = home.run_ids().pop().unwrap();
     assert_eq!(home.journal(&id)["version"], "7.0.0");
     assert_eq!(home.journal(&id)["origin"]["kind"], "local");
+
+    // The same run from a script: `run("name", #{params})` returns the journal.
+    let out = home.must(&["-c", r#"let r = run("scale-service", #{ service: "cloudapi" }); `${r.status} ${r.steps[0].name}`"#]);
+    assert!(out.contains("ok local plan for cloudapi"), "{out}");
+    let out = home.run(&["-c", r#"run("scale-service", #{ sevice: "x" })"#]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("unknown parameter 'sevice'; parameters: service (string, required)"), "{}", text(&out.stderr));
 }

@@ -31,7 +31,13 @@ pub struct RecordedRequest {
 struct GateState {
     mode: GateMode,
     recorded: Vec<RecordedRequest>,
+    /// The latest mutating requests let through, for a run's transcript.
+    sent: Vec<RecordedRequest>,
 }
+
+/// How many sent requests the gate remembers when nobody takes them (the
+/// REPL): enough for one runbook step, bounded for a long session.
+const SENT_KEPT: usize = 64;
 
 #[derive(Clone, Debug)]
 pub struct MutationGate(Arc<Mutex<GateState>>);
@@ -41,6 +47,7 @@ impl Default for MutationGate {
         MutationGate(Arc::new(Mutex::new(GateState {
             mode: GateMode::Send,
             recorded: Vec::new(),
+            sent: Vec::new(),
         })))
     }
 }
@@ -58,10 +65,22 @@ impl MutationGate {
     /// caller must act on.
     pub fn admit(&self, request: RecordedRequest) -> GateMode {
         let mut state = self.lock();
-        if state.mode == GateMode::Record {
-            state.recorded.push(request);
+        match state.mode {
+            GateMode::Record => state.recorded.push(request),
+            GateMode::Send => {
+                if state.sent.len() == SENT_KEPT {
+                    state.sent.remove(0);
+                }
+                state.sent.push(request);
+            }
+            GateMode::Deny => {}
         }
         state.mode
+    }
+
+    /// The mutating requests let through since the last call.
+    pub fn take_sent(&self) -> Vec<RecordedRequest> {
+        std::mem::take(&mut self.lock().sent)
     }
 
     /// The requests recorded since the last call.

@@ -24,6 +24,8 @@ pub struct Called {
     pub value: Dynamic,
     /// Requests the gate kept from the network during the call.
     pub recorded: Vec<RecordedRequest>,
+    /// Mutating requests the call sent.
+    pub sent: Vec<RecordedRequest>,
 }
 
 #[derive(Debug)]
@@ -32,6 +34,7 @@ pub enum CallError {
     Failed {
         message: String,
         recorded: Vec<RecordedRequest>,
+        sent: Vec<RecordedRequest>,
     },
 }
 
@@ -48,6 +51,7 @@ impl Env<'_> {
         }
         let previous = self.gate.mode();
         self.gate.take_recorded();
+        self.gate.take_sent();
         self.gate.set(mode);
         let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
         let result = self.engine.call_fn_with_options::<Dynamic>(
@@ -59,13 +63,19 @@ impl Env<'_> {
         );
         self.gate.set(previous);
         let recorded = self.gate.take_recorded();
+        let sent = self.gate.take_sent();
         match result {
-            Ok(value) => Ok(Called { value, recorded }),
+            Ok(value) => Ok(Called {
+                value,
+                recorded,
+                sent,
+            }),
             Err(_) if self.interrupt.is_triggered() => Err(CallError::Interrupted),
             Err(e) if is_terminated(&e) => Err(CallError::Interrupted),
             Err(e) => Err(CallError::Failed {
                 message: flatten(&e),
                 recorded,
+                sent,
             }),
         }
     }

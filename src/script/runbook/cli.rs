@@ -165,9 +165,7 @@ impl Shell {
             }
             on_signal.trigger();
         });
-        let mut engine = crate::script::engine::build(ctx.clone());
-        // Until engine::build registers them itself (it will: see there).
-        super::register(&mut engine, ctx.clone());
+        let engine = crate::script::engine::build(ctx.clone());
         Ok(Shell {
             engine,
             ctx,

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::dc::gate::GateMode;
+use crate::dc::gate::{GateMode, RecordedRequest};
 
 use super::call::{CallError, Env};
 use super::confirm::{Answer, ConfirmError, Confirmer};
@@ -87,9 +87,15 @@ impl StepRun<'_> {
                     .env
                     .call(&self.definition.ast, mode, action, args.clone())
                 {
-                    Ok(called) => self.output(&called.value),
+                    Ok(called) => {
+                        self.requests(&called.sent);
+                        self.output(&called.value);
+                    }
                     Err(CallError::Interrupted) => return StepOutcome::Interrupted,
-                    Err(CallError::Failed { message, .. }) => return StepOutcome::Failed(message),
+                    Err(CallError::Failed { message, sent, .. }) => {
+                        self.requests(&sent);
+                        return StepOutcome::Failed(message);
+                    }
                 }
             }
         }
@@ -171,6 +177,19 @@ impl StepRun<'_> {
         self.env
             .call(&self.definition.ast, GateMode::Deny, function, args.clone())
             .map(|called| Verdict::from_dynamic(function, &called.value))
+    }
+
+    /// The mutating requests the action sent, for the postmortem.
+    fn requests(&mut self, sent: &[RecordedRequest]) {
+        for request in sent {
+            let json = serde_json::to_value(request).unwrap_or(Value::Null);
+            let line = format!("    sent: {}", super::preview::request_line(&json));
+            self.transcript.log(
+                "request",
+                json!({"step": self.index, "request": json}),
+                &line,
+            );
+        }
     }
 
     fn output(&mut self, value: &rhai::Dynamic) {

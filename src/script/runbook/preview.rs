@@ -53,7 +53,9 @@ pub fn preview(env: &Env, definition: &Definition, step: &Step) -> PreviewResult
     let (recorded, failure) = match env.call(&definition.ast, GateMode::Record, action, args) {
         Ok(called) => (called.recorded, None),
         Err(CallError::Interrupted) => return PreviewResult::Interrupted,
-        Err(CallError::Failed { message, recorded }) => (recorded, Some(message)),
+        Err(CallError::Failed {
+            message, recorded, ..
+        }) => (recorded, Some(message)),
     };
     preview.not_fully_previewed = match (&failure, recorded.is_empty()) {
         (Some(_), false) => Some(
