@@ -12,6 +12,11 @@ mod sapi;
 mod sapi_instances;
 mod sapi_update;
 mod version;
+
+#[cfg(test)]
+mod tests_support;
+#[cfg(test)]
+mod tests_vmapi;
 mod vm_actions;
 mod vm_attrs;
 mod vm_create;
