@@ -14,6 +14,10 @@ mod sapi_update;
 mod version;
 
 #[cfg(test)]
+mod tests_cnapi;
+#[cfg(test)]
+mod tests_sapi;
+#[cfg(test)]
 mod tests_support;
 #[cfg(test)]
 mod tests_vmapi;

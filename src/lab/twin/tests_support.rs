@@ -6,7 +6,8 @@ use axum::Router;
 use serde_json::Value;
 
 use crate::lab::world::{
-    ApplicationSpec, InstanceSpec, Package, ServerSpec, ServiceSpec, SharedWorld, World, WorldConfig,
+    ApplicationSpec, InstanceSpec, Package, ServerSpec, ServiceSpec, SharedWorld, World,
+    WorldConfig,
 };
 
 use super::{Twin, cnapi, sapi, vmapi};
@@ -22,19 +23,39 @@ pub fn world(job_ms: u64) -> World {
     };
     let mut w = World::new(config);
     let seed = |w: &mut World| -> Result<(), crate::lab::world::WorldError> {
-        w.add_server(ServerSpec::new("headnode", Ipv4Addr::new(127, 0, 10, 1), true))?;
+        w.add_server(ServerSpec::new(
+            "headnode",
+            Ipv4Addr::new(127, 0, 10, 1),
+            true,
+        ))?;
         w.add_server(ServerSpec::new("cn1", Ipv4Addr::new(127, 0, 10, 2), false))?;
         w.add_server(ServerSpec::new("cn2", Ipv4Addr::new(127, 0, 10, 3), false))?;
         let app = w.add_application(ApplicationSpec::sdc(w))?;
         for (name, img, pkg) in [
-            ("binder", "4129b03e-48e8-42bd-beba-345d660a7b99", Package::SDC_1024),
-            ("manatee", "bb51eebc-8907-489e-953d-ad3fba483e19", Package::SDC_DB),
-            ("moray", "24a4c5c7-a5e6-487d-b1da-2e790dbcaddf", Package::SDC_8192),
+            (
+                "binder",
+                "4129b03e-48e8-42bd-beba-345d660a7b99",
+                Package::SDC_1024,
+            ),
+            (
+                "manatee",
+                "bb51eebc-8907-489e-953d-ad3fba483e19",
+                Package::SDC_DB,
+            ),
+            (
+                "moray",
+                "24a4c5c7-a5e6-487d-b1da-2e790dbcaddf",
+                Package::SDC_8192,
+            ),
         ] {
             let spec = ServiceSpec::core(w, name, &app, img, &pkg);
             w.add_service(spec)?;
         }
-        w.add_service(ServiceSpec::agent("cn-agent", &app, "f8c2b2b5-ba80-4760-a6c4-5904acc119b6"))?;
+        w.add_service(ServiceSpec::agent(
+            "cn-agent",
+            &app,
+            "f8c2b2b5-ba80-4760-a6c4-5904acc119b6",
+        ))?;
         for (i, (svc, alias, server, running)) in [
             ("binder", "binder0", "headnode", true),
             ("manatee", "manatee0", "headnode", true),
@@ -71,7 +92,9 @@ pub struct Lab {
 }
 
 async fn serve(router: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
     let addr = listener.local_addr().expect("local addr");
     tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;

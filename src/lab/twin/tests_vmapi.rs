@@ -8,7 +8,12 @@ use crate::lab::world::CustomerVms;
 #[tokio::test]
 async fn headers_errors_and_routes_follow_restify() {
     let lab = start(world(100)).await;
-    let (s, h, _) = call(lab.http.get(format!("{}/ping", lab.vmapi)).header("x-request-id", "abc-1")).await;
+    let (s, h, _) = call(
+        lab.http
+            .get(format!("{}/ping", lab.vmapi))
+            .header("x-request-id", "abc-1"),
+    )
+    .await;
     assert_eq!(s, 200);
     assert_eq!(h["server"], "VMAPI/9.16.0");
     assert_eq!(h["x-request-id"], "abc-1");
@@ -18,19 +23,30 @@ async fn headers_errors_and_routes_follow_restify() {
     assert_eq!(h["x-request-id"].len(), 36);
 
     let fixture = |name: &str| -> Value {
-        let text = std::fs::read_to_string(format!("/work/shared/triton/fixtures/{name}")).unwrap_or_default();
+        let text = std::fs::read_to_string(format!("/work/shared/triton/fixtures/{name}"))
+            .unwrap_or_default();
         serde_json::from_str(&text).unwrap_or(Value::Null)
     };
     let (s, _, b) = call(lab.http.get(format!("{}/vms/moray0", lab.vmapi))).await;
     assert_eq!((s, b), (409, fixture("error-vmapi-invalid-uuid.json")));
-    let (s, _, b) = call(lab.http.get(format!("{}/vms/0d9ab1c5-5f1f-4a8e-9b66-2b0f3c8b7e11", lab.vmapi))).await;
+    let (s, _, b) = call(lab.http.get(format!(
+        "{}/vms/0d9ab1c5-5f1f-4a8e-9b66-2b0f3c8b7e11",
+        lab.vmapi
+    )))
+    .await;
     assert_eq!((s, b), (404, fixture("error-notfound.json")));
     let (s, _, b) = call(lab.http.get(format!("{}/vmz", lab.vmapi))).await;
     assert_eq!((s, b), (404, fixture("error-route-notfound.json")));
     let (s, _, b) = call(lab.http.get(format!("{}/vms?role=x", lab.vmapi))).await;
     assert_eq!((s, b), (409, fixture("error-vmapi-invalid-param.json")));
     let (s, _, b) = call(lab.http.patch(format!("{}/vms", lab.vmapi))).await;
-    assert_eq!((s, b), (405, json!({"code": "MethodNotAllowed", "message": "PATCH is not allowed"})));
+    assert_eq!(
+        (s, b),
+        (
+            405,
+            json!({"code": "MethodNotAllowed", "message": "PATCH is not allowed"})
+        )
+    );
     let (s, _, b) = call(
         lab.http
             .post(format!("{}/vms", lab.vmapi))
@@ -40,7 +56,12 @@ async fn headers_errors_and_routes_follow_restify() {
     .await;
     assert_eq!(s, 400);
     assert_eq!(b["code"], "InvalidContent");
-    let (s, _, b) = call(lab.http.get(format!("{}/vms", lab.vmapi)).header("accept-version", "~7")).await;
+    let (s, _, b) = call(
+        lab.http
+            .get(format!("{}/vms", lab.vmapi))
+            .header("accept-version", "~7"),
+    )
+    .await;
     assert_eq!((s, b["code"].clone()), (400, json!("InvalidVersion")));
 }
 
@@ -48,18 +69,29 @@ async fn headers_errors_and_routes_follow_restify() {
 async fn list_filters_tags_alias_prefix_ldap_and_counts() {
     let lab = start(world(100)).await;
     let list = |q: &str| lab.http.get(format!("{}/vms?{q}", lab.vmapi));
-    let (s, h, b) = call(list(&format!("tag.smartdc_role=binder&state=active&owner_uuid={ADMIN}"))).await;
+    let (s, h, b) = call(list(&format!(
+        "tag.smartdc_role=binder&state=active&owner_uuid={ADMIN}"
+    )))
+    .await;
     assert_eq!(s, 200);
     assert_eq!(b.as_array().map(Vec::len), Some(1));
     assert_eq!(b[0]["alias"], "binder0");
     assert_eq!(h["x-joyent-resource-count"], "1");
     let (_, _, b) = call(list("alias=moray")).await;
-    let mut aliases: Vec<&str> = b.as_array().unwrap().iter().filter_map(|v| v["alias"].as_str()).collect();
+    let mut aliases: Vec<&str> = b
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v["alias"].as_str())
+        .collect();
     aliases.sort();
     assert_eq!(aliases, ["moray0", "moray1"]);
     let (_, _, b) = call(list("state=stopped")).await;
     assert_eq!(b[0]["alias"], "moray1");
-    let (_, _, b) = call(list("query=%28%26%28tags%3D*-smartdc_role%3Dmanatee-*%29%28state%3Drunning%29%29")).await;
+    let (_, _, b) = call(list(
+        "query=%28%26%28tags%3D*-smartdc_role%3Dmanatee-*%29%28state%3Drunning%29%29",
+    ))
+    .await;
     assert_eq!(b.as_array().map(Vec::len), Some(1));
     assert_eq!(b[0]["alias"], "manatee0");
     let (s, _, b) = call(list("query=%28%26%28state%3Drunning%29")).await;
@@ -74,7 +106,12 @@ async fn list_filters_tags_alias_prefix_ldap_and_counts() {
     assert_eq!(h["x-joyent-resource-count"], "3");
     // Default order is uuid DESC.
     let (_, _, b) = call(list("")).await;
-    let uuids: Vec<&str> = b.as_array().unwrap().iter().filter_map(|v| v["uuid"].as_str()).collect();
+    let uuids: Vec<&str> = b
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v["uuid"].as_str())
+        .collect();
     let mut sorted = uuids.clone();
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(uuids, sorted);
@@ -102,10 +139,17 @@ async fn marker_paging_walks_thousands_of_vms_once_each() {
         if page.len() < 1000 {
             break;
         }
-        marker = page.last().and_then(|v| v["uuid"].as_str()).map(str::to_string);
+        marker = page
+            .last()
+            .and_then(|v| v["uuid"].as_str())
+            .map(str::to_string);
     }
     assert_eq!(seen.len(), 2504);
-    let (_, _, b) = call(lab.http.get(format!("{}/vms?limit=10&offset=2500", lab.vmapi))).await;
+    let (_, _, b) = call(
+        lab.http
+            .get(format!("{}/vms?limit=10&offset=2500", lab.vmapi)),
+    )
+    .await;
     assert_eq!(b.as_array().map(Vec::len), Some(4));
 }
 
@@ -113,7 +157,11 @@ async fn marker_paging_walks_thousands_of_vms_once_each() {
 async fn actions_queue_jobs_that_fail_in_the_job_on_wrong_state() {
     let lab = start(world(150)).await;
     let binder = lab.uuid_of("binder0");
-    let act = |a: &str| lab.http.post(format!("{}/vms/{binder}?action={a}", lab.vmapi)).json(&json!({}));
+    let act = |a: &str| {
+        lab.http
+            .post(format!("{}/vms/{binder}?action={a}", lab.vmapi))
+            .json(&json!({}))
+    };
     let (s, h, b) = call(act("stop")).await;
     assert_eq!(s, 202);
     assert_eq!(h["workflow-api"], "http://workflow.coal.joyent.us");
@@ -127,16 +175,35 @@ async fn actions_queue_jobs_that_fail_in_the_job_on_wrong_state() {
     assert_eq!(s, 202);
     let job = wait_job(&lab, b["job_uuid"].as_str().unwrap_or("")).await;
     assert_eq!(job["execution"], "failed");
-    let last = job["chain_results"].as_array().and_then(|c| c.last()).cloned().unwrap_or_default();
-    assert_eq!(last["error"]["message"], "Cannot stop a VM from a 'stopped' state");
-    let (_, _, b) = call(lab.http.post(format!("{}/vms/{binder}?action=stop&idempotent=true", lab.vmapi))).await;
+    let last = job["chain_results"]
+        .as_array()
+        .and_then(|c| c.last())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        last["error"]["message"],
+        "Cannot stop a VM from a 'stopped' state"
+    );
+    let (_, _, b) = call(lab.http.post(format!(
+        "{}/vms/{binder}?action=stop&idempotent=true",
+        lab.vmapi
+    )))
+    .await;
     let job = wait_job(&lab, b["job_uuid"].as_str().unwrap_or("")).await;
     assert_eq!(job["execution"], "succeeded");
-    let (s, _, b) = call(lab.http.get(format!("{}/jobs?vm_uuid={binder}&execution=failed", lab.vmapi))).await;
+    let (s, _, b) = call(lab.http.get(format!(
+        "{}/jobs?vm_uuid={binder}&execution=failed",
+        lab.vmapi
+    )))
+    .await;
     assert_eq!((s, b.as_array().map(Vec::len)), (200, Some(1)));
     let (s, _, b) = call(act("explode")).await;
     assert_eq!((s, b["errors"][0]["field"].clone()), (409, json!("action")));
-    let (s, _, _) = call(lab.http.get(format!("{}/jobs/0d9ab1c5-5f1f-4a8e-9b66-2b0f3c8b7e11", lab.vmapi))).await;
+    let (s, _, _) = call(lab.http.get(format!(
+        "{}/jobs/0d9ab1c5-5f1f-4a8e-9b66-2b0f3c8b7e11",
+        lab.vmapi
+    )))
+    .await;
     assert_eq!(s, 404);
 }
 
@@ -157,18 +224,27 @@ async fn create_vm_provisions_then_runs_and_rejects_duplicates_and_down_servers(
     assert_eq!(vm["state"], "provisioning");
     assert_eq!(vm["server_uuid"], cn2.as_str());
     assert_eq!(vm["nics"], json!([]));
-    let (s, _, b2) = call(lab.http.post(format!("{}/vms/{vm_uuid}?action=stop", lab.vmapi))).await;
+    let (s, _, b2) = call(
+        lab.http
+            .post(format!("{}/vms/{vm_uuid}?action=stop", lab.vmapi)),
+    )
+    .await;
     assert_eq!((s, b2["code"].clone()), (409, json!("UnallocatedVM")));
     let job = wait_job(&lab, b["job_uuid"].as_str().unwrap_or("")).await;
     assert_eq!(job["execution"], "succeeded");
     assert_eq!(job["name"], "provision-8.2.4");
     let (_, _, vm) = call(lab.http.get(format!("{}/vms/{vm_uuid}", lab.vmapi))).await;
     assert_eq!(vm["state"], "running");
-    assert!(vm["nics"][0]["ip"].as_str().is_some_and(|ip| ip.starts_with("127.")));
+    assert!(
+        vm["nics"][0]["ip"]
+            .as_str()
+            .is_some_and(|ip| ip.starts_with("127."))
+    );
 
     let (s, _, b) = call(lab.http.post(format!("{}/vms", lab.vmapi)).json(&payload)).await;
     let dup: Value = serde_json::from_str(
-        &std::fs::read_to_string("/work/shared/triton/fixtures/error-vmapi-duplicate-alias.json").unwrap_or_default(),
+        &std::fs::read_to_string("/work/shared/triton/fixtures/error-vmapi-duplicate-alias.json")
+            .unwrap_or_default(),
     )
     .unwrap_or(Value::Null);
     assert_eq!((s, b), (409, dup));
@@ -177,9 +253,20 @@ async fn create_vm_provisions_then_runs_and_rejects_duplicates_and_down_servers(
     let mut p2 = payload.clone();
     p2["alias"] = json!("moray3");
     let (s, _, b) = call(lab.http.post(format!("{}/vms", lab.vmapi)).json(&p2)).await;
-    assert_eq!((s, b["code"].clone()), (409, json!("NoAllocatableServersError")));
-    let (s, _, b) = call(lab.http.post(format!("{}/vms", lab.vmapi)).json(&json!({"alias": "x"}))).await;
-    assert_eq!((s, b["message"].clone()), (409, json!("Invalid VM parameters")));
+    assert_eq!(
+        (s, b["code"].clone()),
+        (409, json!("NoAllocatableServersError"))
+    );
+    let (s, _, b) = call(
+        lab.http
+            .post(format!("{}/vms", lab.vmapi))
+            .json(&json!({"alias": "x"})),
+    )
+    .await;
+    assert_eq!(
+        (s, b["message"].clone()),
+        (409, json!("Invalid VM parameters"))
+    );
 
     let (s, _, b) = call(lab.http.delete(format!("{}/vms/{vm_uuid}", lab.vmapi))).await;
     assert_eq!(s, 202);
