@@ -2,3 +2,5 @@
 
 pub mod cli;
 pub mod status;
+pub mod twin;
+pub mod world;
