@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::tests_support::{call, start, world};
+use super::tests_support::{call, fixture, start, world};
 
 #[tokio::test]
 async fn servers_list_strips_extras_by_default_and_validates_strictly() {
@@ -42,12 +42,7 @@ async fn servers_list_strips_extras_by_default_and_validates_strictly() {
     .await;
     assert_eq!(b.as_array().map(Vec::len), Some(1));
     let (s, _, b) = call(lab.http.get(format!("{}/servers?role=x", lab.cnapi))).await;
-    let fixture: Value = serde_json::from_str(
-        &std::fs::read_to_string("/work/shared/triton/fixtures/error-cnapi-invalid-param.json")
-            .unwrap_or_default(),
-    )
-    .unwrap_or(Value::Null);
-    assert_eq!((s, b), (409, fixture));
+    assert_eq!((s, b), (409, fixture("error-cnapi-invalid-param.json")));
     let (s, _, b) = call(lab.http.get(format!("{}/servers?limit=0", lab.cnapi))).await;
     assert_eq!(s, 400);
     assert_eq!(

@@ -4,13 +4,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::tests_support::{call, start, world};
-
-fn fixture(name: &str) -> Value {
-    let text =
-        std::fs::read_to_string(format!("/work/shared/triton/fixtures/{name}")).unwrap_or_default();
-    serde_json::from_str(&text).unwrap_or(Value::Null)
-}
+use super::tests_support::{call, fixture, start, world};
 
 #[tokio::test]
 async fn versions_hide_agents_and_type_and_reject_unknown_ranges() {

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::tests_support::{ADMIN, call, start, wait_job, world};
+use super::tests_support::{ADMIN, call, fixture, start, wait_job, world};
 use crate::lab::world::CustomerVms;
 
 #[tokio::test]
@@ -22,11 +22,6 @@ async fn headers_errors_and_routes_follow_restify() {
     let (_, h, _) = call(lab.http.get(format!("{}/ping", lab.vmapi))).await;
     assert_eq!(h["x-request-id"].len(), 36);
 
-    let fixture = |name: &str| -> Value {
-        let text = std::fs::read_to_string(format!("/work/shared/triton/fixtures/{name}"))
-            .unwrap_or_default();
-        serde_json::from_str(&text).unwrap_or(Value::Null)
-    };
     let (s, _, b) = call(lab.http.get(format!("{}/vms/moray0", lab.vmapi))).await;
     assert_eq!((s, b), (409, fixture("error-vmapi-invalid-uuid.json")));
     let (s, _, b) = call(lab.http.get(format!(
@@ -242,11 +237,7 @@ async fn create_vm_provisions_then_runs_and_rejects_duplicates_and_down_servers(
     );
 
     let (s, _, b) = call(lab.http.post(format!("{}/vms", lab.vmapi)).json(&payload)).await;
-    let dup: Value = serde_json::from_str(
-        &std::fs::read_to_string("/work/shared/triton/fixtures/error-vmapi-duplicate-alias.json")
-            .unwrap_or_default(),
-    )
-    .unwrap_or(Value::Null);
+    let dup = fixture("error-vmapi-duplicate-alias.json");
     assert_eq!((s, b), (409, dup));
 
     lab.world.with(|w| w.set_server_running("cn2", false)).ok();
