@@ -316,3 +316,33 @@ fn labs_in_different_directories_get_different_blocks() {
     let block = |ip: &str| ip.split('.').nth(1).unwrap_or_default().to_string();
     assert_ne!(block(&a), block(&b), "{a} and {b} share a block");
 }
+
+#[test]
+fn ten_thousand_customer_vms_are_listed_and_counted() {
+    let lab = Lab::up("scale", &["--vms", "10000", "--profile", "fresh"]);
+    let vmapi = lab.url("vmapi");
+    let head = http("HEAD", &format!("{vmapi}/vms?limit=1"), None).expect("HEAD /vms");
+    let count: u64 = head
+        .headers
+        .get("x-joyent-resource-count")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("x-joyent-resource-count");
+    assert_eq!(count, 10_000 + CORE.len() as u64);
+    let page = http("GET", &format!("{vmapi}/vms?limit=1000&offset=9000"), None).expect("a page");
+    assert_eq!(page.body.as_array().map(Vec::len), Some(1000));
+    // Customers live on the compute nodes, not the headnode.
+    let cnapi = lab.url("cnapi");
+    let headnode = http("GET", &format!("{cnapi}/servers?headnode=true"), None).expect("CNAPI");
+    let headnode = headnode.body[0]["uuid"].clone();
+    assert!(headnode.is_string());
+    let customers: Vec<&Value> = page
+        .body
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|vm| vm["owner_uuid"] != "930896af-bf8c-48d4-885c-6573a94b1853")
+        .collect();
+    assert!(customers.len() > 900);
+    assert!(customers.iter().all(|vm| vm["server_uuid"] != headnode));
+}

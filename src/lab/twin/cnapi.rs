@@ -87,7 +87,8 @@ async fn list_servers(State(t): State<Twin>, req: Req) -> Response {
             Some("true") => flags.push((k, true)),
             Some("false") => flags.push((k, false)),
             Some(_) => {
-                return invalid_parameters(k, &format!("{k} must be true or false")).into_response();
+                return invalid_parameters(k, &format!("{k} must be true or false"))
+                    .into_response();
             }
         }
     }
