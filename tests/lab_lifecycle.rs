@@ -292,6 +292,15 @@ fn bad_input_gets_one_line_that_says_what_to_do() {
         )
     );
 
+    // A damaged world is reported, not replaced.
+    lab.must(&["lab", "down"]);
+    std::fs::write(lab.dir.join("world.json"), b"{not json").expect("damage the world");
+    let err = lab.must_fail(&["lab", "up"]);
+    assert!(err.starts_with("lab up: the lab in "), "{err}");
+    assert!(err.contains("world.json is damaged"), "{err}");
+    assert!(err.contains("move it away to start a fresh lab"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
     // Faults on a lab that is not running.
     let idle = scratch_dir("idle");
     let out = std::process::Command::new(lab_support::BIN)

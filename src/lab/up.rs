@@ -158,5 +158,5 @@ fn last_log_line(dir: &LabDir, offset: u64) -> Option<String> {
     text.lines()
         .rev()
         .find(|line| !line.trim().is_empty())
-        .map(|line| line.trim().to_string())
+        .map(|line| line.trim().trim_start_matches("lab serve: ").to_string())
 }
