@@ -134,6 +134,7 @@ fn validate(w: &World, params: &mut Map<String, Value>) -> Result<(), ApiError> 
         Some(Some(u)) if is_uuid(&u) && w.vm(&u).is_some() => {
             errs.push(field_error("uuid", "Duplicate", "Already exists"));
         }
+        Some(Some(u)) if is_uuid(&u) => {}
         Some(_) => errs.push(invalid("uuid", "Invalid UUID")),
         None => {}
     }
@@ -171,6 +172,7 @@ fn validate(w: &World, params: &mut Map<String, Value>) -> Result<(), ApiError> 
         Some(Some(u)) if is_uuid(&u) && w.server(&u).is_none() => {
             errs.push(invalid("server_uuid", &format!("Server {u} not found")));
         }
+        Some(Some(u)) if is_uuid(&u) => {}
         Some(_) => errs.push(invalid("server_uuid", "Invalid UUID")),
         None => {}
     }
