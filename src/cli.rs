@@ -46,7 +46,9 @@ pub enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.subcommand {
-        Some(Command::Lab { command }) => crate::lab::cli::run(command),
+        Some(Command::Lab { command }) => {
+            crate::lab::cli::run(command, cli.json, cli.lab.as_deref())
+        }
         Some(Command::Run(args)) => crate::script::runbook::cli::run(args),
         Some(Command::Runbook { command }) => crate::script::runbook::cli::runbook(command),
         None => ExitCode::SUCCESS,
