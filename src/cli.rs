@@ -140,7 +140,10 @@ fn run_file(
     // `#!/usr/bin/env tritonsh` lets a script run as a command; Rhai does
     // not know the line, so it is blanked (keeping line numbers right).
     let code = match code.strip_prefix("#!") {
-        Some(rest) => rest.find('\n').map(|i| rest[i..].to_string()).unwrap_or_default(),
+        Some(rest) => rest
+            .find('\n')
+            .map(|i| rest[i..].to_string())
+            .unwrap_or_default(),
         None => code,
     };
     let args: rhai::Array = args.iter().map(|a| Dynamic::from(a.clone())).collect();
