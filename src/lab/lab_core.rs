@@ -18,7 +18,7 @@ use crate::lab::processes::Processes;
 use crate::lab::request_log::RequestLog;
 use crate::lab::settings::LabSettings;
 use crate::lab::status::{LabInstance, LabStatus};
-use crate::lab::twin_bridge;
+use crate::lab::twin::{self, Twin};
 use crate::lab::world::{SharedWorld, VmState, World};
 
 /// The APIs the lab serves, each on the admin IP of its first instance.
@@ -58,22 +58,37 @@ impl LabCore {
         let requests_changed = Arc::new(Notify::new());
 
         let mut apis = Vec::new();
-        let mut processes = Processes::default();
         for service in APIS {
-            let (alias, ip) = api_instance(&world, service).ok_or_else(|| {
+            let (alias, ip, uuid) = api_instance(&world, service).ok_or_else(|| {
                 LabError::Other(format!(
                     "the lab's world has no {service} instance with an admin IP (move {} away to start a fresh lab)",
                     dir.world_file().display()
                 ))
             })?;
-            let router = mutation_watch::wrap(
-                twin_bridge::router(service, world.clone()),
-                requests_changed.clone(),
-            );
+            apis.push((ApiEndpoint { service, alias, ip }, uuid));
+        }
+        // `x-server-name` is the serving zone's uuid, as on the real thing.
+        let mut twin = Twin::new(world.clone());
+        for (api, zone) in &apis {
+            match api.service {
+                "sapi" => twin.sapi_zone = zone.clone(),
+                "vmapi" => twin.vmapi_zone = zone.clone(),
+                _ => twin.cnapi_zone = zone.clone(),
+            }
+        }
+        let apis: Vec<ApiEndpoint> = apis.into_iter().map(|(api, _)| api).collect();
+        let mut processes = Processes::default();
+        for api in &apis {
+            let (service, alias, ip) = (api.service, api.alias.clone(), api.ip);
+            let router = match service {
+                "sapi" => twin::sapi(twin.clone()),
+                "vmapi" => twin::vmapi(twin.clone()),
+                _ => twin::cnapi(twin.clone()),
+            };
+            let router = mutation_watch::wrap(router, requests_changed.clone());
             let router = log.wrap(service, router);
             let port = settings.ports.get(&alias).copied();
             processes.add(Box::new(ApiListener::new(&alias, ip, port, router)));
-            apis.push(ApiEndpoint { service, alias, ip });
         }
 
         let core = Arc::new(LabCore {
@@ -301,25 +316,25 @@ fn move_addresses(text: &str, old: AddressBlock, new: AddressBlock) -> String {
     out
 }
 
-/// The alias and admin IP of the instance that serves `service`: `<svc>0`
-/// if it exists, else the first instance with an IP.
-fn api_instance(world: &SharedWorld, service: &str) -> Option<(String, Ipv4Addr)> {
+/// The alias, admin IP and uuid of the instance that serves `service`:
+/// `<svc>0` if it exists, else the first instance with an IP.
+fn api_instance(world: &SharedWorld, service: &str) -> Option<(String, Ipv4Addr, String)> {
     world.with(|w| {
-        let mut candidates: Vec<(String, Ipv4Addr)> = w
+        let mut candidates: Vec<(String, Ipv4Addr, String)> = w
             .instances()
             .iter()
             .filter(|i| w.service_name_of(&i.uuid) == Some(service))
             .filter_map(|i| {
                 let alias = i.alias()?.to_string();
                 let ip = w.vm_by_alias(&alias)?.primary_ip()?.parse().ok()?;
-                Some((alias, ip))
+                Some((alias, ip, i.uuid.clone()))
             })
             .collect();
         candidates.sort();
         let first = format!("{service}0");
         candidates
             .iter()
-            .find(|(alias, _)| *alias == first)
+            .find(|(alias, _, _)| *alias == first)
             .or(candidates.first())
             .cloned()
     })

@@ -25,7 +25,7 @@ pub mod request_log;
 pub mod settings;
 pub mod status;
 pub mod status_table;
-pub mod twin_bridge;
+pub mod twin;
 pub mod up;
 pub mod world;
 

@@ -36,25 +36,21 @@ pub fn encode(tags: &Map<String, Value>) -> String {
     out
 }
 
-/// The LDAP filter VMAPI builds for a `tag.KEY=VALUE` query parameter.
-///
-/// `*` means "key present"; `true`/`false` and numbers also match their typed encodings.
-pub fn filter_for_param(key: &str, value: &str) -> String {
+/// The substrings of the encoded tag string that a `tag.KEY=VALUE` query parameter looks for
+/// (any one of them matches): `*` means "key present"; `true`/`false` and numbers also match
+/// their typed encodings.
+pub fn param_needles(key: &str, value: &str) -> Vec<String> {
     let k = escape(key);
     if value == "*" {
-        return format!("(tags=*-{k}=*)");
+        return vec![format!("-{k}=")];
     }
-    let mut alts = vec![format!("(tags=*-{k}={}-*)", escape(value))];
+    let mut needles = vec![format!("-{k}={}-", escape(value))];
     if value == "true" || value == "false" {
-        alts.push(format!("(tags=*-{k}=%b{{{value}}}-*)"));
+        needles.push(format!("-{k}=%b{{{value}}}-"));
     } else if value.parse::<f64>().is_ok() {
-        alts.push(format!("(tags=*-{k}=%n{{{value}}}-*)"));
+        needles.push(format!("-{k}=%n{{{value}}}-"));
     }
-    if alts.len() == 1 {
-        alts.remove(0)
-    } else {
-        format!("(|{})", alts.concat())
-    }
+    needles
 }
 
 #[cfg(test)]
@@ -83,17 +79,14 @@ mod tests {
     }
 
     #[test]
-    fn param_filters_cover_typed_values() {
-        assert_eq!(filter_for_param("role", "web"), "(tags=*-role=web-*)");
-        assert_eq!(filter_for_param("role", "*"), "(tags=*-role=*)");
+    fn param_needles_cover_typed_values() {
+        assert_eq!(param_needles("role", "web"), vec!["-role=web-"]);
+        assert_eq!(param_needles("role", "*"), vec!["-role="]);
         assert_eq!(
-            filter_for_param("ok", "true"),
-            "(|(tags=*-ok=true-*)(tags=*-ok=%b{true}-*))"
+            param_needles("ok", "true"),
+            vec!["-ok=true-", "-ok=%b{true}-"]
         );
-        assert_eq!(
-            filter_for_param("n", "5"),
-            "(|(tags=*-n=5-*)(tags=*-n=%n{5}-*))"
-        );
-        assert_eq!(filter_for_param("a-b", "c-d"), "(tags=*-a%2Db=c%2Dd-*)");
+        assert_eq!(param_needles("n", "5"), vec!["-n=5-", "-n=%n{5}-"]);
+        assert_eq!(param_needles("a-b", "c-d"), vec!["-a%2Db=c%2Dd-"]);
     }
 }

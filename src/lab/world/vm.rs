@@ -155,7 +155,13 @@ impl Vm {
         m.put("max_lwps", opt_num(self.max_lwps));
         m.put("max_physical_memory", opt_num(self.max_physical_memory));
         m.put("max_swap", opt_num(self.max_swap));
-        m.put_list("nics", self.nics.iter().map(render_nic).collect());
+        // NICs show up once the provision job has put the VM (the IP is reserved before).
+        let nics = if self.state == VmState::Provisioning {
+            Vec::new()
+        } else {
+            self.nics.iter().map(render_nic).collect()
+        };
+        m.put_list("nics", nics);
         m.put("owner_uuid", Value::from(self.owner_uuid.clone()));
         m.put("platform_buildstamp", opt_str(&self.platform_buildstamp));
         m.put("quota", opt_num(self.quota));
