@@ -1,0 +1,153 @@
+//! CNAPI: the servers (compute nodes) of the datacenter.
+
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::Query;
+use super::error::DcError;
+use super::health::Health;
+use super::http::{ApiClient, Request};
+use super::query::{has_key, page, with_required_fields};
+use super::vmapi::not_online;
+
+/// CNAPI's maximum (and default) `limit`.
+pub const PAGE_LIMIT: usize = 1000;
+
+/// Fields `Server` needs; added to a caller's `fields=` list.
+const SERVER_FIELDS: &[&str] = &["uuid", "hostname", "status", "setup", "headnode"];
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Server {
+    pub uuid: String,
+    pub hostname: String,
+    /// `running`, `unknown` or `rebooting`; CNAPI renders a missing status
+    /// as `unknown`, and so do we.
+    #[serde(default = "unknown")]
+    pub status: String,
+    pub setup: bool,
+    pub headnode: bool,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+fn unknown() -> String {
+    "unknown".to_string()
+}
+
+#[derive(Clone, Debug)]
+pub struct Cnapi {
+    client: ApiClient,
+}
+
+impl Cnapi {
+    pub(crate) fn new(client: ApiClient) -> Cnapi {
+        Cnapi { client }
+    }
+
+    pub fn client(&self) -> &ApiClient {
+        &self.client
+    }
+
+    /// `GET /ping` is always 200: `ready` says whether workflow, moray and
+    /// amqp are all online.
+    pub async fn ping(&self) -> Result<Health, DcError> {
+        let reply = self
+            .client
+            .send(Request::new(Method::GET, &["ping"], &[], Uuid::new_v4()).any_status())
+            .await?;
+        let body: Value = reply.json()?;
+        let ok = reply.status.is_success() && body.get("ready") == Some(&Value::Bool(true));
+        let summary = if ok {
+            "ok".to_string()
+        } else {
+            let down = not_online(body.get("services"));
+            if down.is_empty() {
+                "not ready".to_string()
+            } else {
+                format!("not ready: {down}")
+            }
+        };
+        Ok(Health {
+            api: "CNAPI",
+            ok,
+            status: reply.status.as_u16(),
+            summary,
+            body,
+        })
+    }
+
+    /// `GET /servers` with the given filters (apis.md §4.2), every page
+    /// unless the query has its own `limit` or `offset`.
+    pub async fn list_servers(&self, filters: &Query) -> Result<Vec<Server>, DcError> {
+        let filters = with_required_fields(filters, SERVER_FIELDS);
+        let id = Uuid::new_v4();
+        if has_key(&filters, "limit") || has_key(&filters, "offset") {
+            return self.client.get_json(&["servers"], &filters, id).await;
+        }
+        // No count header here: page until a short page.
+        let mut servers = Vec::new();
+        loop {
+            let query = page(&filters, PAGE_LIMIT, Some(servers.len()));
+            let batch: Vec<Server> = self.client.get_json(&["servers"], &query, id).await?;
+            let full = batch.len() == PAGE_LIMIT;
+            servers.extend(batch);
+            if !full {
+                return Ok(servers);
+            }
+        }
+    }
+
+    /// `GET /servers/:uuid`: the full record (sysinfo, vms, agents, capacity).
+    pub async fn get_server(&self, uuid: &str) -> Result<Server, DcError> {
+        self.client
+            .get_json(&["servers", uuid], &[], Uuid::new_v4())
+            .await
+    }
+
+    /// `DELETE /servers/:uuid` ("forget"): removes CNAPI's record only.
+    /// Nothing reaches the machine; a live server registers itself again.
+    pub async fn delete_server(&self, uuid: &str) -> Result<(), DcError> {
+        self.client
+            .send(Request::new(
+                Method::DELETE,
+                &["servers", uuid],
+                &[],
+                Uuid::new_v4(),
+            ))
+            .await
+            .map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> String {
+        let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {path}: {e}"))
+    }
+
+    #[test]
+    fn servers_decode() {
+        let list: Vec<Server> =
+            serde_json::from_str(&fixture("cnapi-servers-list.json")).expect("decodes");
+        assert_eq!(list.len(), 2);
+        assert!(list[0].headnode && list[0].setup);
+        assert_eq!(list[1].hostname, "4QENZE2");
+        let head: Server =
+            serde_json::from_str(&fixture("cnapi-server-headnode.json")).expect("decodes");
+        assert!(head.extra["sysinfo"].is_object());
+        assert_eq!(head.status, "running");
+    }
+
+    #[test]
+    fn missing_status_is_unknown() {
+        let s: Server =
+            serde_json::from_str(r#"{"uuid":"u","hostname":"h","setup":false,"headnode":false}"#)
+                .expect("decodes");
+        assert_eq!(s.status, "unknown");
+    }
+}

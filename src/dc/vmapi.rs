@@ -1,0 +1,327 @@
+//! VMAPI: VM records, and the calls that queue VM jobs.
+//!
+//! ListVms returns at most 1000 VMs per request. `list` pages by itself: the
+//! first page's `x-joyent-resource-count` says how many there are, and the
+//! remaining pages are fetched a few at a time, in order.
+
+use futures::{StreamExt, TryStreamExt, stream};
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::Query;
+use super::error::DcError;
+use super::health::Health;
+use super::http::{ApiClient, Request};
+use super::query::{has_key, page, with_required_fields};
+
+/// VMAPI's maximum (and default) `limit`.
+pub const PAGE_LIMIT: usize = 1000;
+
+const RESOURCE_COUNT: &str = "x-joyent-resource-count";
+
+/// Fields `Vm` needs; added to a caller's `fields=` list.
+const VM_FIELDS: &[&str] = &[
+    "uuid",
+    "alias",
+    "state",
+    "server_uuid",
+    "owner_uuid",
+    "tags",
+];
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Vm {
+    pub uuid: String,
+    #[serde(default)]
+    pub alias: Option<String>,
+    /// `running`, `stopped`, `provisioning`, `failed`, `destroyed`, …
+    pub state: String,
+    /// Set at allocation; null for a VM that never got a server.
+    #[serde(default)]
+    pub server_uuid: Option<String>,
+    pub owner_uuid: String,
+    /// Values may be strings, numbers or booleans.
+    #[serde(default)]
+    pub tags: Map<String, Value>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The `202` answer of every VMAPI mutation: the job to wait for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobRef {
+    pub vm_uuid: String,
+    pub job_uuid: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Vmapi {
+    client: ApiClient,
+}
+
+impl Vmapi {
+    pub(crate) fn new(client: ApiClient) -> Vmapi {
+        Vmapi { client }
+    }
+
+    pub fn client(&self) -> &ApiClient {
+        &self.client
+    }
+
+    /// `GET /ping`: 503 with `status: "some services are not ready"` when
+    /// moray or workflow is not connected.
+    pub async fn ping(&self) -> Result<Health, DcError> {
+        let reply = self
+            .client
+            .send(Request::new(Method::GET, &["ping"], &[], Uuid::new_v4()).any_status())
+            .await?;
+        let body: Value = reply.json()?;
+        let ok = reply.status.is_success() && body.get("healthy") != Some(&Value::Bool(false));
+        let summary = if ok {
+            "ok".to_string()
+        } else {
+            let status = body
+                .get("status")
+                .and_then(Value::as_str)
+                .unwrap_or("not healthy");
+            let down = not_online(body.get("services"));
+            if down.is_empty() {
+                status.to_string()
+            } else {
+                format!("{status}: {down}")
+            }
+        };
+        Ok(Health {
+            api: "VMAPI",
+            ok,
+            status: reply.status.as_u16(),
+            summary,
+            body,
+        })
+    }
+
+    /// `GET /vms` with the given filters (apis.md §3.3), every page unless
+    /// the query has its own `limit`, `offset` or `marker`.
+    pub async fn list(&self, filters: &Query) -> Result<Vec<Vm>, DcError> {
+        let filters = with_required_fields(filters, VM_FIELDS);
+        let id = Uuid::new_v4();
+        if ["limit", "offset", "marker"]
+            .iter()
+            .any(|key| has_key(&filters, key))
+        {
+            return self.client.get_json(&["vms"], &filters, id).await;
+        }
+        let first = self
+            .client
+            .send(Request::new(
+                Method::GET,
+                &["vms"],
+                &page(&filters, PAGE_LIMIT, None),
+                id,
+            ))
+            .await?;
+        let total = first
+            .header(RESOURCE_COUNT)
+            .and_then(|v| v.trim().parse::<usize>().ok());
+        let mut vms: Vec<Vm> = first.json()?;
+        drop(first);
+        if vms.len() < PAGE_LIMIT {
+            return Ok(vms);
+        }
+        match total {
+            Some(total) => {
+                // The count is a snapshot: VMs created meanwhile are not
+                // chased, as with any single ListVms.
+                vms.reserve(total.saturating_sub(vms.len()));
+                let offsets = (vms.len()..total).step_by(PAGE_LIMIT);
+                let concurrency = self.client.options().page_concurrency.max(1);
+                let mut pages = stream::iter(offsets)
+                    .map(|offset| self.page(&filters, offset, id))
+                    .buffered(concurrency);
+                while let Some(page) = pages.try_next().await? {
+                    vms.extend(page);
+                }
+            }
+            None => loop {
+                let page = self.page(&filters, vms.len(), id).await?;
+                let full = page.len() == PAGE_LIMIT;
+                vms.extend(page);
+                if !full {
+                    break;
+                }
+            },
+        }
+        Ok(vms)
+    }
+
+    async fn page(&self, filters: &Query, offset: usize, id: Uuid) -> Result<Vec<Vm>, DcError> {
+        self.client
+            .get_json(&["vms"], &page(filters, PAGE_LIMIT, Some(offset)), id)
+            .await
+    }
+
+    /// `HEAD /vms`: how many VMs match, without fetching them.
+    pub async fn count(&self, filters: &Query) -> Result<u64, DcError> {
+        let reply = self
+            .client
+            .send(Request::new(
+                Method::HEAD,
+                &["vms"],
+                filters,
+                Uuid::new_v4(),
+            ))
+            .await?;
+        match reply
+            .header(RESOURCE_COUNT)
+            .map(|v| v.trim().parse::<u64>())
+        {
+            Some(Ok(count)) => Ok(count),
+            Some(Err(_)) | None => Err(DcError::BadResponse {
+                call: reply.call.clone(),
+                detail: format!(
+                    "no usable {RESOURCE_COUNT} header ({:?})",
+                    reply.header(RESOURCE_COUNT)
+                ),
+            }),
+        }
+    }
+
+    /// `GET /vms/:uuid` (uuids only: an alias is a 409).
+    pub async fn get(&self, uuid: &str) -> Result<Vm, DcError> {
+        self.client
+            .get_json(&["vms", uuid], &[], Uuid::new_v4())
+            .await
+    }
+
+    /// `POST /vms`: queues a provision job; the VM exists at once in state
+    /// `provisioning`.
+    pub async fn create(&self, payload: &Value) -> Result<JobRef, DcError> {
+        self.client
+            .send(Request::new(Method::POST, &["vms"], &[], Uuid::new_v4()).body(payload.clone()))
+            .await?
+            .json()
+    }
+
+    /// Wrong-state actions (stop a stopped VM) fail in the job, not here.
+    pub async fn start(&self, uuid: &str) -> Result<JobRef, DcError> {
+        self.action(uuid, "start", &Value::Object(Map::new())).await
+    }
+
+    pub async fn stop(&self, uuid: &str) -> Result<JobRef, DcError> {
+        self.action(uuid, "stop", &Value::Object(Map::new())).await
+    }
+
+    pub async fn reboot(&self, uuid: &str) -> Result<JobRef, DcError> {
+        self.action(uuid, "reboot", &Value::Object(Map::new()))
+            .await
+    }
+
+    /// `POST /vms/:uuid?action=NAME` with extra parameters in the body
+    /// (`{"idempotent": true}`, `{"image_uuid": …}` for reprovision, …).
+    pub async fn action(
+        &self,
+        uuid: &str,
+        action: &str,
+        params: &Value,
+    ) -> Result<JobRef, DcError> {
+        let query = vec![("action".to_string(), action.to_string())];
+        self.client
+            .send(
+                Request::new(Method::POST, &["vms", uuid], &query, Uuid::new_v4())
+                    .body(params.clone()),
+            )
+            .await?
+            .json()
+    }
+
+    /// `DELETE /vms/:uuid`: queues a destroy job; the record stays, `destroyed`.
+    pub async fn delete(&self, uuid: &str) -> Result<JobRef, DcError> {
+        self.client
+            .send(Request::new(
+                Method::DELETE,
+                &["vms", uuid],
+                &[],
+                Uuid::new_v4(),
+            ))
+            .await?
+            .json()
+    }
+}
+
+/// `moray: offline, wfapi: connecting` from a `services` map.
+pub(crate) fn not_online(services: Option<&Value>) -> String {
+    let Some(Value::Object(services)) = services else {
+        return String::new();
+    };
+    services
+        .iter()
+        .filter(|(_, state)| state.as_str() != Some("online"))
+        .map(|(name, state)| {
+            format!(
+                "{name}: {}",
+                state
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| state.to_string())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> String {
+        let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {path}: {e}"))
+    }
+
+    #[test]
+    fn vm_fixtures_decode_and_round_trip() {
+        for name in [
+            "vmapi-vm-binder.json",
+            "vmapi-vm-manatee.json",
+            "vmapi-vm-moray-provisioning.json",
+        ] {
+            let text = fixture(name);
+            let vm: Vm = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(!vm.uuid.is_empty());
+            assert!(vm.extra.contains_key("nics"), "{name}: extra fields kept");
+            let original: Value = serde_json::from_str(&text).expect("json");
+            assert_eq!(
+                serde_json::to_value(&vm).expect("encodes"),
+                original,
+                "{name}"
+            );
+        }
+        let vm: Vm =
+            serde_json::from_str(&fixture("vmapi-vm-moray-provisioning.json")).expect("decodes");
+        assert_eq!(vm.state, "provisioning");
+        assert_eq!(vm.tags["smartdc_role"], "moray");
+    }
+
+    #[test]
+    fn null_alias_and_server() {
+        let vm: Vm =
+            serde_json::from_str(r#"{"uuid":"u","alias":null,"state":"failed","server_uuid":null,"owner_uuid":"o","tags":{}}"#)
+                .expect("decodes");
+        assert_eq!((vm.alias, vm.server_uuid), (None, None));
+    }
+
+    #[test]
+    fn job_response() {
+        let job: JobRef =
+            serde_json::from_str(&fixture("vmapi-job-response.json")).expect("decodes");
+        assert_eq!(job.job_uuid, "20e8799a-15e6-4362-8faa-a5f1fa55f5bd");
+    }
+
+    #[test]
+    fn services_not_online() {
+        let services = serde_json::json!({"moray": "online", "wfapi": "offline"});
+        assert_eq!(not_online(Some(&services)), "wfapi: offline");
+    }
+}
