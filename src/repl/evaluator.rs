@@ -3,11 +3,11 @@
 
 use rhai::Dynamic;
 
-pub trait Evaluator: Send + Sync {
+use crate::script::session::Session;
+
+pub trait Evaluator {
     /// Evaluates `src` in the session's persistent scope; the error is one line.
     fn eval(&self, src: &str) -> Result<Dynamic, String>;
-    /// Cancels the evaluation under way (Ctrl-C); a no-op when idle.
-    fn interrupt(&self);
     /// Functions, `module::member`s and variables in scope.
     fn names(&self) -> Vec<String>;
 }
@@ -21,4 +21,14 @@ pub fn map_keys(evaluator: &dyn Evaluator, path: &str) -> Vec<String> {
     keys.into_array()
         .map(|keys| keys.into_iter().map(|k| k.to_string()).collect())
         .unwrap_or_default()
+}
+
+impl Evaluator for Session {
+    fn eval(&self, src: &str) -> Result<Dynamic, String> {
+        Session::eval(self, src)
+    }
+
+    fn names(&self) -> Vec<String> {
+        Session::names(self)
+    }
 }

@@ -109,7 +109,6 @@ mod tests {
         fn eval(&self, _src: &str) -> Result<Dynamic, String> {
             Err("no session".into())
         }
-        fn interrupt(&self) {}
         fn names(&self) -> Vec<String> {
             Vec::new()
         }

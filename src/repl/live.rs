@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
 
+use crate::dc::{Datacenter, Query};
+
 /// How long fetched names are used before they are fetched again.
 pub const FRESH_FOR: Duration = Duration::from_secs(30);
 
@@ -95,6 +97,34 @@ impl LiveCache {
             state.refreshing = false;
         });
     }
+}
+
+/// Reads the names through the datacenter's clients, all three at once.
+#[allow(dead_code)] // TEMP until ScriptCtx has `dc`
+pub fn from_datacenter(dc: Arc<Datacenter>) -> Fetch {
+    Arc::new(move || {
+        let dc = Arc::clone(&dc);
+        Box::pin(async move {
+            let all = Query::new();
+            let active: Query = vec![("state".into(), "active".into())];
+            let (servers, vms, services) = futures::join!(
+                dc.cnapi.list_servers(&all),
+                dc.vmapi.list(&active),
+                dc.sapi.list_services(&all),
+            );
+            Fetched {
+                hostnames: servers
+                    .ok()
+                    .map(|s| s.into_iter().map(|s| s.hostname).collect()),
+                vm_aliases: vms
+                    .ok()
+                    .map(|v| v.into_iter().filter_map(|v| v.alias).collect()),
+                services: services
+                    .ok()
+                    .map(|s| s.into_iter().map(|s| s.name).collect()),
+            }
+        })
+    })
 }
 
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {

@@ -12,40 +12,26 @@ mod live;
 mod sigint;
 mod validator;
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use nu_ansi_term::Color;
-use rhai::Dynamic;
 use rustyline::error::ReadlineError;
 use rustyline::history::FileHistory;
 use rustyline::{CompletionType, Config, Editor};
 
-pub use evaluator::Evaluator;
-pub use live::{FRESH_FOR, Fetch, Fetched, LiveCache, LiveNames};
-
+use crate::script::session::Session;
 use helper::ReplHelper;
 use history::HistoryFile;
+use live::LiveCache;
 use sigint::SigintWatch;
 
 const PROMPT: &str = "tritonsh> ";
 
-/// Everything the loop needs besides the session itself.
-pub struct ReplOptions<'a> {
-    /// What the shell is connected to, printed first.
-    pub banner: &'a str,
-    pub rt: tokio::runtime::Handle,
-    /// Live names for completion; `None` completes only from the session.
-    pub live: Option<LiveCache>,
-    /// Turns a result into text: `(value, terminal width, colour)`.
-    pub render: &'a dyn Fn(&Dynamic, usize, bool) -> String,
-}
-
-/// Runs the REPL until Ctrl-D; exits non-zero only when the terminal itself
-/// fails.
-pub fn run_with(evaluator: Arc<dyn Evaluator>, options: ReplOptions) -> ExitCode {
-    let color = use_color();
+/// Runs the REPL on `session` until Ctrl-D. `banner` says what the shell is
+/// connected to. Exits non-zero only when the terminal itself fails.
+pub fn run(session: Session, banner: &str) -> ExitCode {
+    let color = crate::render::color_wanted();
     let config = Config::builder()
         .completion_type(CompletionType::List)
         .history_ignore_space(true)
@@ -58,27 +44,22 @@ pub fn run_with(evaluator: Arc<dyn Evaluator>, options: ReplOptions) -> ExitCode
             return ExitCode::FAILURE;
         }
     };
-    if let Some(live) = &options.live {
-        // Starts the first fetch so the first Tab has names to offer.
-        live.names();
-    }
-    editor.set_helper(Some(ReplHelper::new(
-        Arc::clone(&evaluator),
-        options.live,
-        color,
-    )));
-    let mut history = HistoryFile::new(crate::paths::state_dir().join("history"));
-    history.load(&mut editor);
-
-    let mut sigint = match SigintWatch::install(&options.rt, Arc::clone(&evaluator)) {
+    let rt = session.ctx().rt.clone();
+    let interrupter = session.interrupter();
+    let mut sigint = match SigintWatch::install(&rt, move || interrupter.interrupt()) {
         Ok(watch) => watch,
         Err(e) => {
-            eprintln!("cannot catch Ctrl-C: {e}; the shell cannot run without it");
+            eprintln!("cannot catch Ctrl-C: {e}; use -c EXPR or a FILE.rhai instead");
             return ExitCode::FAILURE;
         }
     };
+    let live = live_names(&session);
+    let session = Arc::new(session);
+    editor.set_helper(Some(ReplHelper::new(session.clone(), live, color)));
+    let mut history = HistoryFile::new(crate::paths::state_dir().join("history"));
+    history.load(&mut editor);
 
-    println!("{}", options.banner);
+    println!("{banner}");
     println!("Type help() for the functions, Tab to complete, Ctrl-D to exit.");
     loop {
         let line = match editor.readline(PROMPT) {
@@ -94,24 +75,34 @@ pub fn run_with(evaluator: Arc<dyn Evaluator>, options: ReplOptions) -> ExitCode
         if line.trim().is_empty() {
             continue;
         }
-        // A failure is only history not being kept; the warning says so.
+        // A failure only means history is not kept, which `save` reports.
         let _ = editor.add_history_entry(line.as_str());
         history.save(&mut editor);
 
-        let (result, interrupted) = sigint.during(|| evaluator.eval(&line));
+        let (result, interrupted) = sigint.during(|| session.eval(&line));
         match result {
             Ok(value) if value.is_unit() => {}
-            Ok(value) => println!("{}", (options.render)(&value, width(), color)),
+            Ok(value) => println!("{}", crate::render::render(&value, width(), color)),
             Err(_) if interrupted => eprintln!("{}", paint(color, Color::Yellow, "interrupted")),
             Err(message) => eprintln!("{}", paint(color, Color::Red, &one_line(&message))),
         }
     }
 }
 
-/// NO_COLOR (any non-empty value) or output that is not a terminal turns
-/// colour off.
-fn use_color() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+/// Starts the first fetch at once, so the first Tab has names to offer.
+fn live_names(_session: &Session) -> Option<LiveCache> {
+    None
+}
+#[cfg(any())] // TEMP until ScriptCtx has `dc`
+fn live_names(session: &Session) -> Option<LiveCache> {
+    let ctx = session.ctx();
+    let cache = LiveCache::new(
+        ctx.rt.clone(),
+        live::from_datacenter(ctx.dc.clone()),
+        live::FRESH_FOR,
+    );
+    cache.names();
+    Some(cache)
 }
 
 fn width() -> usize {

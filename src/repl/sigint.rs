@@ -3,15 +3,13 @@
 //! While rustyline reads a line the terminal is in raw mode and Ctrl-C is a
 //! key it handles itself. During an evaluation the terminal is back in
 //! normal mode, Ctrl-C becomes SIGINT, and this watcher turns it into
-//! `Evaluator::interrupt` instead of letting it kill the shell.
+//! the session's interrupt instead of letting it kill the shell.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::signal::unix::{SignalKind, signal};
-
-use super::evaluator::Evaluator;
 
 /// The session arms a fresh cancellation token when an evaluation starts;
 /// a signal landing just before that would be lost, so the interrupt is
@@ -35,7 +33,7 @@ impl SigintWatch {
     /// kills the shell.
     pub fn install(
         rt: &tokio::runtime::Handle,
-        evaluator: Arc<dyn Evaluator>,
+        interrupt: impl Fn() + Send + 'static,
     ) -> std::io::Result<SigintWatch> {
         // Registered here, not in the task, so no SIGINT falls between.
         let mut sigint = {
@@ -52,7 +50,7 @@ impl SigintWatch {
                 }
                 watched.interrupted.store(true, Ordering::SeqCst);
                 while watched.running.load(Ordering::SeqCst) == evaluation {
-                    evaluator.interrupt();
+                    interrupt();
                     tokio::time::sleep(REPEAT_INTERRUPT).await;
                 }
             }
