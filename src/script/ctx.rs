@@ -3,11 +3,13 @@
 
 use std::fmt::Display;
 use std::future::Future;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use rhai::{EvalAltResult, Position};
 
 use super::interrupt::{Interrupt, Interrupted};
+use crate::dc::Datacenter;
 
 /// How results are shown (runbooks print tables the same way the shell does).
 #[derive(Clone, Copy, Debug)]
@@ -19,6 +21,7 @@ pub struct OutputOptions {
 
 pub struct ScriptCtx {
     pub rt: tokio::runtime::Handle,
+    pub dc: Arc<Datacenter>,
     pub interrupt: Interrupt,
     pub output: OutputOptions,
     /// Set with the interrupt: `on_progress` reads it on every operation,
@@ -27,9 +30,14 @@ pub struct ScriptCtx {
 }
 
 impl ScriptCtx {
-    pub fn new(rt: tokio::runtime::Handle, output: OutputOptions) -> ScriptCtx {
+    pub fn new(
+        rt: tokio::runtime::Handle,
+        dc: Arc<Datacenter>,
+        output: OutputOptions,
+    ) -> ScriptCtx {
         ScriptCtx {
             rt,
+            dc,
             interrupt: Interrupt::default(),
             output,
             stop: AtomicBool::new(false),

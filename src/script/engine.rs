@@ -21,7 +21,14 @@ pub fn build(ctx: Arc<ScriptCtx>) -> Engine {
         (None, Some(line)) => eprintln!("line {line}: {text}"),
         _ => eprintln!("{text}"),
     });
+    engine.register_static_module("sapi", super::sapi::module(&ctx).into());
+    engine.register_static_module("vmapi", super::vmapi::module(&ctx).into());
+    engine.register_static_module("cnapi", super::cnapi::module(&ctx).into());
+    engine.register_static_module("jobs", super::jobs::module(&ctx).into());
     super::helpers::register(&mut engine);
     super::help::register(&mut engine);
+    // RUNBOOK: the runbook functions (`run`, steps, checks) are registered
+    // here, and only here, once the `runbook` branch is merged:
+    //     crate::script::runbook::register(&mut engine, ctx.clone());
     engine
 }

@@ -203,6 +203,7 @@ fn publish_names(engine: &Engine, scope: &Scope, functions: &AST, names: &Mutex<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dc::{Datacenter, Endpoints, MutationGate};
     use crate::script::ctx::OutputOptions;
 
     fn session() -> (tokio::runtime::Runtime, Session) {
@@ -216,7 +217,16 @@ mod tests {
             color: false,
             width: 80,
         };
-        let ctx = Arc::new(ScriptCtx::new(rt.handle().clone(), output));
+        // Nothing listens there: these tests never reach a datacenter.
+        let endpoints = Endpoints::parse(
+            "http://127.0.0.1:9",
+            "http://127.0.0.1:9",
+            "http://127.0.0.1:9",
+        );
+        let dc = endpoints
+            .and_then(|e| Datacenter::new(e, MutationGate::default()))
+            .unwrap_or_else(|e| panic!("datacenter: {e}"));
+        let ctx = Arc::new(ScriptCtx::new(rt.handle().clone(), Arc::new(dc), output));
         (rt, Session::new(ctx))
     }
 
@@ -264,6 +274,47 @@ mod tests {
         let _ = t.join();
         // The next evaluation is not interrupted.
         assert_eq!(s.eval("1 + 1").map(|v| v.as_int().ok()), Ok(Some(2)));
+    }
+
+    #[test]
+    fn host_errors_carry_the_api_message_and_position() {
+        let (_rt, s) = session();
+        let err = s
+            .eval("let x = 1;\nvmapi::list()")
+            .err()
+            .unwrap_or_default();
+        assert!(err.starts_with("line 2, col 8: VMAPI GET /vms"), "{err}");
+        assert!(err.contains("127.0.0.1:9"), "{err}");
+        assert!(!err.contains('\n'));
+    }
+
+    #[test]
+    fn help_lists_modules_and_documents_functions() {
+        let (_rt, s) = session();
+        let all = s.eval("help()").map(|v| v.to_string()).unwrap_or_default();
+        for expected in [
+            "vmapi::list(filters)",
+            "sapi::service(uuid_or_name)",
+            "jobs::wait",
+            "where(rows, keep)",
+        ] {
+            assert!(all.contains(expected), "{expected} missing from:\n{all}");
+        }
+        let one = s
+            .eval("help(\"vmapi::list\")")
+            .map(|v| v.to_string())
+            .unwrap_or_default();
+        assert!(one.contains("vmapi::list(filters: Map) -> Array"), "{one}");
+        assert!(one.contains("tag.smartdc_role"), "{one}");
+        let err = s.eval("help(\"vmapi::lst\")").err().unwrap_or_default();
+        assert!(
+            err.contains("no function named vmapi::lst (help() lists them)"),
+            "{err}"
+        );
+        assert!(
+            s.names().contains(&"vmapi::list".to_string())
+                || s.names().contains(&"list".to_string())
+        );
     }
 
     #[test]
