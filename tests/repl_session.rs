@@ -82,7 +82,11 @@ fn answers(stdout: &str) -> Vec<String> {
 fn evaluates_lines_and_exits_0_at_eof() {
     let (status, stdout, stderr, _home) = session("basic", "1+1\n\nlet x = 40;\nx + 2\n");
     assert!(status.success(), "exit {status}; stderr: {stderr}");
-    assert_eq!(answers(&stdout), ["2", "", "", "42", ""], "stdout: {stdout}");
+    assert_eq!(
+        answers(&stdout),
+        ["2", "", "", "42", ""],
+        "stdout: {stdout}"
+    );
     assert!(stderr.is_empty(), "nothing alarming at exit: {stderr}");
 }
 
@@ -140,7 +144,11 @@ fn an_unwritable_history_is_a_warning_not_a_crash() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "stderr: {stderr}");
     assert_eq!(answers(&stdout), ["2", "4", ""]);
-    assert_eq!(stderr.matches("warning:").count(), 1, "warned once: {stderr}");
+    assert_eq!(
+        stderr.matches("warning:").count(),
+        1,
+        "warned once: {stderr}"
+    );
 }
 
 /// Sends lines one at a time and reads stdout as it comes.
@@ -221,7 +229,10 @@ fn ctrl_c_stops_a_running_evaluation_and_the_repl_goes_on() {
     repl.send("kept + 1");
     repl.expect("6");
     let (status, stderr) = repl.finish();
-    assert!(status.success(), "the shell must survive Ctrl-C: {status}; {stderr}");
+    assert!(
+        status.success(),
+        "the shell must survive Ctrl-C: {status}; {stderr}"
+    );
     assert_eq!(stderr.matches("interrupted").count(), 2, "{stderr}");
 }
 

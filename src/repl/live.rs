@@ -100,7 +100,6 @@ impl LiveCache {
 }
 
 /// Reads the names through the datacenter's clients, all three at once.
-#[allow(dead_code)] // TEMP until ScriptCtx has `dc`
 pub fn from_datacenter(dc: Arc<Datacenter>) -> Fetch {
     Arc::new(move || {
         let dc = Arc::clone(&dc);

@@ -55,7 +55,7 @@ pub fn run(session: Session, banner: &str) -> ExitCode {
     };
     let live = live_names(&session);
     let session = Arc::new(session);
-    editor.set_helper(Some(ReplHelper::new(session.clone(), live, color)));
+    editor.set_helper(Some(ReplHelper::new(session.clone(), Some(live), color)));
     let mut history = HistoryFile::new(crate::paths::state_dir().join("history"));
     history.load(&mut editor);
 
@@ -90,11 +90,7 @@ pub fn run(session: Session, banner: &str) -> ExitCode {
 }
 
 /// Starts the first fetch at once, so the first Tab has names to offer.
-fn live_names(_session: &Session) -> Option<LiveCache> {
-    None
-}
-#[cfg(any())] // TEMP until ScriptCtx has `dc`
-fn live_names(session: &Session) -> Option<LiveCache> {
+fn live_names(session: &Session) -> LiveCache {
     let ctx = session.ctx();
     let cache = LiveCache::new(
         ctx.rt.clone(),
@@ -102,7 +98,7 @@ fn live_names(session: &Session) -> Option<LiveCache> {
         live::FRESH_FOR,
     );
     cache.names();
-    Some(cache)
+    cache
 }
 
 fn width() -> usize {
