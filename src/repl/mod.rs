@@ -44,9 +44,8 @@ pub fn run(session: Session, banner: &str) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let rt = session.ctx().rt.clone();
     let interrupter = session.interrupter();
-    let mut sigint = match SigintWatch::install(&rt, move || interrupter.interrupt()) {
+    let mut sigint = match SigintWatch::install(move || interrupter.interrupt()) {
         Ok(watch) => watch,
         Err(e) => {
             eprintln!("cannot catch Ctrl-C: {e}; use -c EXPR or a FILE.rhai instead");
