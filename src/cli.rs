@@ -77,8 +77,14 @@ pub fn main() -> ExitCode {
         Some(Command::Lab { command }) => {
             crate::lab::cli::run(command, cli.json, cli.lab.as_deref())
         }
-        Some(Command::Run(args)) => crate::script::runbook::cli::run(args),
-        Some(Command::Runbook { command }) => crate::script::runbook::cli::runbook(command),
+        Some(Command::Run(args)) => {
+            let connect = ConnectOptions {
+                lab: cli.lab.clone(),
+                profile: cli.profile.clone(),
+            };
+            crate::script::runbook::cli::run(args, cli.json, &connect)
+        }
+        Some(Command::Runbook { command }) => crate::script::runbook::cli::runbook(command, cli.json),
         None => shell(&cli),
     }
 }
