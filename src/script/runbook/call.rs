@@ -36,7 +36,13 @@ pub enum CallError {
 }
 
 impl Env<'_> {
-    pub fn call(&self, ast: &AST, mode: GateMode, function: &str, arg: Dynamic) -> Result<Called, CallError> {
+    pub fn call(
+        &self,
+        ast: &AST,
+        mode: GateMode,
+        function: &str,
+        arg: Dynamic,
+    ) -> Result<Called, CallError> {
         if self.interrupt.is_triggered() {
             return Err(CallError::Interrupted);
         }
@@ -44,9 +50,13 @@ impl Env<'_> {
         self.gate.take_recorded();
         self.gate.set(mode);
         let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
-        let result = self
-            .engine
-            .call_fn_with_options::<Dynamic>(options, &mut Scope::new(), ast, function, (arg,));
+        let result = self.engine.call_fn_with_options::<Dynamic>(
+            options,
+            &mut Scope::new(),
+            ast,
+            function,
+            (arg,),
+        );
         self.gate.set(previous);
         let recorded = self.gate.take_recorded();
         match result {
@@ -62,16 +72,16 @@ impl Env<'_> {
 
     /// Waits `duration` unless interrupted first.
     pub fn sleep(&self, duration: Duration) -> Result<(), Interrupted> {
-        self.interrupt.block_on(&self.rt, tokio::time::sleep(duration))
+        self.interrupt
+            .block_on(&self.rt, tokio::time::sleep(duration))
     }
 }
 
 fn is_terminated(err: &EvalAltResult) -> bool {
     match err {
         EvalAltResult::ErrorTerminated(..) => true,
-        EvalAltResult::ErrorInFunctionCall(_, _, inner, _) | EvalAltResult::ErrorInModule(_, inner, _) => {
-            is_terminated(inner)
-        }
+        EvalAltResult::ErrorInFunctionCall(_, _, inner, _)
+        | EvalAltResult::ErrorInModule(_, inner, _) => is_terminated(inner),
         _ => false,
     }
 }
@@ -80,12 +90,15 @@ fn is_terminated(err: &EvalAltResult) -> bool {
 /// runbook it happened, without Rhai's nested "in call to function" frames.
 pub fn flatten(err: &EvalAltResult) -> String {
     match err {
-        EvalAltResult::ErrorInFunctionCall(_, _, inner, _) | EvalAltResult::ErrorInModule(_, inner, _) => {
-            flatten(inner)
-        }
+        EvalAltResult::ErrorInFunctionCall(_, _, inner, _)
+        | EvalAltResult::ErrorInModule(_, inner, _) => flatten(inner),
         EvalAltResult::ErrorRuntime(value, pos) => {
             let text = value.to_string().replace('\n', " ");
-            if pos.is_none() { text } else { format!("{text} ({pos})") }
+            if pos.is_none() {
+                text
+            } else {
+                format!("{text} ({pos})")
+            }
         }
         other => other.to_string().replace('\n', " "),
     }
@@ -98,7 +111,9 @@ mod tests {
     #[test]
     fn errors_flatten_to_the_innermost_cause_with_its_line() {
         let engine = Engine::new();
-        let ast = engine.compile("fn a(x) { b(x) }\nfn b(x) {\n throw `no VM named ${x}`; }").unwrap();
+        let ast = engine
+            .compile("fn a(x) { b(x) }\nfn b(x) {\n throw `no VM named ${x}`; }")
+            .unwrap();
         let interrupt = Interrupt::default();
         let rt = tokio::runtime::Runtime::new().unwrap();
         let env = Env {
@@ -108,11 +123,16 @@ mod tests {
             rt: rt.handle().clone(),
         };
         match env.call(&ast, GateMode::Deny, "a", "papi9".into()) {
-            Err(CallError::Failed { message, .. }) => assert_eq!(message, "no VM named papi9 (line 3, position 2)"),
+            Err(CallError::Failed { message, .. }) => {
+                assert_eq!(message, "no VM named papi9 (line 3, position 2)")
+            }
             other => panic!("{other:?}"),
         }
         assert_eq!(env.gate.mode(), GateMode::Send, "the gate is put back");
         interrupt.trigger();
-        assert!(matches!(env.call(&ast, GateMode::Deny, "a", "x".into()), Err(CallError::Interrupted)));
+        assert!(matches!(
+            env.call(&ast, GateMode::Deny, "a", "x".into()),
+            Err(CallError::Interrupted)
+        ));
     }
 }

@@ -218,7 +218,8 @@ mod tests {
     use super::*;
 
     fn tempdir(tag: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("tritonsh-catalog-{tag}-{}", uuid::Uuid::new_v4()));
+        let dir =
+            std::env::temp_dir().join(format!("tritonsh-catalog-{tag}-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
         dir
     }
@@ -233,12 +234,18 @@ mod tests {
     #[test]
     fn local_copy_overrides_and_is_classified() {
         let dir = tempdir("override");
-        assert_eq!(resolve("scale-service", &dir).unwrap().origin, Origin::Stdlib);
+        assert_eq!(
+            resolve("scale-service", &dir).unwrap().origin,
+            Origin::Stdlib
+        );
         assert_eq!(local_state(&dir, "scale-service"), LocalState::StdlibOnly);
 
         let path = export(&dir, "scale-service").unwrap();
         assert_eq!(local_state(&dir, "scale-service"), LocalState::SameAsStdlib);
-        assert!(export(&dir, "scale-service").is_err(), "export must not overwrite");
+        assert!(
+            export(&dir, "scale-service").is_err(),
+            "export must not overwrite"
+        );
         assert_eq!(
             resolve("scale-service", &dir).unwrap().origin,
             Origin::Local(path.clone())
@@ -247,7 +254,10 @@ mod tests {
         std::fs::write(&path, "// edited\n").unwrap();
         assert_eq!(local_state(&dir, "scale-service"), LocalState::Edited);
         std::fs::write(exported_path(&dir, "scale-service"), "older stdlib").unwrap();
-        assert_eq!(local_state(&dir, "scale-service"), LocalState::StdlibChanged);
+        assert_eq!(
+            local_state(&dir, "scale-service"),
+            LocalState::StdlibChanged
+        );
 
         std::fs::write(local_path(&dir, "mine"), "#{}").unwrap();
         assert_eq!(local_state(&dir, "mine"), LocalState::LocalOnly);
@@ -259,7 +269,9 @@ mod tests {
         let dir = tempdir("unknown");
         let err = resolve("no-such-runbook", &dir).unwrap_err().to_string();
         assert!(err.contains("no runbook named 'no-such-runbook'"), "{err}");
-        let err = resolve("/nonexistent/x.rhai", &dir).unwrap_err().to_string();
+        let err = resolve("/nonexistent/x.rhai", &dir)
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("cannot read /nonexistent/x.rhai"), "{err}");
         assert!(!err.contains('\n'));
     }

@@ -64,9 +64,17 @@ pub fn run(args: RunArgs, json: bool, connect: &ConnectOptions) -> ExitCode {
     match run_inner(args, json, connect) {
         Ok(report) => {
             if json {
-                println!("{}", serde_json::to_string_pretty(&report.journal).unwrap_or_default());
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report.journal).unwrap_or_default()
+                );
             }
-            if let Some(why) = report.journal.stopped.as_ref().filter(|_| report.exit_code() != 0) {
+            if let Some(why) = report
+                .journal
+                .stopped
+                .as_ref()
+                .filter(|_| report.exit_code() != 0)
+            {
                 eprintln!("error: run {}: {why}", report.journal.id);
             }
             ExitCode::from(report.exit_code())
@@ -75,7 +83,11 @@ pub fn run(args: RunArgs, json: bool, connect: &ConnectOptions) -> ExitCode {
     }
 }
 
-fn run_inner(args: RunArgs, json: bool, connect: &ConnectOptions) -> Result<RunReport, RunbookError> {
+fn run_inner(
+    args: RunArgs,
+    json: bool,
+    connect: &ConnectOptions,
+) -> Result<RunReport, RunbookError> {
     let options = RunOptions {
         dry_run: args.dry_run,
         yes: args.yes,
@@ -98,7 +110,11 @@ fn run_inner(args: RunArgs, json: bool, connect: &ConnectOptions) -> Result<RunR
             params::resolve(definition.name(), &definition.params, given.clone())?;
             Some((source, given))
         }
-        (None, None) => return Err(RunbookError::Other("name a runbook, or give --resume RUN_ID".into())),
+        (None, None) => {
+            return Err(RunbookError::Other(
+                "name a runbook, or give --resume RUN_ID".into(),
+            ));
+        }
     };
     let shell = Shell::start(connect, json)?;
     let env = shell.env();
@@ -108,7 +124,9 @@ fn run_inner(args: RunArgs, json: bool, connect: &ConnectOptions) -> Result<RunR
             runner::start(&env, &definition, given, &options)
         }
         (None, Some(id)) => runner::resume(&env, id, &options),
-        (None, None) => Err(RunbookError::Other("name a runbook, or give --resume RUN_ID".into())),
+        (None, None) => Err(RunbookError::Other(
+            "name a runbook, or give --resume RUN_ID".into(),
+        )),
     }
 }
 
@@ -132,10 +150,13 @@ impl Shell {
             color: false,
             width: crate::render::terminal_width(),
         };
-        let (ctx, _banner) = crate::connect::connect(connect, rt.handle().clone(), output).map_err(RunbookError::Other)?;
+        let (ctx, _banner) = crate::connect::connect(connect, rt.handle().clone(), output)
+            .map_err(RunbookError::Other)?;
         let on_signal = ctx.clone();
         rt.spawn(async move {
-            let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else {
+            let Ok(mut term) =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            else {
                 return;
             };
             tokio::select! {
@@ -147,7 +168,11 @@ impl Shell {
         let mut engine = crate::script::engine::build(ctx.clone());
         // Until engine::build registers them itself (it will: see there).
         super::register(&mut engine, ctx.clone());
-        Ok(Shell { engine, ctx, _rt: rt })
+        Ok(Shell {
+            engine,
+            ctx,
+            _rt: rt,
+        })
     }
 
     fn env(&self) -> Env<'_> {
@@ -200,8 +225,10 @@ fn list(json: bool) -> Result<(), RunbookError> {
     let listed: Vec<Listed> = catalog::all_names(&dir)
         .into_iter()
         .map(|name| {
-            let stdlib_version = catalog::stdlib_text(&name).and_then(|text| version_of(&engine, &name, text));
-            let source = describe_source(catalog::local_state(&dir, &name), stdlib_version.as_deref());
+            let stdlib_version =
+                catalog::stdlib_text(&name).and_then(|text| version_of(&engine, &name, text));
+            let source =
+                describe_source(catalog::local_state(&dir, &name), stdlib_version.as_deref());
             match catalog::resolve(&name, &dir).and_then(|s| Definition::load(&engine, s)) {
                 Ok(d) => Listed {
                     name,
@@ -219,18 +246,34 @@ fn list(json: bool) -> Result<(), RunbookError> {
         })
         .collect();
     if json {
-        println!("{}", serde_json::to_string_pretty(&listed).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&listed).unwrap_or_default()
+        );
         return Ok(());
     }
-    let width = |f: fn(&Listed) -> &str, title: &str| listed.iter().map(|l| f(l).chars().count()).max().unwrap_or(0).max(title.len());
+    let width = |f: fn(&Listed) -> &str, title: &str| {
+        listed
+            .iter()
+            .map(|l| f(l).chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(title.len())
+    };
     let (wn, wv, ws) = (
         width(|l| &l.name, "NAME"),
         width(|l| &l.version, "VERSION"),
         width(|l| &l.source, "SOURCE"),
     );
-    println!("{:wn$}  {:wv$}  {:ws$}  SUMMARY", "NAME", "VERSION", "SOURCE");
+    println!(
+        "{:wn$}  {:wv$}  {:ws$}  SUMMARY",
+        "NAME", "VERSION", "SOURCE"
+    );
     for l in &listed {
-        println!("{:wn$}  {:wv$}  {:ws$}  {}", l.name, l.version, l.source, l.summary);
+        println!(
+            "{:wn$}  {:wv$}  {:ws$}  {}",
+            l.name, l.version, l.source, l.summary
+        );
     }
     Ok(())
 }
@@ -286,23 +329,34 @@ fn edit(name: &str) -> Result<(), RunbookError> {
         .args(words)
         .arg(&path)
         .status()
-        .map_err(|e| RunbookError::Other(format!("cannot start editor '{editor}': {e}; set $EDITOR")))?;
+        .map_err(|e| {
+            RunbookError::Other(format!("cannot start editor '{editor}': {e}; set $EDITOR"))
+        })?;
     if status.success() {
         Ok(())
     } else {
-        Err(RunbookError::Other(format!("editor '{editor}' exited with {status}; {} is kept", path.display())))
+        Err(RunbookError::Other(format!(
+            "editor '{editor}' exited with {status}; {} is kept",
+            path.display()
+        )))
     }
 }
 
 fn runs(json: bool) -> Result<(), RunbookError> {
     let journals = Journal::list(&journal::runs_dir());
     if json {
-        println!("{}", serde_json::to_string_pretty(&journals).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&journals).unwrap_or_default()
+        );
         return Ok(());
     }
     for j in journals {
         let done = j.steps.iter().filter(|s| s.status.is_complete()).count();
-        let status = serde_json::to_value(j.status).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+        let status = serde_json::to_value(j.status)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default();
         println!(
             "{}  {:11}  {} {}  {done}/{} steps  {}",
             j.id,

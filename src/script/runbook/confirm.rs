@@ -62,9 +62,14 @@ impl Confirmer {
         match &step.destroys {
             Some(target) if !self.force => Err(needs(
                 "--force",
-                format!("destroys {target}, which needs its name typed, and there is no terminal to ask"),
+                format!(
+                    "destroys {target}, which needs its name typed, and there is no terminal to ask"
+                ),
             )),
-            None if !self.yes => Err(needs("--yes", "changes the datacenter and there is no terminal to ask".into())),
+            None if !self.yes => Err(needs(
+                "--yes",
+                "changes the datacenter and there is no terminal to ask".into(),
+            )),
             _ => Ok(()),
         }
     }
@@ -80,7 +85,8 @@ impl Confirmer {
         if !step.mutates {
             return Ok(Answer::Yes("does not change the datacenter".into()));
         }
-        self.check_unattended(index, step).map_err(ConfirmError::NeedsFlag)?;
+        self.check_unattended(index, step)
+            .map_err(ConfirmError::NeedsFlag)?;
         if let Some(target) = &step.destroys {
             if self.force {
                 return Ok(Answer::Yes("--force".into()));
@@ -101,7 +107,10 @@ impl Confirmer {
         if self.all {
             return Ok(Answer::Yes("answered a (all) earlier".into()));
         }
-        let typed = ask(&format!("Step {index}/{total}: {} — go on? [y/N/a(ll)] ", step.name))?;
+        let typed = ask(&format!(
+            "Step {index}/{total}: {} — go on? [y/N/a(ll)] ",
+            step.name
+        ))?;
         match typed.trim().to_lowercase().as_str() {
             "y" | "yes" => Ok(Answer::Yes("answered y".into())),
             "a" | "all" => {
@@ -138,24 +147,35 @@ mod tests {
     #[test]
     fn yes_answers_mutating_steps_but_never_destructive_ones() {
         let mut c = Confirmer::new(true, false, false);
-        assert_eq!(c.confirm(1, 2, &step(None), &mut answering("")).unwrap(), Answer::Yes("--yes".into()));
+        assert_eq!(
+            c.confirm(1, 2, &step(None), &mut answering("")).unwrap(),
+            Answer::Yes("--yes".into())
+        );
         match c.confirm(2, 2, &step(Some("papi2")), &mut answering("")) {
             Err(ConfirmError::NeedsFlag(e)) => {
                 let e = e.to_string();
                 assert!(e.contains("add --force"), "{e}");
-                assert!(e.starts_with("step 2 (remove papi2): destroys papi2"), "{e}");
+                assert!(
+                    e.starts_with("step 2 (remove papi2): destroys papi2"),
+                    "{e}"
+                );
             }
             other => panic!("{other:?}"),
         }
         let mut c = Confirmer::new(false, true, false);
-        assert!(matches!(c.confirm(1, 1, &step(Some("papi2")), &mut answering("")), Ok(Answer::Yes(_))));
+        assert!(matches!(
+            c.confirm(1, 1, &step(Some("papi2")), &mut answering("")),
+            Ok(Answer::Yes(_))
+        ));
     }
 
     #[test]
     fn without_a_terminal_the_error_names_the_flag() {
         let mut c = Confirmer::new(false, false, false);
         match c.confirm(1, 1, &step(None), &mut answering("y")) {
-            Err(ConfirmError::NeedsFlag(e)) => assert!(e.to_string().ends_with("add --yes to answer it")),
+            Err(ConfirmError::NeedsFlag(e)) => {
+                assert!(e.to_string().ends_with("add --yes to answer it"))
+            }
             other => panic!("{other:?}"),
         }
     }
@@ -163,12 +183,28 @@ mod tests {
     #[test]
     fn typed_answers() {
         let mut c = Confirmer::new(false, false, true);
-        assert!(matches!(c.confirm(1, 1, &step(Some("papi2")), &mut answering("papi2\n")), Ok(Answer::Yes(_))));
-        assert!(matches!(c.confirm(1, 1, &step(Some("papi2")), &mut answering("y")), Ok(Answer::No(_))));
-        assert!(matches!(c.confirm(1, 1, &step(None), &mut answering("")), Ok(Answer::No(_))));
-        assert!(matches!(c.confirm(1, 1, &step(None), &mut answering("a")), Ok(Answer::Yes(_))));
-        let mut never = |_: &str| -> Result<String, Interrupted> { panic!("must not ask after 'a'") };
-        assert!(matches!(c.confirm(2, 2, &step(None), &mut never), Ok(Answer::Yes(_))));
+        assert!(matches!(
+            c.confirm(1, 1, &step(Some("papi2")), &mut answering("papi2\n")),
+            Ok(Answer::Yes(_))
+        ));
+        assert!(matches!(
+            c.confirm(1, 1, &step(Some("papi2")), &mut answering("y")),
+            Ok(Answer::No(_))
+        ));
+        assert!(matches!(
+            c.confirm(1, 1, &step(None), &mut answering("")),
+            Ok(Answer::No(_))
+        ));
+        assert!(matches!(
+            c.confirm(1, 1, &step(None), &mut answering("a")),
+            Ok(Answer::Yes(_))
+        ));
+        let mut never =
+            |_: &str| -> Result<String, Interrupted> { panic!("must not ask after 'a'") };
+        assert!(matches!(
+            c.confirm(2, 2, &step(None), &mut never),
+            Ok(Answer::Yes(_))
+        ));
         let mut interrupted = |_: &str| -> Result<String, Interrupted> { Err(Interrupted) };
         assert!(matches!(
             c.confirm(1, 1, &step(Some("papi2")), &mut interrupted),

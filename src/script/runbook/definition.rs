@@ -39,9 +39,12 @@ impl Definition {
         let ast = engine
             .compile(&source.text)
             .map_err(|e| bad(format!("{} ({})", e.err_type(), e.position())))?;
-        let declaration: Dynamic = engine
-            .eval_ast(&ast)
-            .map_err(|e| bad(format!("evaluating the declaration: {}", super::call::flatten(&e))))?;
+        let declaration: Dynamic = engine.eval_ast(&ast).map_err(|e| {
+            bad(format!(
+                "evaluating the declaration: {}",
+                super::call::flatten(&e)
+            ))
+        })?;
         let map = declaration.read_lock::<Map>().ok_or_else(|| {
             bad(format!(
                 "the file must end with a map such as #{{ version: \"1.0.0\", params: [], checks: [] }}, found {}",
@@ -49,7 +52,10 @@ impl Definition {
             ))
         })?;
         if let Some(key) = map.keys().find(|k| !KEYS.contains(&k.as_str())) {
-            return Err(bad(format!("unknown key '{key}' in the declaration (expected {})", KEYS.join(", "))));
+            return Err(bad(format!(
+                "unknown key '{key}' in the declaration (expected {})",
+                KEYS.join(", ")
+            )));
         }
         let version = map
             .get("version")
@@ -61,9 +67,16 @@ impl Definition {
             .map(|p| ParamSpec::from_dynamic(&name, p))
             .collect::<Result<Vec<_>, _>>()?;
         let checks = list(map.get("checks"))
-            .map_err(|t| bad(format!("checks must be an array of function names, found {t}")))?
+            .map_err(|t| {
+                bad(format!(
+                    "checks must be an array of function names, found {t}"
+                ))
+            })?
             .into_iter()
-            .map(|c| c.into_string().map_err(|t| bad(format!("checks must name functions, found {t}"))))
+            .map(|c| {
+                c.into_string()
+                    .map_err(|t| bad(format!("checks must name functions, found {t}")))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         drop(map);
         let doc = doc_comment(&source.text);
@@ -99,7 +112,9 @@ impl Definition {
         } else {
             Err(RunbookError::invalid(
                 self.name(),
-                format!("{role} names function '{function}', which is not defined as fn {function}(x)"),
+                format!(
+                    "{role} names function '{function}', which is not defined as fn {function}(x)"
+                ),
             ))
         }
     }
@@ -117,7 +132,11 @@ pub fn doc_comment(text: &str) -> String {
     text.lines()
         .map(str::trim_start)
         .take_while(|l| l.starts_with("//!"))
-        .map(|l| l.trim_start_matches("//!").strip_prefix(' ').unwrap_or(l.trim_start_matches("//!")))
+        .map(|l| {
+            l.trim_start_matches("//!")
+                .strip_prefix(' ')
+                .unwrap_or(l.trim_start_matches("//!"))
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -154,9 +173,15 @@ mod tests {
     fn mistakes_in_the_declaration_are_named() {
         for (text, expected) in [
             ("fn plan(p) { [] }\n#{ params: [] }", "has no version"),
-            ("fn plan(p) { [] }\n#{ version: \"1\", chekcs: [] }", "unknown key 'chekcs'"),
+            (
+                "fn plan(p) { [] }\n#{ version: \"1\", chekcs: [] }",
+                "unknown key 'chekcs'",
+            ),
             ("#{ version: \"1\" }", "names function 'plan'"),
-            ("fn plan(p) { [] }\n#{ version: \"1\", checks: [\"nope\"] }", "a preflight check names function 'nope'"),
+            (
+                "fn plan(p) { [] }\n#{ version: \"1\", checks: [\"nope\"] }",
+                "a preflight check names function 'nope'",
+            ),
             ("fn plan(p) { [] }\n42", "must end with a map"),
             ("fn plan(p) { [ }", "runbook t: "),
         ] {

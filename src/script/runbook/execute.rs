@@ -55,7 +55,9 @@ impl StepRun<'_> {
                 Ok(_) => {}
                 Err(CallError::Interrupted) => return StepOutcome::Interrupted,
                 Err(CallError::Failed { message, .. }) => {
-                    return StepOutcome::Failed(format!("checking whether it is already done: {message}"));
+                    return StepOutcome::Failed(format!(
+                        "checking whether it is already done: {message}"
+                    ));
                 }
             }
         }
@@ -63,7 +65,10 @@ impl StepRun<'_> {
             if let Some(outcome) = self.require(step, &args) {
                 return outcome;
             }
-            match self.confirmer.confirm(self.index, self.total, step, self.ask) {
+            match self
+                .confirmer
+                .confirm(self.index, self.total, step, self.ask)
+            {
                 Ok(Answer::Yes(how)) => self.note("answer", &format!("confirmed: {how}")),
                 Ok(Answer::No(how)) => {
                     self.note("answer", &format!("not confirmed: {how}"));
@@ -73,8 +78,15 @@ impl StepRun<'_> {
                 Err(ConfirmError::Interrupted) => return StepOutcome::Interrupted,
             }
             if let Some(action) = &step.action {
-                let mode = if step.mutates { GateMode::Send } else { GateMode::Deny };
-                match self.env.call(&self.definition.ast, mode, action, args.clone()) {
+                let mode = if step.mutates {
+                    GateMode::Send
+                } else {
+                    GateMode::Deny
+                };
+                match self
+                    .env
+                    .call(&self.definition.ast, mode, action, args.clone())
+                {
                     Ok(called) => self.output(&called.value),
                     Err(CallError::Interrupted) => return StepOutcome::Interrupted,
                     Err(CallError::Failed { message, .. }) => return StepOutcome::Failed(message),
@@ -110,16 +122,25 @@ impl StepRun<'_> {
                 self.note("require", &format!("! {why} (going on: --force)"));
                 None
             }
-            Ok(Verdict::NeedsForce(why)) => Some(StepOutcome::Failed(format!("{why}; add --force to go on anyway"))),
+            Ok(Verdict::NeedsForce(why)) => Some(StepOutcome::Failed(format!(
+                "{why}; add --force to go on anyway"
+            ))),
             Ok(other) => Some(StepOutcome::Failed(other.why().to_string())),
             Err(CallError::Interrupted) => Some(StepOutcome::Interrupted),
-            Err(CallError::Failed { message, .. }) => Some(StepOutcome::Failed(format!("{require} could not tell: {message}"))),
+            Err(CallError::Failed { message, .. }) => Some(StepOutcome::Failed(format!(
+                "{require} could not tell: {message}"
+            ))),
         }
     }
 
     /// Polls `verify` until it passes or fails, or `wait_secs` run out: then
     /// the answer is `Pending` (unknown), never a pass.
-    fn verify(&mut self, verify: &str, args: &rhai::Dynamic, wait_secs: u64) -> Result<Verdict, Interrupted> {
+    fn verify(
+        &mut self,
+        verify: &str,
+        args: &rhai::Dynamic,
+        wait_secs: u64,
+    ) -> Result<Verdict, Interrupted> {
         let deadline = Instant::now() + Duration::from_secs(wait_secs);
         let mut announced = false;
         loop {
@@ -128,11 +149,15 @@ impl StepRun<'_> {
                 Ok(Verdict::NeedsForce(why)) => return Ok(Verdict::Fail(why)),
                 Ok(verdict) => return Ok(verdict),
                 Err(CallError::Interrupted) => return Err(Interrupted),
-                Err(CallError::Failed { message, .. }) => format!("{verify} could not tell: {message}"),
+                Err(CallError::Failed { message, .. }) => {
+                    format!("{verify} could not tell: {message}")
+                }
             };
             let now = Instant::now();
             if now >= deadline {
-                return Ok(Verdict::Pending(format!("not verified within {wait_secs}s: {last}")));
+                return Ok(Verdict::Pending(format!(
+                    "not verified within {wait_secs}s: {last}"
+                )));
             }
             if !announced {
                 announced = true;
@@ -152,17 +177,24 @@ impl StepRun<'_> {
         if value.is_unit() {
             return;
         }
-        let json = rhai::serde::from_dynamic::<Value>(value).unwrap_or_else(|_| Value::String(value.to_string()));
+        let json = rhai::serde::from_dynamic::<Value>(value)
+            .unwrap_or_else(|_| Value::String(value.to_string()));
         let mut text = json.to_string();
         if text.chars().count() > 200 {
             text = text.chars().take(200).collect::<String>() + "…";
         }
-        self.transcript
-            .log("output", json!({"step": self.index, "output": json}), &format!("    → {text}"));
+        self.transcript.log(
+            "output",
+            json!({"step": self.index, "output": json}),
+            &format!("    → {text}"),
+        );
     }
 
     fn note(&mut self, kind: &str, text: &str) {
-        self.transcript
-            .log(kind, json!({"step": self.index, "text": text}), &format!("    {text}"));
+        self.transcript.log(
+            kind,
+            json!({"step": self.index, "text": text}),
+            &format!("    {text}"),
+        );
     }
 }

@@ -23,7 +23,10 @@ pub fn next_instance_number(service: &str, aliases: &[String]) -> i64 {
 }
 
 fn next_instance_number_rhai(service: &str, aliases: Array) -> i64 {
-    let aliases: Vec<String> = aliases.into_iter().filter_map(|a| a.into_string().ok()).collect();
+    let aliases: Vec<String> = aliases
+        .into_iter()
+        .filter_map(|a| a.into_string().ok())
+        .collect();
     next_instance_number(service, &aliases)
 }
 
@@ -70,21 +73,33 @@ fn spread_rhai(servers: Array, instances: Array, count: i64) -> Array {
             params
         })
     };
-    let text = |d: &Dynamic, key: &str| field(d, key).and_then(|v| v.into_string().ok()).unwrap_or_default();
+    let text = |d: &Dynamic, key: &str| {
+        field(d, key)
+            .and_then(|v| v.into_string().ok())
+            .unwrap_or_default()
+    };
     let slots: Vec<Slot> = servers
         .iter()
         .map(|s| {
             let uuid = text(s, "uuid");
             Slot {
-                instances: instances.iter().filter(|i| text(i, "server_uuid") == uuid).count(),
+                instances: instances
+                    .iter()
+                    .filter(|i| text(i, "server_uuid") == uuid)
+                    .count(),
                 hostname: text(s, "hostname"),
-                headnode: field(s, "headnode").and_then(|h| h.as_bool().ok()).unwrap_or(false),
+                headnode: field(s, "headnode")
+                    .and_then(|h| h.as_bool().ok())
+                    .unwrap_or(false),
                 uuid,
             }
         })
         .collect();
     let count = usize::try_from(count).unwrap_or(0);
-    spread(slots, count).into_iter().map(|i| servers[i].clone()).collect()
+    spread(slots, count)
+        .into_iter()
+        .map(|i| servers[i].clone())
+        .collect()
 }
 
 #[cfg(test)]
@@ -99,8 +114,14 @@ mod tests {
     fn numbering_follows_sdcadm() {
         assert_eq!(next_instance_number("papi", &[]), 0);
         assert_eq!(next_instance_number("papi", &names(&["papi0"])), 1);
-        assert_eq!(next_instance_number("moray", &names(&["moray0", "moray10", "moray2"])), 11);
-        assert_eq!(next_instance_number("papi", &names(&["papi0", "papi-test", "other3"])), 1);
+        assert_eq!(
+            next_instance_number("moray", &names(&["moray0", "moray10", "moray2"])),
+            11
+        );
+        assert_eq!(
+            next_instance_number("papi", &names(&["papi0", "papi-test", "other3"])),
+            1
+        );
     }
 
     fn slot(host: &str, headnode: bool, instances: usize) -> Slot {
@@ -114,7 +135,11 @@ mod tests {
 
     #[test]
     fn fewest_instances_first_and_the_headnode_last() {
-        let slots = vec![slot("headnode", true, 1), slot("cn1", false, 0), slot("cn2", false, 0)];
+        let slots = vec![
+            slot("headnode", true, 1),
+            slot("cn1", false, 0),
+            slot("cn2", false, 0),
+        ];
         assert_eq!(spread(slots.clone(), 2), vec![1, 2]);
         assert_eq!(spread(slots.clone(), 3), vec![1, 2, 1]);
         let slots = vec![slot("headnode", true, 0), slot("cn1", false, 0)];
@@ -135,6 +160,9 @@ mod tests {
                     1)"#,
             )
             .unwrap();
-        assert_eq!(picked[0].read_lock::<Map>().unwrap()["hostname"].to_string(), "cn2");
+        assert_eq!(
+            picked[0].read_lock::<Map>().unwrap()["hostname"].to_string(),
+            "cn2"
+        );
     }
 }

@@ -103,7 +103,14 @@ pub fn new_id(now: DateTime<Utc>) -> String {
 }
 
 impl Journal {
-    pub fn new(id: String, runbook: &str, version: &str, origin: Origin, params: serde_json::Map<String, Value>, dry_run: bool) -> Journal {
+    pub fn new(
+        id: String,
+        runbook: &str,
+        version: &str,
+        origin: Origin,
+        params: serde_json::Map<String, Value>,
+        dry_run: bool,
+    ) -> Journal {
         let now = Utc::now();
         Journal {
             id,
@@ -168,7 +175,8 @@ impl Journal {
             cause: e.to_string(),
         };
         std::fs::create_dir_all(dir).map_err(fail)?;
-        let text = serde_json::to_string_pretty(self).map_err(|e| RunbookError::Other(e.to_string()))?;
+        let text =
+            serde_json::to_string_pretty(self).map_err(|e| RunbookError::Other(e.to_string()))?;
         let tmp = dir.join("journal.json.tmp");
         {
             use std::io::Write;
@@ -231,7 +239,14 @@ mod tests {
     fn saves_loads_and_finds_where_to_resume() {
         let runs = std::env::temp_dir().join(format!("tritonsh-journal-{}", uuid::Uuid::new_v4()));
         let id = new_id(Utc::now());
-        let mut j = Journal::new(id.clone(), "t", "1.0.0", Origin::Stdlib, Default::default(), false);
+        let mut j = Journal::new(
+            id.clone(),
+            "t",
+            "1.0.0",
+            Origin::Stdlib,
+            Default::default(),
+            false,
+        );
         j.set_plan(vec![step("a"), step("b"), step("c")]);
         j.mark(0, StepStatus::Done, None);
         j.mark(1, StepStatus::Skipped, Some("already done".into()));

@@ -56,9 +56,12 @@ impl ParamSpec {
     /// `#{ name: "count", type: "int", default_value: 1, help: "…", complete: "…" }`.
     pub fn from_dynamic(runbook: &str, entry: &Dynamic) -> Result<ParamSpec, RunbookError> {
         let bad = |cause: String| RunbookError::invalid(runbook, cause);
-        let map = entry
-            .read_lock::<Map>()
-            .ok_or_else(|| bad(format!("each entry of params must be a map, found {}", entry.type_name())))?;
+        let map = entry.read_lock::<Map>().ok_or_else(|| {
+            bad(format!(
+                "each entry of params must be a map, found {}",
+                entry.type_name()
+            ))
+        })?;
         let text = |key: &str| map.get(key).and_then(|v| v.clone().into_string().ok());
         let name = text("name").ok_or_else(|| bad("a parameter has no name".into()))?;
         for key in map.keys() {
@@ -79,7 +82,10 @@ impl ParamSpec {
             Some(d) => {
                 let value = rhai::serde::from_dynamic::<Value>(d)
                     .map_err(|e| bad(format!("parameter {name}: default: {e}")))?;
-                Some(check_kind(kind, value).map_err(|cause| bad(format!("parameter {name}: default: {cause}")))?)
+                Some(
+                    check_kind(kind, value)
+                        .map_err(|cause| bad(format!("parameter {name}: default: {cause}")))?,
+                )
             }
         };
         Ok(ParamSpec {
@@ -95,8 +101,12 @@ impl ParamSpec {
     pub fn describe(&self) -> String {
         match &self.default {
             None => format!("{} ({}, required)", self.name, self.kind.as_str()),
-            Some(Value::String(s)) if s.is_empty() => format!("{} ({})", self.name, self.kind.as_str()),
-            Some(Value::Array(a)) if a.is_empty() => format!("{} ({})", self.name, self.kind.as_str()),
+            Some(Value::String(s)) if s.is_empty() => {
+                format!("{} ({})", self.name, self.kind.as_str())
+            }
+            Some(Value::Array(a)) if a.is_empty() => {
+                format!("{} ({})", self.name, self.kind.as_str())
+            }
             Some(d) => format!("{} ({}, default {})", self.name, self.kind.as_str(), d),
         }
     }
@@ -106,7 +116,11 @@ pub fn usage(specs: &[ParamSpec]) -> String {
     if specs.is_empty() {
         return "none".into();
     }
-    specs.iter().map(ParamSpec::describe).collect::<Vec<_>>().join(", ")
+    specs
+        .iter()
+        .map(ParamSpec::describe)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Checks `given` against the declarations and fills in defaults.
@@ -126,7 +140,8 @@ pub fn resolve(
             .iter()
             .find(|s| s.name == name)
             .ok_or_else(|| bad(format!("unknown parameter '{name}'")))?;
-        let value = check_kind(spec.kind, value).map_err(|cause| bad(format!("parameter {name}: {cause}")))?;
+        let value = check_kind(spec.kind, value)
+            .map_err(|cause| bad(format!("parameter {name}: {cause}")))?;
         if values.insert(name.clone(), value).is_some() {
             return Err(bad(format!("parameter {name} given twice")));
         }
@@ -145,11 +160,17 @@ pub fn resolve(
 
 /// Splits the command line's `k=v` pairs; values stay text until
 /// `resolve` knows their declared type.
-pub fn parse_pairs(runbook: &str, specs: &[ParamSpec], pairs: &[String]) -> Result<Vec<(String, Value)>, RunbookError> {
+pub fn parse_pairs(
+    runbook: &str,
+    specs: &[ParamSpec],
+    pairs: &[String],
+) -> Result<Vec<(String, Value)>, RunbookError> {
     pairs
         .iter()
         .map(|pair| match pair.split_once('=') {
-            Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), Value::String(v.to_string()))),
+            Some((k, v)) if !k.trim().is_empty() => {
+                Ok((k.trim().to_string(), Value::String(v.to_string())))
+            }
             _ => Err(RunbookError::BadParam {
                 name: runbook.to_string(),
                 cause: format!("--param '{pair}' is not NAME=VALUE"),
@@ -217,7 +238,9 @@ mod tests {
                     #{ name: "servers", type: "list", default_value: [] } ]"#,
             )
             .unwrap();
-        list.iter().map(|d| ParamSpec::from_dynamic("t", d).unwrap()).collect()
+        list.iter()
+            .map(|d| ParamSpec::from_dynamic("t", d).unwrap())
+            .collect()
     }
 
     fn given(pairs: &[&str]) -> Vec<(String, Value)> {
@@ -227,7 +250,12 @@ mod tests {
 
     #[test]
     fn text_is_typed_and_defaults_fill_in() {
-        let v = resolve("t", &specs(), given(&["service=papi", "count=2", "servers=cn1, cn2"])).unwrap();
+        let v = resolve(
+            "t",
+            &specs(),
+            given(&["service=papi", "count=2", "servers=cn1, cn2"]),
+        )
+        .unwrap();
         assert_eq!(v["service"], "papi");
         assert_eq!(v["count"], 2);
         assert_eq!(v["servers"], serde_json::json!(["cn1", "cn2"]));
@@ -237,27 +265,54 @@ mod tests {
 
     #[test]
     fn bad_params_name_the_problem_and_list_the_parameters() {
-        let usage = "parameters: service (string, required), count (int, default 1), servers (list)";
+        let usage =
+            "parameters: service (string, required), count (int, default 1), servers (list)";
         for (pairs, cause) in [
-            (&["service=papi", "cuont=2"][..], "unknown parameter 'cuont'"),
-            (&["service=papi", "count=two"][..], "parameter count: expected an integer, got 'two'"),
+            (
+                &["service=papi", "cuont=2"][..],
+                "unknown parameter 'cuont'",
+            ),
+            (
+                &["service=papi", "count=two"][..],
+                "parameter count: expected an integer, got 'two'",
+            ),
             (&["count=2"][..], "missing required parameter 'service'"),
-            (&["service=a", "service=b"][..], "parameter service given twice"),
+            (
+                &["service=a", "service=b"][..],
+                "parameter service given twice",
+            ),
         ] {
-            let err = resolve("t", &specs(), given(pairs)).unwrap_err().to_string();
+            let err = resolve("t", &specs(), given(pairs))
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(cause), "{err}");
             assert!(err.ends_with(usage), "{err}");
         }
-        let err = parse_pairs("t", &specs(), &["nonsense".to_string()]).unwrap_err().to_string();
-        assert!(err.contains("--param 'nonsense' is not NAME=VALUE"), "{err}");
+        let err = parse_pairs("t", &specs(), &["nonsense".to_string()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--param 'nonsense' is not NAME=VALUE"),
+            "{err}"
+        );
     }
 
     #[test]
     fn declarations_reject_unknown_types_and_keys() {
         let engine = rhai::Engine::new();
         let d: Dynamic = engine.eval(r#"#{ name: "x", type: "float" }"#).unwrap();
-        assert!(ParamSpec::from_dynamic("t", &d).unwrap_err().to_string().contains("unknown type 'float'"));
+        assert!(
+            ParamSpec::from_dynamic("t", &d)
+                .unwrap_err()
+                .to_string()
+                .contains("unknown type 'float'")
+        );
         let d: Dynamic = engine.eval(r#"#{ name: "x", defualt_value: 1 }"#).unwrap();
-        assert!(ParamSpec::from_dynamic("t", &d).unwrap_err().to_string().contains("unknown key 'defualt_value'"));
+        assert!(
+            ParamSpec::from_dynamic("t", &d)
+                .unwrap_err()
+                .to_string()
+                .contains("unknown key 'defualt_value'")
+        );
     }
 }

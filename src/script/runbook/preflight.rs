@@ -35,7 +35,9 @@ pub fn run(
         let verdict = match env.call(&definition.ast, GateMode::Deny, check, params.clone()) {
             Ok(called) => Verdict::from_dynamic(check, &called.value),
             Err(CallError::Interrupted) => return Preflight::Interrupted,
-            Err(CallError::Failed { message, .. }) => Verdict::Fail(format!("{check} could not tell: {message}")),
+            Err(CallError::Failed { message, .. }) => {
+                Verdict::Fail(format!("{check} could not tell: {message}"))
+            }
         };
         let line = match &verdict {
             Verdict::Pass(why) => format!("  ✓ {why}"),
@@ -57,7 +59,9 @@ pub fn run(
     }
     match failures.first() {
         None => Preflight::Passed,
-        Some(first) if failures.len() == 1 => Preflight::Failed(format!("preflight check failed: {first}")),
+        Some(first) if failures.len() == 1 => {
+            Preflight::Failed(format!("preflight check failed: {first}"))
+        }
         Some(first) => Preflight::Failed(format!(
             "{} preflight checks failed, first: {first}",
             failures.len()

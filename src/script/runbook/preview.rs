@@ -56,7 +56,10 @@ pub fn preview(env: &Env, definition: &Definition, step: &Step) -> PreviewResult
         Err(CallError::Failed { message, recorded }) => (recorded, Some(message)),
     };
     preview.not_fully_previewed = match (&failure, recorded.is_empty()) {
-        (Some(_), false) => Some("the action stops at this request in a dry run, so what would follow it is not shown".into()),
+        (Some(_), false) => Some(
+            "the action stops at this request in a dry run, so what would follow it is not shown"
+                .into(),
+        ),
         (Some(message), true) => Some(format!("the action failed before any request: {message}")),
         (None, true) => Some("the action sent no request the dry run could record".into()),
         (None, false) => None,

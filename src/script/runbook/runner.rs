@@ -78,7 +78,11 @@ pub fn start(
             definition.name(),
             definition.version,
             definition.source.origin,
-            if options.dry_run { ", dry run: nothing will be sent" } else { "" }
+            if options.dry_run {
+                ", dry run: nothing will be sent"
+            } else {
+                ""
+            }
         ),
     );
     let mut run = Run {
@@ -90,14 +94,28 @@ pub fn start(
         options,
     };
     let params = params::to_rhai(&values);
-    match preflight::run(env, definition, &params, options.force, &mut run.journal, &mut run.transcript) {
+    match preflight::run(
+        env,
+        definition,
+        &params,
+        options.force,
+        &mut run.journal,
+        &mut run.transcript,
+    ) {
         Preflight::Passed => {}
         Preflight::Failed(why) => return run.stop(RunStatus::Failed, why),
-        Preflight::Interrupted => return run.stop(RunStatus::Interrupted, "interrupted during the preflight checks".into()),
+        Preflight::Interrupted => {
+            return run.stop(
+                RunStatus::Interrupted,
+                "interrupted during the preflight checks".into(),
+            );
+        }
     }
     let steps = match plan(env, definition, params) {
         Ok(steps) => steps,
-        Err(PlanError::Interrupted) => return run.stop(RunStatus::Interrupted, "interrupted while planning".into()),
+        Err(PlanError::Interrupted) => {
+            return run.stop(RunStatus::Interrupted, "interrupted while planning".into());
+        }
         Err(PlanError::Failed(why)) => return run.stop(RunStatus::Failed, why),
     };
     run.journal.set_plan(steps);
@@ -117,16 +135,29 @@ pub fn resume(env: &Env, id: &str, options: &RunOptions) -> Result<RunReport, Ru
         cause,
     };
     if journal.dry_run {
-        return Err(cannot("it was a dry run: start the runbook again without --dry-run".into()));
+        return Err(cannot(
+            "it was a dry run: start the runbook again without --dry-run".into(),
+        ));
     }
     if journal.steps.is_empty() {
-        let why = journal.stopped.clone().unwrap_or_else(|| "it has no plan".into());
-        return Err(cannot(format!("it stopped before it had a plan ({why}): start a new run")));
+        let why = journal
+            .stopped
+            .clone()
+            .unwrap_or_else(|| "it has no plan".into());
+        return Err(cannot(format!(
+            "it stopped before it had a plan ({why}): start a new run"
+        )));
     }
     let Some(from) = journal.resume_point() else {
-        return Err(cannot("every step is already done: there is nothing to resume".into()));
+        return Err(cannot(
+            "every step is already done: there is nothing to resume".into(),
+        ));
     };
-    let source = catalog::reload(&journal.runbook, &journal.origin, &crate::paths::runbook_dir())?;
+    let source = catalog::reload(
+        &journal.runbook,
+        &journal.origin,
+        &crate::paths::runbook_dir(),
+    )?;
     let definition = Definition::load(env.engine, source)?;
     if definition.version != journal.version && !options.force {
         return Err(cannot(format!(
@@ -174,14 +205,21 @@ fn plan(env: &Env, definition: &Definition, params: rhai::Dynamic) -> Result<Vec
     let value = match env.call(&definition.ast, GateMode::Deny, "plan", params) {
         Ok(called) => called.value,
         Err(CallError::Interrupted) => return Err(PlanError::Interrupted),
-        Err(CallError::Failed { message, .. }) => return Err(PlanError::Failed(format!("cannot make the plan: {message}"))),
+        Err(CallError::Failed { message, .. }) => {
+            return Err(PlanError::Failed(format!(
+                "cannot make the plan: {message}"
+            )));
+        }
     };
-    let items = value
-        .into_array()
-        .map_err(|t| PlanError::Failed(format!("plan(p) must return an array of steps, returned {t}")))?;
+    let items = value.into_array().map_err(|t| {
+        PlanError::Failed(format!(
+            "plan(p) must return an array of steps, returned {t}"
+        ))
+    })?;
     let mut steps = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let step = Step::from_dynamic(definition.name(), i + 1, item).map_err(|e| PlanError::Failed(e.to_string()))?;
+        let step = Step::from_dynamic(definition.name(), i + 1, item)
+            .map_err(|e| PlanError::Failed(e.to_string()))?;
         check_functions(definition, i + 1, &step).map_err(|e| PlanError::Failed(e.to_string()))?;
         steps.push(step);
     }
@@ -223,14 +261,22 @@ impl Run<'_> {
             let step = self.journal.steps[index].step.clone();
             let preview = match preview::preview(self.env, self.definition, &step) {
                 PreviewResult::Done(p) => p,
-                PreviewResult::Interrupted => return self.stop(RunStatus::Interrupted, "interrupted during the dry run".into()),
+                PreviewResult::Interrupted => {
+                    return self.stop(
+                        RunStatus::Interrupted,
+                        "interrupted during the dry run".into(),
+                    );
+                }
             };
             let mut lines = vec![format!("  {}. {}{}", index + 1, step.name, risk(&step))];
             if let Some(why) = &preview.would_skip {
                 lines.push(format!("       already done, a run would skip it: {why}"));
             }
             for request in &preview.requests {
-                lines.push(format!("       would send: {}", preview::request_line(request)));
+                lines.push(format!(
+                    "       would send: {}",
+                    preview::request_line(request)
+                ));
             }
             if let Some(why) = &preview.not_fully_previewed {
                 lines.push(format!("       effect not fully previewed: {why}"));
@@ -254,7 +300,8 @@ impl Run<'_> {
 
     fn execute_from(mut self, from: usize) -> Result<RunReport, RunbookError> {
         let total = self.journal.steps.len();
-        let mut confirmer = Confirmer::new(self.options.yes, self.options.force, self.options.terminal);
+        let mut confirmer =
+            Confirmer::new(self.options.yes, self.options.force, self.options.terminal);
         for index in from..total {
             if let Err(e) = confirmer.check_unattended(index + 1, &self.journal.steps[index].step) {
                 let why = e.to_string();
@@ -288,9 +335,19 @@ impl Run<'_> {
                 StepOutcome::Skipped(why) => (StepStatus::Skipped, why, None),
                 StepOutcome::Failed(why) => (StepStatus::Failed, why, Some(RunStatus::Failed)),
                 StepOutcome::Unknown(why) => (StepStatus::Unknown, why, Some(RunStatus::Unknown)),
-                StepOutcome::Interrupted => (StepStatus::Interrupted, "interrupted".into(), Some(RunStatus::Interrupted)),
-                StepOutcome::Declined(how) => (StepStatus::Pending, format!("not confirmed ({how})"), Some(RunStatus::Declined)),
-                StepOutcome::NeedsFlag(e) => (StepStatus::Pending, e.to_string(), Some(RunStatus::Failed)),
+                StepOutcome::Interrupted => (
+                    StepStatus::Interrupted,
+                    "interrupted".into(),
+                    Some(RunStatus::Interrupted),
+                ),
+                StepOutcome::Declined(how) => (
+                    StepStatus::Pending,
+                    format!("not confirmed ({how})"),
+                    Some(RunStatus::Declined),
+                ),
+                StepOutcome::NeedsFlag(e) => {
+                    (StepStatus::Pending, e.to_string(), Some(RunStatus::Failed))
+                }
             };
             self.journal.mark(index, status, Some(reason.clone()));
             self.journal.save(&self.dir)?;
@@ -317,7 +374,10 @@ impl Run<'_> {
         self.transcript.log(
             "run_ended",
             json!({"status": "ok"}),
-            &format!("Run {}: ok, {total} of {total} steps done.", self.journal.id),
+            &format!(
+                "Run {}: ok, {total} of {total} steps done.",
+                self.journal.id
+            ),
         );
         Ok(self.report())
     }
@@ -328,10 +388,16 @@ impl Run<'_> {
         self.journal.stopped = Some(why.clone());
         self.journal.save(&self.dir)?;
         let id = &self.journal.id;
-        let begun = self.journal.steps.iter().any(|s| s.status != StepStatus::Pending);
+        let begun = self
+            .journal
+            .steps
+            .iter()
+            .any(|s| s.status != StepStatus::Pending);
         let resumable = begun && !self.journal.dry_run;
         let next = match status {
-            RunStatus::Unknown if resumable => format!(" Check it, then: tritonsh run --resume {id}"),
+            RunStatus::Unknown if resumable => {
+                format!(" Check it, then: tritonsh run --resume {id}")
+            }
             RunStatus::Interrupted | RunStatus::Declined | RunStatus::Failed if resumable => {
                 format!(" To go on from there: tritonsh run --resume {id}")
             }

@@ -20,22 +20,26 @@ type Result<T> = std::result::Result<T, Box<EvalAltResult>>;
 
 pub fn register(engine: &mut Engine, ctx: Arc<ScriptCtx>) {
     let c = ctx.clone();
-    engine.register_fn("run", move |cx: NativeCallContext, name: &str, given: Map| {
-        run(&cx, &c, name, given, Map::new())
-    });
+    engine.register_fn(
+        "run",
+        move |cx: NativeCallContext, name: &str, given: Map| run(&cx, &c, name, given, Map::new()),
+    );
     let c = ctx.clone();
     engine.register_fn(
         "run",
-        move |cx: NativeCallContext, name: &str, given: Map, options: Map| run(&cx, &c, name, given, options),
+        move |cx: NativeCallContext, name: &str, given: Map, options: Map| {
+            run(&cx, &c, name, given, options)
+        },
     );
     let c = ctx.clone();
     engine.register_fn("resume_run", move |cx: NativeCallContext, id: &str| {
         resume(&cx, &c, id, Map::new())
     });
     let c = ctx;
-    engine.register_fn("resume_run", move |cx: NativeCallContext, id: &str, options: Map| {
-        resume(&cx, &c, id, options)
-    });
+    engine.register_fn(
+        "resume_run",
+        move |cx: NativeCallContext, id: &str, options: Map| resume(&cx, &c, id, options),
+    );
 }
 
 fn env<'a>(cx: &'a NativeCallContext, ctx: &'a ScriptCtx) -> Env<'a> {
@@ -47,7 +51,13 @@ fn env<'a>(cx: &'a NativeCallContext, ctx: &'a ScriptCtx) -> Env<'a> {
     }
 }
 
-fn run(cx: &NativeCallContext, ctx: &ScriptCtx, name: &str, given: Map, options: Map) -> Result<Dynamic> {
+fn run(
+    cx: &NativeCallContext,
+    ctx: &ScriptCtx,
+    name: &str,
+    given: Map,
+    options: Map,
+) -> Result<Dynamic> {
     let options = run_options(&options)?;
     let env = env(cx, ctx);
     let report = (|| {
@@ -82,7 +92,11 @@ fn run_options(options: &Map) -> Result<RunOptions> {
             "dry_run" => run.dry_run = flag,
             "yes" => run.yes = flag,
             "force" => run.force = flag,
-            other => return Err(format!("unknown run option '{other}' (expected dry_run, yes, force)").into()),
+            other => {
+                return Err(
+                    format!("unknown run option '{other}' (expected dry_run, yes, force)").into(),
+                );
+            }
         }
     }
     Ok(run)
@@ -90,7 +104,10 @@ fn run_options(options: &Map) -> Result<RunOptions> {
 
 /// The journal as a map; an interrupted run ends the evaluation the way
 /// Ctrl-C ends any other.
-fn finish(ctx: &ScriptCtx, report: std::result::Result<RunReport, RunbookError>) -> Result<Dynamic> {
+fn finish(
+    ctx: &ScriptCtx,
+    report: std::result::Result<RunReport, RunbookError>,
+) -> Result<Dynamic> {
     let report = report.map_err(|e| e.to_string())?;
     if ctx.interrupt.is_triggered() {
         return Err(terminated());

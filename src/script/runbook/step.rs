@@ -38,13 +38,21 @@ const KEYS: &[&str] = &[
 ];
 
 impl Step {
-    pub fn from_dynamic(runbook: &str, index: usize, value: &Dynamic) -> Result<Step, RunbookError> {
-        let bad = |cause: String| RunbookError::invalid(runbook, format!("plan step {index}: {cause}"));
+    pub fn from_dynamic(
+        runbook: &str,
+        index: usize,
+        value: &Dynamic,
+    ) -> Result<Step, RunbookError> {
+        let bad =
+            |cause: String| RunbookError::invalid(runbook, format!("plan step {index}: {cause}"));
         let map = value
             .read_lock::<Map>()
             .ok_or_else(|| bad(format!("expected a map, found {}", value.type_name())))?;
         if let Some(key) = map.keys().find(|k| !KEYS.contains(&k.as_str())) {
-            return Err(bad(format!("unknown key '{key}' (expected one of {})", KEYS.join(", "))));
+            return Err(bad(format!(
+                "unknown key '{key}' (expected one of {})",
+                KEYS.join(", ")
+            )));
         }
         let text = |key: &str| -> Result<Option<String>, RunbookError> {
             match map.get(key) {
@@ -60,7 +68,9 @@ impl Step {
         let name = text("name")?.ok_or_else(|| bad("has no name".into()))?;
         let args = match map.get("args") {
             None => Value::Object(Default::default()),
-            Some(a) => rhai::serde::from_dynamic::<Value>(a).map_err(|e| bad(format!("args: {e}")))?,
+            Some(a) => {
+                rhai::serde::from_dynamic::<Value>(a).map_err(|e| bad(format!("args: {e}")))?
+            }
         };
         let action = text("action")?;
         let wait_secs = match map.get("wait") {
@@ -73,11 +83,15 @@ impl Step {
         };
         let mutates = match map.get("mutates") {
             None => action.is_some(),
-            Some(m) => m.as_bool().map_err(|_| bad("'mutates' must be true or false".into()))?,
+            Some(m) => m
+                .as_bool()
+                .map_err(|_| bad("'mutates' must be true or false".into()))?,
         };
         let destroys = text("destroys")?;
         if destroys.is_some() && !mutates {
-            return Err(bad("a step that destroys something mutates: drop 'mutates: false'".into()));
+            return Err(bad(
+                "a step that destroys something mutates: drop 'mutates: false'".into(),
+            ));
         }
         Ok(Step {
             name,
@@ -128,7 +142,9 @@ mod tests {
 
     #[test]
     fn mistakes_in_a_step_are_named() {
-        let err = step(r#"#{ name: "x", verfy: "f" }"#).unwrap_err().to_string();
+        let err = step(r#"#{ name: "x", verfy: "f" }"#)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("plan step 1: unknown key 'verfy'"), "{err}");
         let err = step(r#"#{ action: "f" }"#).unwrap_err().to_string();
         assert!(err.contains("has no name"), "{err}");
@@ -142,7 +158,9 @@ mod tests {
 
     #[test]
     fn steps_survive_the_journal() {
-        let s = step(r#"#{ name: "x", action: "f", destroys: "papi2", args: #{ n: 2, l: [1, "a"] } }"#).unwrap();
+        let s =
+            step(r#"#{ name: "x", action: "f", destroys: "papi2", args: #{ n: 2, l: [1, "a"] } }"#)
+                .unwrap();
         let back: Step = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
         assert_eq!(back, s);
     }

@@ -89,9 +89,14 @@ mod tests {
 
     #[test]
     fn writes_json_lines_and_text_and_appends() {
-        let dir = std::env::temp_dir().join(format!("tritonsh-transcript-{}", uuid::Uuid::new_v4()));
+        let dir =
+            std::env::temp_dir().join(format!("tritonsh-transcript-{}", uuid::Uuid::new_v4()));
         let mut t = Transcript::open(&dir, false).unwrap();
-        t.log("step_started", json!({"step": 1}), "1. provision papi1 on cn1");
+        t.log(
+            "step_started",
+            json!({"step": 1}),
+            "1. provision papi1 on cn1",
+        );
         drop(t);
         let mut t = Transcript::open(&dir, false).unwrap();
         t.event("resumed", json!({}));

@@ -77,10 +77,19 @@ mod tests {
         let mut engine = Engine::new();
         register(&mut engine);
         let read = |src: &str| Verdict::from_dynamic("f", &engine.eval::<Dynamic>(src).unwrap());
-        assert_eq!(read(r#"pass("papi1 is running")"#), Verdict::Pass("papi1 is running".into()));
+        assert_eq!(
+            read(r#"pass("papi1 is running")"#),
+            Verdict::Pass("papi1 is running".into())
+        );
         assert_eq!(read(r#"fail("no")"#), Verdict::Fail("no".into()));
-        assert_eq!(read(r#"pending("still provisioning")"#), Verdict::Pending("still provisioning".into()));
-        assert_eq!(read(r#"needs_force("quorum")"#), Verdict::NeedsForce("quorum".into()));
+        assert_eq!(
+            read(r#"pending("still provisioning")"#),
+            Verdict::Pending("still provisioning".into())
+        );
+        assert_eq!(
+            read(r#"needs_force("quorum")"#),
+            Verdict::NeedsForce("quorum".into())
+        );
         assert_eq!(read("true"), Verdict::Pass("f returned true".into()));
         assert!(matches!(read("42"), Verdict::Fail(w) if w.contains("instead of pass")));
     }
