@@ -123,15 +123,7 @@ fn shell(cli: &Cli) -> ExitCode {
     if let Some(script) = &cli.script {
         return run_file(&rt, &session, script, &cli.args, output);
     }
-    repl(session, &banner)
-}
-
-/// The interactive shell.
-// REPL: replaced by `crate::repl::run(session, &banner)` once the `repl`
-// branch is merged.
-fn repl(_session: Session, banner: &str) -> ExitCode {
-    println!("{banner}");
-    fail("the interactive shell is not built yet: use -c EXPR or a FILE.rhai")
+    crate::repl::run(session, &banner)
 }
 
 fn run_file(

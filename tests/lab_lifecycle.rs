@@ -101,6 +101,32 @@ fn ha_lab_has_the_recommended_layout_on_its_own_addresses() {
         assert_eq!(ping.status, 200, "{api} ping");
     }
 
+    // The sdc application says how the datacenter is named and laid out.
+    let sapi = status["sapi_url"].as_str().unwrap_or_default();
+    let apps = http("GET", &format!("{sapi}/applications?name=sdc"), None).expect("SAPI");
+    let meta = &apps.body[0]["metadata"];
+    assert_eq!(meta["datacenter_name"], "coal", "{meta}");
+    assert_eq!(meta["dns_domain"], "joyent.us");
+    assert_eq!(
+        meta["ufds_admin_uuid"],
+        "930896af-bf8c-48d4-885c-6573a94b1853"
+    );
+    assert_eq!(meta["VMAPI_SERVICE"], "vmapi.coal.joyent.us");
+    let ip = |alias: &str| {
+        Lab::instance(&status, alias)["ip"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(meta["sapi_admin_ips"], ip("sapi0"));
+    assert_eq!(
+        meta["binder_admin_ips"],
+        format!("{},{},{}", ip("binder0"), ip("binder1"), ip("binder2"))
+    );
+    assert_eq!(meta["ZK_SERVERS"][2]["host"], ip("binder2"));
+    assert_eq!(meta["ZK_SERVERS"][2]["port"], 2181);
+    assert_eq!(meta["ZK_SERVERS"][2]["last"], true);
+
     // up again: says so, changes nothing.
     let again = lab.must(&["lab", "up"]);
     assert!(again.contains("already running"), "{again}");
@@ -292,6 +318,15 @@ fn bad_input_gets_one_line_that_says_what_to_do() {
         )
     );
 
+    // A damaged world is reported, not replaced.
+    lab.must(&["lab", "down"]);
+    std::fs::write(lab.dir.join("world.json"), b"{not json").expect("damage the world");
+    let err = lab.must_fail(&["lab", "up"]);
+    assert!(err.starts_with("lab up: the lab in "), "{err}");
+    assert!(err.contains("world.json is damaged"), "{err}");
+    assert!(err.contains("move it away to start a fresh lab"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
     // Faults on a lab that is not running.
     let idle = scratch_dir("idle");
     let out = std::process::Command::new(lab_support::BIN)
@@ -315,4 +350,34 @@ fn labs_in_different_directories_get_different_blocks() {
     let b = host_of(&two.url("sapi"));
     let block = |ip: &str| ip.split('.').nth(1).unwrap_or_default().to_string();
     assert_ne!(block(&a), block(&b), "{a} and {b} share a block");
+}
+
+#[test]
+fn ten_thousand_customer_vms_are_listed_and_counted() {
+    let lab = Lab::up("scale", &["--vms", "10000", "--profile", "fresh"]);
+    let vmapi = lab.url("vmapi");
+    let head = http("HEAD", &format!("{vmapi}/vms?limit=1"), None).expect("HEAD /vms");
+    let count: u64 = head
+        .headers
+        .get("x-joyent-resource-count")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("x-joyent-resource-count");
+    assert_eq!(count, 10_000 + CORE.len() as u64);
+    let page = http("GET", &format!("{vmapi}/vms?limit=1000&offset=9000"), None).expect("a page");
+    assert_eq!(page.body.as_array().map(Vec::len), Some(1000));
+    // Customers live on the compute nodes, not the headnode.
+    let cnapi = lab.url("cnapi");
+    let headnode = http("GET", &format!("{cnapi}/servers?headnode=true"), None).expect("CNAPI");
+    let headnode = headnode.body[0]["uuid"].clone();
+    assert!(headnode.is_string());
+    let customers: Vec<&Value> = page
+        .body
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|vm| vm["owner_uuid"] != "930896af-bf8c-48d4-885c-6573a94b1853")
+        .collect();
+    assert!(customers.len() > 900);
+    assert!(customers.iter().all(|vm| vm["server_uuid"] != headnode));
 }

@@ -18,6 +18,10 @@ use crate::lab::{DAEMON_MARKER, pid_file, published};
 /// busy machine; past this something is wrong and the log says what.
 const READY_WITHIN: Duration = Duration::from_secs(90);
 
+/// The binary to run as the daemon, when the caller is not tritonsh itself
+/// (a test harness calling `lab::ensure_running`, for instance).
+pub const BIN_VAR: &str = "TRITONSH_BIN";
+
 pub enum Started {
     Now(LabStatus),
     AlreadyRunning(LabStatus),
@@ -36,13 +40,20 @@ pub fn up(dir: &LabDir, new: &NewLab) -> Result<Started, LabError> {
         // Half-started daemons must not linger holding addresses.
         let _ = child.kill();
         let _ = child.wait();
+        // Another `lab up` for this directory won the race: that lab is ours too.
+        if pid_file::live_pid(&dir.pid_file(), DAEMON_MARKER).is_some() {
+            return wait_ready(dir, None, 0).map(Started::AlreadyRunning);
+        }
     }
     ready.map(Started::Now)
 }
 
 fn spawn(dir: &LabDir, new: &NewLab) -> Result<Child, LabError> {
-    let exe = std::env::current_exe()
-        .map_err(|e| LabError::Other(format!("cannot find the tritonsh binary: {e}")))?;
+    let exe = match std::env::var_os(BIN_VAR) {
+        Some(bin) => bin.into(),
+        None => std::env::current_exe()
+            .map_err(|e| LabError::Other(format!("cannot find the tritonsh binary: {e}")))?,
+    };
     let log_path = dir.serve_log();
     let log = OpenOptions::new()
         .create(true)
@@ -151,5 +162,5 @@ fn last_log_line(dir: &LabDir, offset: u64) -> Option<String> {
     text.lines()
         .rev()
         .find(|line| !line.trim().is_empty())
-        .map(|line| line.trim().to_string())
+        .map(|line| line.trim().trim_start_matches("lab serve: ").to_string())
 }
