@@ -246,8 +246,24 @@ async fn record_mode_sends_nothing_and_records() {
     assert!(matches!(err, DcError::NotSent { .. }));
     // Reads still go through in a dry run.
     let _ = dc.vmapi.get(VM).await;
+    let changes = tritonsh::dc::sapi::UpdateRequest::default();
+    let err = dc
+        .sapi
+        .update_application("app", &changes)
+        .await
+        .expect_err("not sent");
+    assert!(matches!(err, DcError::NotSent { .. }));
     let recorded = gate.take_recorded();
-    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded.len(), 2);
+    assert_eq!(
+        (
+            recorded[1].api,
+            recorded[1].method.as_str(),
+            recorded[1].path.as_str()
+        ),
+        ("SAPI", "PUT", "/applications/app")
+    );
+    assert_eq!(recorded[1].body, Some(json!({"action": "update"})));
     assert_eq!(
         (recorded[0].api, recorded[0].method.as_str()),
         ("VMAPI", "POST")
@@ -491,4 +507,42 @@ async fn identifiers_cannot_escape_their_path() {
         .await
         .expect("odd characters are encoded, not interpreted");
     assert_eq!(server.requests()[0].target, "/vms/a%2Fb%3Fc");
+}
+
+#[tokio::test]
+async fn blocking_create_waits_longer_than_reads() {
+    let instance = include_str!("fixtures/sapi-instance-moray.json");
+    let server = Canned::start(move |_| {
+        Answer::Later(
+            Duration::from_millis(600),
+            Box::new(Answer::json(200, instance)),
+        )
+    })
+    .await;
+    let options = tritonsh::dc::HttpOptions {
+        timeout: Duration::from_millis(200),
+        long_timeout: Duration::from_secs(5),
+        ..fast_options()
+    };
+    let dc = server.datacenter(options);
+    let err = dc
+        .sapi
+        .get_instance(VM)
+        .await
+        .expect_err("a read gets the short timeout");
+    assert!(matches!(err, DcError::Timeout { .. }), "{err}");
+    let new = tritonsh::dc::sapi::NewInstance {
+        service_uuid: "svc".into(),
+        ..Default::default()
+    };
+    let created = dc
+        .sapi
+        .create_instance(&new, tritonsh::dc::sapi::ProvisionMode::Blocking)
+        .await
+        .expect("a blocking create gets the long timeout");
+    assert_eq!(created.alias(), Some("moray0"));
+    assert_eq!(
+        server.requests().last().map(|r| r.target.clone()),
+        Some("/instances".to_string())
+    );
 }

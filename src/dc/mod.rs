@@ -3,6 +3,7 @@
 //! Nothing here knows about Rhai or the terminal; nothing above this layer
 //! speaks HTTP.
 
+pub mod binder;
 pub mod cnapi;
 mod decode;
 pub mod error;

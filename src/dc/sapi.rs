@@ -180,6 +180,26 @@ impl Sapi {
             .await
     }
 
+    /// `PUT /applications/:uuid` (e.g. the `sdc` application's metadata).
+    pub async fn update_application(
+        &self,
+        uuid: &str,
+        changes: &UpdateRequest,
+    ) -> Result<Application, DcError> {
+        let body = to_body(
+            &self.client,
+            "PUT",
+            &format!("/applications/{uuid}"),
+            changes,
+        )?;
+        self.client
+            .send(
+                Request::new(Method::PUT, &["applications", uuid], &[], Uuid::new_v4()).body(body),
+            )
+            .await?
+            .json()
+    }
+
     pub async fn list_services(&self, filters: &Query) -> Result<Vec<Service>, DcError> {
         self.list("services", SERVICE_FILTERS, filters).await
     }

@@ -62,6 +62,8 @@ pub enum Answer {
     },
     /// Keep the connection open and never answer.
     Silent,
+    /// Answer, but only after a pause.
+    Later(Duration, Box<Answer>),
 }
 
 impl Answer {
@@ -163,7 +165,13 @@ async fn serve(mut stream: TcpStream, handler: Arc<Handler>, seen: Arc<Mutex<Vec
         return;
     };
     seen.lock().expect("lock").push(request.clone());
-    match handler(&request) {
+    let mut answer = handler(&request);
+    while let Answer::Later(pause, then) = answer {
+        tokio::time::sleep(pause).await;
+        answer = *then;
+    }
+    match answer {
+        Answer::Later(..) => {}
         Answer::Silent => tokio::time::sleep(Duration::from_secs(120)).await,
         Answer::Respond {
             status,
