@@ -120,5 +120,10 @@ fn hello(a) { "from the local copy" }
     assert!(out.contains("ok local plan for cloudapi"), "{out}");
     let out = home.run(&["-c", r#"run("scale-service", #{ sevice: "x" })"#]);
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("unknown parameter 'sevice'; parameters: service (string, required)"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr)
+            .contains("unknown parameter 'sevice'; parameters: service (string, required)"),
+        "{}",
+        text(&out.stderr)
+    );
 }

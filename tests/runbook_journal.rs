@@ -157,3 +157,31 @@ fn bad_inputs_are_one_line_errors() {
     }
     assert!(home.run_ids().is_empty(), "a bad input started a run");
 }
+
+#[test]
+fn a_verification_that_runs_out_of_time_is_unknown_not_ok() {
+    let home = Home::with_lab("unknown", &[]);
+    let file = home.root.join("slow.rhai");
+    write(
+        &file,
+        r#"//! A change that never finishes.
+fn plan(p) { [ #{ name: "start it", action: "start", verify: "finished", wait: 1 },
+               #{ name: "after it", action: "start" } ] }
+fn start(a) { () }
+fn finished(a) { pending("still converging") }
+#{ version: "1.0.0" }
+"#,
+    );
+    let out = home.run(&["run", file.to_str().unwrap(), "--yes"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("? unknown: not verified within 1s: still converging"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("✓ ok"), "{stdout}");
+    let journal = home.journal(&home.run_ids().pop().unwrap());
+    assert_eq!(journal["status"], "unknown");
+    assert_eq!(journal["steps"][0]["status"], "unknown");
+    assert_eq!(journal["steps"][1]["status"], "pending");
+}

@@ -1,14 +1,40 @@
 //! Runbooks: declared parameters and named steps, with plan, checks,
 //! confirmation, journal and transcript.
 //!
-//! A runbook is a Rhai file ending with its declaration; `plan(p)` returns
-//! the steps, each naming the runbook functions that check, perform and
-//! verify it (see `definition.rs` and `step.rs`). The plan is computed
-//! once and stored in the journal, so a resume replays the same steps.
+//! A runbook is a Rhai file: a `//!` doc comment (its first line is the
+//! summary), functions, and a final declaration map:
+//!
+//! ```rhai
+//! //! Restart a service's instances one by one.
+//! fn service_exists(p) { … pass("papi has 3 instances") }      // preflight check
+//! fn plan(p) {                                                  // computed once
+//!     [ #{ name: "reboot papi1 on cn1", args: #{ uuid: "…" },
+//!          done: "is_fresh",     // passes → already done: the action is skipped
+//!          require: "peers_up",  // must pass before the action
+//!          action: "reboot",     // runs with mutations let through
+//!          verify: "is_running", // polled until pass/fail, `wait` seconds at most
+//!          wait: 120,
+//!          destroys: "papi1",    // destructive: typed confirmation or --force
+//!       } ]
+//! }
+//! fn reboot(a) { vmapi::reboot(a.uuid) }
+//! fn is_running(a) { if vmapi::get(a.uuid).state == "running" { pass("up") } else { pending("booting") } }
+//! #{ version: "1.0.0",
+//!    params: [ #{ name: "service", type: "string", help: "…", complete: "sapi::services().map(|s| s.name)" },
+//!              #{ name: "count", type: "int", default_value: 1 } ],
+//!    checks: ["service_exists"] }
+//! ```
+//!
+//! Checks and verifications answer `pass(why)`, `fail(why)`, `pending(why)`
+//! or `needs_force(why)`; they, and `plan`, run with the mutation gate
+//! denying changes. Steps are data (function names plus JSON-able `args`):
+//! the journal stores the plan, and a resume replays exactly those steps.
+//! A step with an `action` mutates unless it says `mutates: false`.
 
 pub mod call;
 pub mod catalog;
 pub mod cli;
+pub mod completion;
 pub mod confirm;
 pub mod definition;
 pub mod error;
