@@ -16,6 +16,15 @@ use super::runner::{self, RunOptions, RunReport};
 use crate::connect::ConnectOptions;
 use crate::script::{OutputOptions, ScriptCtx};
 
+/// `println!` without the panic when stdout is a closed pipe
+/// (`tritonsh runbook show x | head`).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 #[derive(Args, Debug)]
 pub struct RunArgs {
     /// A runbook name (`tritonsh runbook list`), or the path of a .rhai file.
@@ -64,7 +73,7 @@ pub fn run(args: RunArgs, json: bool, connect: &ConnectOptions) -> ExitCode {
     match run_inner(args, json, connect) {
         Ok(report) => {
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::to_string_pretty(&report.journal).unwrap_or_default()
                 );
@@ -244,7 +253,7 @@ fn list(json: bool) -> Result<(), RunbookError> {
         })
         .collect();
     if json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&listed).unwrap_or_default()
         );
@@ -263,14 +272,19 @@ fn list(json: bool) -> Result<(), RunbookError> {
         width(|l| &l.version, "VERSION"),
         width(|l| &l.source, "SOURCE"),
     );
-    println!(
+    outln!(
         "{:wn$}  {:wv$}  {:ws$}  SUMMARY",
-        "NAME", "VERSION", "SOURCE"
+        "NAME",
+        "VERSION",
+        "SOURCE"
     );
     for l in &listed {
-        println!(
+        outln!(
             "{:wn$}  {:wv$}  {:ws$}  {}",
-            l.name, l.version, l.source, l.summary
+            l.name,
+            l.version,
+            l.source,
+            l.summary
         );
     }
     Ok(())
@@ -299,16 +313,13 @@ fn describe_source(state: LocalState, stdlib_version: Option<&str>) -> String {
 
 fn show(name: &str) -> Result<(), RunbookError> {
     let source = catalog::resolve(name, &crate::paths::runbook_dir())?;
-    print!("{}", source.text);
-    if !source.text.ends_with('\n') {
-        println!();
-    }
+    outln!("{}", source.text.trim_end_matches('\n'));
     Ok(())
 }
 
 fn export(name: &str) -> Result<(), RunbookError> {
     let path = catalog::export(&crate::paths::runbook_dir(), name)?;
-    println!("{}", path.display());
+    outln!("{}", path.display());
     Ok(())
 }
 
@@ -343,7 +354,7 @@ fn edit(name: &str) -> Result<(), RunbookError> {
 fn runs(json: bool) -> Result<(), RunbookError> {
     let journals = Journal::list(&journal::runs_dir());
     if json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&journals).unwrap_or_default()
         );
@@ -355,7 +366,7 @@ fn runs(json: bool) -> Result<(), RunbookError> {
             .ok()
             .and_then(|v| v.as_str().map(String::from))
             .unwrap_or_default();
-        println!(
+        outln!(
             "{}  {:11}  {} {}  {done}/{} steps  {}",
             j.id,
             status,

@@ -44,6 +44,7 @@ pub mod journal;
 pub mod params;
 pub mod preflight;
 pub mod preview;
+pub mod run_lock;
 pub mod runner;
 mod script_fns;
 pub mod step;

@@ -20,6 +20,7 @@ use super::journal::{self, Journal, RunStatus, StepStatus};
 use super::params;
 use super::preflight::{self, Preflight};
 use super::preview::{self, PreviewResult};
+use super::run_lock::RunLock;
 use super::step::Step;
 use super::transcript::Transcript;
 
@@ -68,6 +69,7 @@ pub fn start(
         options.dry_run,
     );
     journal.save(&dir)?;
+    let lock = RunLock::acquire(&dir, &id)?;
     let mut transcript = Transcript::open(&dir, options.echo)?;
     transcript.log(
         "run_started",
@@ -92,6 +94,7 @@ pub fn start(
         dir,
         transcript,
         options,
+        _lock: lock,
     };
     let params = params::to_rhai(&values);
     match preflight::run(
@@ -169,6 +172,7 @@ pub fn resume(env: &Env, id: &str, options: &RunOptions) -> Result<RunReport, Ru
         check_functions(&definition, index + 1, &record.step)?;
     }
     let dir = runs.join(id);
+    let lock = RunLock::acquire(&dir, id)?;
     let mut transcript = Transcript::open(&dir, options.echo)?;
     transcript.log(
         "resumed",
@@ -189,6 +193,7 @@ pub fn resume(env: &Env, id: &str, options: &RunOptions) -> Result<RunReport, Ru
         dir,
         transcript,
         options,
+        _lock: lock,
     };
     run.journal.status = RunStatus::Running;
     run.journal.stopped = None;
@@ -238,6 +243,8 @@ struct Run<'a> {
     dir: PathBuf,
     transcript: Transcript,
     options: &'a RunOptions,
+    /// Held until the run ends: one process per run.
+    _lock: RunLock,
 }
 
 impl Run<'_> {

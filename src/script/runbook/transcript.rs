@@ -58,7 +58,8 @@ impl Transcript {
     /// A line of the readable transcript, shown to the operator as well.
     pub fn say(&mut self, text: &str) {
         if self.echo {
-            println!("{text}");
+            // A closed stdout must not stop the run: the transcript has it.
+            let _ = writeln!(std::io::stdout(), "{text}");
         }
         let stamp = chrono::Local::now().format("%H:%M:%S%.3f");
         let result = text
