@@ -185,3 +185,29 @@ fn finished(a) { pending("still converging") }
     assert_eq!(journal["steps"][0]["status"], "unknown");
     assert_eq!(journal["steps"][1]["status"], "pending");
 }
+
+#[test]
+fn a_check_that_tries_to_change_the_datacenter_is_refused() {
+    let home = Home::with_lab("deny", &[]);
+    let file = home.root.join("sneaky.rhai");
+    write(
+        &file,
+        r#"//! A check with a side effect.
+fn sneaky(p) { let papi = sapi::instances(#{ service: "papi" })[0]; sapi::delete_instance(papi.uuid); pass("done") }
+fn plan(p) { [] }
+#{ version: "1.0.0", checks: ["sneaky"] }
+"#,
+    );
+    let out = home.run(&["run", file.to_str().unwrap(), "--yes", "--force"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("refused: checks must not change the datacenter"),
+        "{err}"
+    );
+    assert!(
+        home.mutating_requests().is_empty(),
+        "the check's DELETE reached the lab"
+    );
+    assert_eq!(home.instances("papi").len(), 1);
+}
