@@ -115,13 +115,18 @@ fn shell(cli: &Cli) -> ExitCode {
         Ok(connected) => connected,
         Err(e) => return fail(&e),
     };
-    tracing::info!(%banner, "connected");
+    tracing::info!(%banner, "datacenter chosen");
     let session = Session::new(ctx);
     if let Some(expr) = &cli.command {
         return batch(&rt, &session, None, expr, output);
     }
     if let Some(script) = &cli.script {
         return run_file(&rt, &session, script, &cli.args, output);
+    }
+    // The REPL's banner says which datacenter it uses, so it finds it now
+    // (starting the default lab if need be); a batch run waits for a call.
+    if let Err(e) = session.ctx().dc.find(false) {
+        eprintln!("tritonsh: {e}; datacenter calls will try again");
     }
     crate::repl::run(session, &banner)
 }

@@ -5,8 +5,10 @@
 //! started if it is not running — so a shell with nothing configured still
 //! has a datacenter to rehearse on.
 //!
-//! Nothing here talks to the APIs: the first script call does, so startup
-//! stays fast and an unreachable API is reported by the call that needed it.
+//! Choosing reads only the config file: asking a lab whether it runs,
+//! starting it and building the clients wait for the first call that needs
+//! the datacenter (see [`LazyDatacenter`]), so `tritonsh -c 1+1` is quick
+//! and works with no datacenter at all.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -14,7 +16,7 @@ use std::sync::Arc;
 use crate::config::{self, Profile};
 use crate::dc::{Datacenter, Endpoints, MutationGate};
 use crate::lab::status::LabStatus;
-use crate::script::{OutputOptions, ScriptCtx};
+use crate::script::{LazyDatacenter, OutputOptions, ScriptCtx};
 
 #[derive(Clone, Debug, Default)]
 pub struct ConnectOptions {
@@ -24,45 +26,92 @@ pub struct ConnectOptions {
     pub profile: Option<String>,
 }
 
-/// The datacenter chosen by `options`, ready for a [`crate::script::Session`],
-/// and a one-line banner naming it.
+/// The datacenter chosen by `options`, ready for a [`crate::script::Session`]
+/// (found on first use), and a one-line banner naming it.
 pub fn connect(
     options: &ConnectOptions,
     rt: tokio::runtime::Handle,
     output: OutputOptions,
 ) -> Result<(Arc<ScriptCtx>, String), String> {
-    let (endpoints, banner) = resolve(options)?;
-    let dc = Datacenter::new(endpoints, MutationGate::default()).map_err(|e| e.to_string())?;
-    Ok((Arc::new(ScriptCtx::new(rt, Arc::new(dc), output)), banner))
+    let choice = choose(options)?;
+    let banner = choice.banner();
+    let dc = LazyDatacenter::new(MutationGate::default(), choice.note(), choice.resolver());
+    Ok((Arc::new(ScriptCtx::new(rt, dc, output)), banner))
 }
 
-/// The API endpoints `options` lead to, and the banner.
-pub fn resolve(options: &ConnectOptions) -> Result<(Endpoints, String), String> {
+/// Where the datacenter is, as far as can be told without asking it.
+enum Choice {
+    /// `--lab DIR`: that lab must be running.
+    Lab(PathBuf),
+    Profile {
+        name: String,
+        endpoints: Box<Endpoints>,
+    },
+    /// Nothing configured: the default lab, started if need be.
+    DefaultLab(PathBuf),
+}
+
+fn choose(options: &ConnectOptions) -> Result<Choice, String> {
     if let Some(dir) = &options.lab {
-        let status = crate::lab::status(dir).map_err(|e| e.to_string())?;
-        let banner = format!("connected to the lab in {}", dir.display());
-        return Ok((lab_endpoints(&status)?, banner));
+        return Ok(Choice::Lab(dir.clone()));
     }
     let path = config::path();
     let config = config::load(&path)?;
     if let Some((name, profile)) = config.profile(options.profile.as_deref(), &path)? {
         let endpoints = profile_endpoints(&profile)
             .map_err(|e| format!("profile {name} in {}: {e}", path.display()))?;
-        let banner = format!("profile {name}: SAPI {}", endpoints.sapi);
-        return Ok((endpoints, banner));
+        return Ok(Choice::Profile {
+            name,
+            endpoints: Box::new(endpoints),
+        });
     }
-    let dir = crate::lab::default_dir();
-    let status = crate::lab::ensure_running(&dir).map_err(|e| e.to_string())?;
-    let banner = format!(
-        "no datacenter configured: using the lab at {} (tritonsh lab down to stop it)",
-        dir.display()
-    );
-    Ok((lab_endpoints(&status)?, banner))
+    Ok(Choice::DefaultLab(crate::lab::default_dir()))
+}
+
+impl Choice {
+    fn banner(&self) -> String {
+        match self {
+            Choice::Lab(dir) => format!("connected to the lab in {}", dir.display()),
+            Choice::Profile { name, endpoints } => {
+                format!("profile {name}: SAPI {}", endpoints.sapi)
+            }
+            Choice::DefaultLab(dir) => format!(
+                "no datacenter configured: using the lab at {} (tritonsh lab down to stop it)",
+                dir.display()
+            ),
+        }
+    }
+
+    /// A script that reaches for the default lab gets a lab it may not
+    /// have asked for: it is told once, on stderr.
+    fn note(&self) -> Option<String> {
+        match self {
+            Choice::DefaultLab(_) => Some(self.banner()),
+            Choice::Lab(_) | Choice::Profile { .. } => None,
+        }
+    }
+
+    fn resolver(self) -> crate::script::lazy_dc::Resolve {
+        Box::new(move |gate: MutationGate| {
+            let endpoints = match &self {
+                Choice::Lab(dir) => lab_endpoints(&crate::lab::status(dir).map_err(no_dc)?)?,
+                Choice::Profile { endpoints, .. } => Endpoints::clone(endpoints),
+                Choice::DefaultLab(dir) => {
+                    lab_endpoints(&crate::lab::ensure_running(dir).map_err(no_dc)?)?
+                }
+            };
+            Datacenter::new(endpoints, gate).map_err(no_dc)
+        })
+    }
+}
+
+fn no_dc(e: impl std::fmt::Display) -> String {
+    format!("no datacenter: {e}")
 }
 
 fn lab_endpoints(status: &LabStatus) -> Result<Endpoints, String> {
     Endpoints::parse(&status.sapi_url, &status.vmapi_url, &status.cnapi_url)
-        .map_err(|e| format!("the lab's status: {e}"))
+        .map_err(|e| format!("no datacenter: the lab's status: {e}"))
 }
 
 /// A profile gives the three URLs, or the names to build them from.

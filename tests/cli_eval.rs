@@ -228,14 +228,40 @@ fn an_unreachable_api_is_one_line_naming_the_api() {
 }
 
 #[test]
-fn a_lab_that_is_not_running_is_said_plainly() {
+fn a_lab_that_is_not_running_is_said_plainly_by_the_call_that_needs_it() {
     let home = Home::new("no-lab");
     let dir = home.0.join("lab").display().to_string();
-    let err = assert_one_line_error(&home.run(&["--lab", &dir, "-c", "1"]));
+    let out = home.run(&["--lab", &dir, "-c", "1 + 1"]);
+    assert_eq!((stdout(&out).as_str(), stderr(&out).as_str()), ("2\n", ""));
+    let err = assert_one_line_error(&home.run(&["--lab", &dir, "-c", "1;\nvmapi::list()"]));
     assert!(
-        err.contains(&format!("no lab is running in {dir}")),
+        err.starts_with(&format!(
+            "line 2, col 8: no datacenter: no lab is running in {dir}"
+        )),
         "{err}"
     );
+    assert!(err.contains("tritonsh lab up --dir"), "{err}");
+    // A script can catch it and carry on.
+    let out = home.run(&[
+        "--lab",
+        &dir,
+        "-c",
+        "let n = -1; try { n = cnapi::servers().count(); } catch { } n",
+    ]);
+    assert_eq!(stdout(&out), "-1\n", "{}", stderr(&out));
+}
+
+#[test]
+fn nothing_configured_and_no_datacenter_call_starts_no_lab() {
+    let home = Home::new("no-config");
+    std::fs::remove_dir_all(home.0.join("config")).unwrap_or_else(|e| panic!("{e}"));
+    let out = home.run(&["-c", "[1, 2].count()"]);
+    assert_eq!((stdout(&out).as_str(), stderr(&out).as_str()), ("2\n", ""));
+    let file = home.0.join("plain.rhai");
+    std::fs::write(&file, "40 + 2").unwrap_or_else(|e| panic!("{e}"));
+    let out = home.run(&[file.to_str().unwrap_or_default()]);
+    assert_eq!((stdout(&out).as_str(), stderr(&out).as_str()), ("42\n", ""));
+    assert!(!home.0.join("data/tritonsh/lab").exists());
 }
 
 fn eval(home: &Home, code: &str) -> String {
@@ -329,7 +355,7 @@ fn verbose_logs_to_a_file_and_keeps_the_terminal_quiet() {
     assert_eq!(stderr(&out), "");
     let log =
         std::fs::read_to_string(home.0.join("state/tritonsh/tritonsh.log")).unwrap_or_default();
-    assert!(log.contains("connected"), "{log:?}");
+    assert!(log.contains("datacenter chosen"), "{log:?}");
     let quiet = Home::with_dead_profile("quiet");
     assert!(quiet.run(&["-c", "1"]).status.success());
     assert!(!quiet.0.join("state/tritonsh/tritonsh.log").exists());

@@ -3,7 +3,10 @@
 
 mod lab_support;
 
-use std::process::{Command, Output};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use lab_support::{BIN, Lab};
 
@@ -138,4 +141,69 @@ fn stopping_a_vm_is_a_job_to_wait_for() {
     let value: serde_json::Value =
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
     assert_eq!(value, serde_json::json!(["succeeded", "stopped"]));
+}
+
+/// The REPL started before its lab: the first call says so, and once the
+/// lab is up the next call finds it without restarting the shell.
+#[test]
+fn a_shell_started_before_its_lab_finds_it_later() {
+    let lab = Lab {
+        dir: lab_support::scratch_dir("cli-lab-late"),
+    };
+    let home = lab_support::scratch_dir("cli-lab-late-home");
+    let mut child = Command::new(BIN)
+        .arg("--lab")
+        .arg(&lab.dir)
+        .env("XDG_STATE_HOME", &home)
+        .env("XDG_CONFIG_HOME", &home)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run tritonsh: {e}"));
+    let (Some(mut stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+        panic!("no pipes");
+    };
+    let (tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let expect = |prefix: &str| loop {
+        match lines.recv_timeout(Duration::from_secs(30)) {
+            Ok(line) if line.starts_with(prefix) => return line,
+            Ok(_) => {}
+            Err(e) => panic!("no line starting {prefix:?}: {e}"),
+        }
+    };
+    let count =
+        "let n = -1; try { n = cnapi::servers().count(); } catch { } print(`servers ${n}`);\n";
+    let mut send = |line: &str| {
+        stdin
+            .write_all(line.as_bytes())
+            .and_then(|_| stdin.flush())
+            .unwrap_or_else(|e| panic!("{e}"));
+    };
+    send(count);
+    assert_eq!(expect("servers "), "servers -1");
+    lab.must(&["lab", "up"]);
+    send(count);
+    let found = expect("servers ");
+    assert_ne!(found, "servers -1", "the lab that came up was not found");
+    drop(stdin);
+    let mut stderr = String::new();
+    if let Some(mut err) = child.stderr.take() {
+        let _ = err.read_to_string(&mut stderr);
+    }
+    let status = child.wait().unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.success(), "{stderr}");
+    assert!(
+        stderr.starts_with("tritonsh: no datacenter: no lab is running in"),
+        "the REPL says at once that its lab is not running: {stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&home);
 }

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
 
-use crate::dc::{Datacenter, Query};
+use crate::dc::Query;
+use crate::script::LazyDatacenter;
 
 /// How long fetched names are used before they are fetched again.
 pub const FRESH_FOR: Duration = Duration::from_secs(30);
@@ -99,11 +100,15 @@ impl LiveCache {
     }
 }
 
-/// Reads the names through the datacenter's clients, all three at once.
-pub fn from_datacenter(dc: Arc<Datacenter>) -> Fetch {
+/// Reads the names through the datacenter's clients, all three at once;
+/// none until a call has found the datacenter (Tab never starts a lab).
+pub fn from_datacenter(dc: LazyDatacenter) -> Fetch {
     Arc::new(move || {
-        let dc = Arc::clone(&dc);
+        let dc = dc.get().cloned();
         Box::pin(async move {
+            let Some(dc) = dc else {
+                return Fetched::default();
+            };
             let all = Query::new();
             let active: Query = vec![("state".into(), "active".into())];
             let (servers, vms, services) = futures::join!(

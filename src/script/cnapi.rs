@@ -20,7 +20,10 @@ pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
         "CNAPI's health: #{api, ok, status, summary, body}.",
     )
     .set_into_module(&mut m, move |cx: NativeCallContext| {
-        at(&cx, c.call(c.dc.cnapi.ping()).and_then(|v| to_map(&v)))
+        at(
+            &cx,
+            c.call_dc(|dc| dc.cnapi.ping()).and_then(|v| to_map(&v)),
+        )
     });
 
     let c = ctx.clone();
@@ -43,7 +46,7 @@ pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
     func("forget", &["uuid: String"], "()", FORGET).set_into_module(
         &mut m,
         move |cx: NativeCallContext, uuid: ImmutableString| {
-            at(&cx, c.call(c.dc.cnapi.delete_server(&uuid)))
+            at(&cx, c.call_dc(|dc| dc.cnapi.delete_server(&uuid)))
         },
     );
     m
@@ -61,7 +64,7 @@ Nothing reaches the machine; a live server registers itself again.";
 
 fn servers(c: &ScriptCtx, filters: &Map) -> Result<Dynamic> {
     let q = query("cnapi::servers", filters)?;
-    to_map(&c.call(c.dc.cnapi.list_servers(&q))?)
+    to_map(&c.call_dc(|dc| dc.cnapi.list_servers(&q))?)
 }
 
 fn server(c: &ScriptCtx, id: &str) -> Result<Dynamic> {
@@ -69,9 +72,9 @@ fn server(c: &ScriptCtx, id: &str) -> Result<Dynamic> {
         id.to_string()
     } else {
         let q = vec![("hostname".to_string(), id.to_string())];
-        let found = c.call(c.dc.cnapi.list_servers(&q))?;
+        let found = c.call_dc(|dc| dc.cnapi.list_servers(&q))?;
         one(found, "CNAPI server", id, "cnapi::servers()", |s| &s.uuid)?.uuid
     };
     // The list gives a summary; the full record comes from GetServer.
-    to_map(&c.call(c.dc.cnapi.get_server(&uuid))?)
+    to_map(&c.call_dc(|dc| dc.cnapi.get_server(&uuid))?)
 }

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use rhai::{EvalAltResult, Position};
 
 use super::interrupt::{Interrupt, Interrupted};
+use super::lazy_dc::LazyDatacenter;
 use crate::dc::Datacenter;
 
 /// How results are shown (runbooks print tables the same way the shell does).
@@ -21,7 +22,8 @@ pub struct OutputOptions {
 
 pub struct ScriptCtx {
     pub rt: tokio::runtime::Handle,
-    pub dc: Arc<Datacenter>,
+    /// Found on first use: see [`ScriptCtx::dc`].
+    pub dc: LazyDatacenter,
     pub interrupt: Interrupt,
     pub output: OutputOptions,
     /// Set with the interrupt: `on_progress` reads it on every operation,
@@ -30,11 +32,7 @@ pub struct ScriptCtx {
 }
 
 impl ScriptCtx {
-    pub fn new(
-        rt: tokio::runtime::Handle,
-        dc: Arc<Datacenter>,
-        output: OutputOptions,
-    ) -> ScriptCtx {
+    pub fn new(rt: tokio::runtime::Handle, dc: LazyDatacenter, output: OutputOptions) -> ScriptCtx {
         ScriptCtx {
             rt,
             dc,
@@ -56,6 +54,36 @@ impl ScriptCtx {
             Ok(Err(e)) => Err(e.to_string().into()),
             Err(Interrupted) => Err(terminated()),
         }
+    }
+
+    /// The datacenter, found now if this is the first call that needs it.
+    /// Failing to find it is a script error (tried again on the next call);
+    /// Ctrl-C stops the wait, as for any host call.
+    pub fn dc(&self) -> Result<&Arc<Datacenter>, Box<EvalAltResult>> {
+        if let Some(dc) = self.dc.get() {
+            return Ok(dc);
+        }
+        let lazy = self.dc.clone();
+        // Off the engine thread's block_on, so Ctrl-C is seen while a lab
+        // starts; an interrupted attempt still finishes and is kept.
+        let finding = self.rt.spawn_blocking(move || lazy.find(true));
+        self.call(async move {
+            finding
+                .await
+                .unwrap_or_else(|e| Err(format!("no datacenter: finding it failed: {e}")))
+        })?;
+        self.dc
+            .get()
+            .ok_or_else(|| "no datacenter: finding it left none".into())
+    }
+
+    /// `call` on a request to the datacenter: `c.call_dc(|dc| dc.vmapi.get(&uuid))`.
+    pub fn call_dc<'s, T, E: Display, F: Future<Output = Result<T, E>>>(
+        &'s self,
+        request: impl FnOnce(&'s Datacenter) -> F,
+    ) -> Result<T, Box<EvalAltResult>> {
+        let dc = self.dc()?;
+        self.call(request(dc))
     }
 
     /// Starts a new evaluation: nothing is interrupted.

@@ -23,7 +23,10 @@ pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
     .set_into_module(
         &mut m,
         move |cx: NativeCallContext, uuid: ImmutableString| {
-            at(&cx, c.call(c.dc.jobs.get(&uuid)).and_then(|v| to_map(&v)))
+            at(
+                &cx,
+                c.call_dc(|dc| dc.jobs.get(&uuid)).and_then(|v| to_map(&v)),
+            )
         },
     );
 
@@ -53,7 +56,7 @@ fn wait(c: &ScriptCtx, uuid: &str, seconds: FLOAT) -> Result<Dynamic> {
     if !seconds.is_finite() || seconds < 0.0 {
         return Err(format!("jobs::wait: seconds must be 0 or more, not {seconds}").into());
     }
-    let outcome = c.call(c.dc.jobs.wait(uuid, Duration::from_secs_f64(seconds)))?;
+    let outcome = c.call_dc(|dc| dc.jobs.wait(uuid, Duration::from_secs_f64(seconds)))?;
     let mut result = Map::new();
     result.insert("outcome".into(), outcome.label().into());
     result.insert("message".into(), outcome.message().into());

@@ -9,6 +9,7 @@ mod help;
 mod helpers;
 pub mod interrupt;
 mod jobs;
+pub mod lazy_dc;
 mod register;
 pub mod runbook;
 mod sapi;
@@ -16,4 +17,5 @@ pub mod session;
 mod vmapi;
 
 pub use ctx::{OutputOptions, ScriptCtx};
+pub use lazy_dc::LazyDatacenter;
 pub use session::{Interrupter, Session};

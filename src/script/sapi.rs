@@ -21,7 +21,7 @@ pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
         "SAPI's health: #{api, ok, status, summary, body}.",
     )
     .set_into_module(&mut m, move |cx: NativeCallContext| {
-        at(&cx, c.call(c.dc.sapi.ping()).and_then(|v| to_map(&v)))
+        at(&cx, c.call_dc(|dc| dc.sapi.ping()).and_then(|v| to_map(&v)))
     });
 
     let c = ctx.clone();
@@ -32,7 +32,7 @@ pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
         "SAPI's mode: \"full\", or \"proto\" during setup.",
     )
     .set_into_module(&mut m, move |cx: NativeCallContext| {
-        at(&cx, c.call(c.dc.sapi.get_mode()))
+        at(&cx, c.call_dc(|dc| dc.sapi.get_mode()))
     });
 
     let c = ctx.clone();
@@ -93,7 +93,7 @@ pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
         move |cx: NativeCallContext, uuid: ImmutableString| {
             at(
                 &cx,
-                c.call(c.dc.sapi.get_instance(&uuid))
+                c.call_dc(|dc| dc.sapi.get_instance(&uuid))
                     .and_then(|v| to_map(&v)),
             )
         },
@@ -151,7 +151,7 @@ pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
     func("delete_instance", &["uuid: String"], "()", DELETE).set_into_module(
         &mut m,
         move |cx: NativeCallContext, uuid: ImmutableString| {
-            at(&cx, c.call(c.dc.sapi.delete_instance(&uuid)))
+            at(&cx, c.call_dc(|dc| dc.sapi.delete_instance(&uuid)))
         },
     );
 
@@ -161,7 +161,8 @@ pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
         move |cx: NativeCallContext, uuid: ImmutableString| {
             at(
                 &cx,
-                c.call(c.dc.sapi.get_config(&uuid)).and_then(|v| to_map(&v)),
+                c.call_dc(|dc| dc.sapi.get_config(&uuid))
+                    .and_then(|v| to_map(&v)),
             )
         },
     );
@@ -171,7 +172,7 @@ pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
         move |cx: NativeCallContext, uuid: ImmutableString| {
             at(
                 &cx,
-                c.call(c.dc.sapi.get_payload(&uuid))
+                c.call_dc(|dc| dc.sapi.get_payload(&uuid))
                     .and_then(|v| to_map(&v)),
             )
         },
@@ -207,15 +208,15 @@ const PAYLOAD: &str = "The VMAPI CreateVm body SAPI would send for an instance."
 
 fn applications(c: &ScriptCtx, filters: &Map) -> Result<Dynamic> {
     let q = query("sapi::applications", filters)?;
-    to_map(&c.call(c.dc.sapi.list_applications(&q))?)
+    to_map(&c.call_dc(|dc| dc.sapi.list_applications(&q))?)
 }
 
 fn application(c: &ScriptCtx, id: &str) -> Result<Application> {
     if is_uuid(id) {
-        return c.call(c.dc.sapi.get_application(id));
+        return c.call_dc(|dc| dc.sapi.get_application(id));
     }
     let q = vec![("name".to_string(), id.to_string())];
-    let found = c.call(c.dc.sapi.list_applications(&q))?;
+    let found = c.call_dc(|dc| dc.sapi.list_applications(&q))?;
     one(found, "SAPI application", id, "sapi::applications()", |a| {
         &a.uuid
     })
@@ -223,15 +224,15 @@ fn application(c: &ScriptCtx, id: &str) -> Result<Application> {
 
 fn services(c: &ScriptCtx, filters: &Map) -> Result<Dynamic> {
     let q = query("sapi::services", filters)?;
-    to_map(&c.call(c.dc.sapi.list_services(&q))?)
+    to_map(&c.call_dc(|dc| dc.sapi.list_services(&q))?)
 }
 
 fn service(c: &ScriptCtx, id: &str) -> Result<Service> {
     if is_uuid(id) {
-        return c.call(c.dc.sapi.get_service(id));
+        return c.call_dc(|dc| dc.sapi.get_service(id));
     }
     let q = vec![("name".to_string(), id.to_string())];
-    let found = c.call(c.dc.sapi.list_services(&q))?;
+    let found = c.call_dc(|dc| dc.sapi.list_services(&q))?;
     one(found, "SAPI service", id, "sapi::services()", |s| &s.uuid)
 }
 
@@ -244,12 +245,12 @@ fn instances(c: &ScriptCtx, mut filters: Map) -> Result<Dynamic> {
         filters.insert("service_uuid".into(), service(c, &name)?.uuid.into());
     }
     let q = query("sapi::instances", &filters)?;
-    to_map(&c.call(c.dc.sapi.list_instances(&q))?)
+    to_map(&c.call_dc(|dc| dc.sapi.list_instances(&q))?)
 }
 
 fn create_instance(c: &ScriptCtx, instance: Map, mode: ProvisionMode) -> Result<Dynamic> {
     let body: NewInstance = from_map("sapi::create_instance", "instance", &instance.into())?;
-    to_map(&c.call(c.dc.sapi.create_instance(&body, mode))?)
+    to_map(&c.call_dc(|dc| dc.sapi.create_instance(&body, mode))?)
 }
 
 fn create_instance_with(c: &ScriptCtx, instance: Map, options: &Map) -> Result<Dynamic> {
@@ -274,12 +275,12 @@ fn update_service(c: &ScriptCtx, id: &str, changes: Map) -> Result<Dynamic> {
     } else {
         service(c, id)?.uuid
     };
-    to_map(&c.call(c.dc.sapi.update_service(&uuid, &changes))?)
+    to_map(&c.call_dc(|dc| dc.sapi.update_service(&uuid, &changes))?)
 }
 
 fn update_instance(c: &ScriptCtx, uuid: &str, changes: Map) -> Result<Dynamic> {
     let changes = update_request("sapi::update_instance", changes)?;
-    to_map(&c.call(c.dc.sapi.update_instance(uuid, &changes))?)
+    to_map(&c.call_dc(|dc| dc.sapi.update_instance(uuid, &changes))?)
 }
 
 fn update_request(function: &str, changes: Map) -> Result<UpdateRequest> {

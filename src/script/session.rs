@@ -205,6 +205,7 @@ mod tests {
     use super::*;
     use crate::dc::{Datacenter, Endpoints, MutationGate};
     use crate::script::ctx::OutputOptions;
+    use crate::script::lazy_dc::LazyDatacenter;
 
     fn session() -> (tokio::runtime::Runtime, Session) {
         // Nothing listens there: these tests never reach a datacenter.
@@ -224,9 +225,14 @@ mod tests {
         };
         let endpoints =
             Endpoints::parse(url, url, url).unwrap_or_else(|e| panic!("endpoints: {e}"));
-        let dc = Datacenter::new(endpoints, MutationGate::default())
-            .unwrap_or_else(|e| panic!("datacenter: {e}"));
-        let ctx = Arc::new(ScriptCtx::new(rt.handle().clone(), Arc::new(dc), output));
+        let dc = LazyDatacenter::new(
+            MutationGate::default(),
+            None,
+            Box::new(move |gate| {
+                Datacenter::new(endpoints.clone(), gate).map_err(|e| e.to_string())
+            }),
+        );
+        let ctx = Arc::new(ScriptCtx::new(rt.handle().clone(), dc, output));
         (rt, Session::new(ctx))
     }
 

@@ -20,7 +20,10 @@ pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
         "VMAPI's health: #{api, ok, status, summary, body}.",
     )
     .set_into_module(&mut m, move |cx: NativeCallContext| {
-        at(&cx, c.call(c.dc.vmapi.ping()).and_then(|v| to_map(&v)))
+        at(
+            &cx,
+            c.call_dc(|dc| dc.vmapi.ping()).and_then(|v| to_map(&v)),
+        )
     });
 
     let c = ctx.clone();
@@ -53,7 +56,10 @@ pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
     .set_into_module(
         &mut m,
         move |cx: NativeCallContext, uuid: ImmutableString| {
-            at(&cx, c.call(c.dc.vmapi.get(&uuid)).and_then(|v| to_map(&v)))
+            at(
+                &cx,
+                c.call_dc(|dc| dc.vmapi.get(&uuid)).and_then(|v| to_map(&v)),
+            )
         },
     );
 
@@ -75,7 +81,8 @@ pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
         move |cx: NativeCallContext, uuid: ImmutableString| {
             at(
                 &cx,
-                c.call(c.dc.vmapi.start(&uuid)).and_then(|v| to_map(&v)),
+                c.call_dc(|dc| dc.vmapi.start(&uuid))
+                    .and_then(|v| to_map(&v)),
             )
         },
     );
@@ -89,7 +96,11 @@ pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
     .set_into_module(
         &mut m,
         move |cx: NativeCallContext, uuid: ImmutableString| {
-            at(&cx, c.call(c.dc.vmapi.stop(&uuid)).and_then(|v| to_map(&v)))
+            at(
+                &cx,
+                c.call_dc(|dc| dc.vmapi.stop(&uuid))
+                    .and_then(|v| to_map(&v)),
+            )
         },
     );
     let c = ctx.clone();
@@ -104,7 +115,8 @@ pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
         move |cx: NativeCallContext, uuid: ImmutableString| {
             at(
                 &cx,
-                c.call(c.dc.vmapi.reboot(&uuid)).and_then(|v| to_map(&v)),
+                c.call_dc(|dc| dc.vmapi.reboot(&uuid))
+                    .and_then(|v| to_map(&v)),
             )
         },
     );
@@ -114,7 +126,8 @@ pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
         move |cx: NativeCallContext, uuid: ImmutableString| {
             at(
                 &cx,
-                c.call(c.dc.vmapi.delete(&uuid)).and_then(|v| to_map(&v)),
+                c.call_dc(|dc| dc.vmapi.delete(&uuid))
+                    .and_then(|v| to_map(&v)),
             )
         },
     );
@@ -133,16 +146,16 @@ const DELETE: &str = "Queues the destruction of a VM; returns #{vm_uuid, job_uui
 
 fn list(c: &ScriptCtx, filters: &Map) -> Result<Dynamic> {
     let q = query("vmapi::list", filters)?;
-    to_map(&c.call(c.dc.vmapi.list(&q))?)
+    to_map(&c.call_dc(|dc| dc.vmapi.list(&q))?)
 }
 
 fn create(c: &ScriptCtx, payload: Map) -> Result<Dynamic> {
     let body: serde_json::Value = from_map("vmapi::create", "payload", &payload.into())?;
-    to_map(&c.call(c.dc.vmapi.create(&body))?)
+    to_map(&c.call_dc(|dc| dc.vmapi.create(&body))?)
 }
 
 fn count(c: &ScriptCtx, filters: &Map) -> Result<rhai::INT> {
     let q = query("vmapi::count", filters)?;
-    let n = c.call(c.dc.vmapi.count(&q))?;
+    let n = c.call_dc(|dc| dc.vmapi.count(&q))?;
     Ok(rhai::INT::try_from(n).unwrap_or(rhai::INT::MAX))
 }
