@@ -92,7 +92,11 @@ fn parse(text: &str) -> Result<Config, String> {
 
 impl Config {
     /// The profile to use: `name`, else the default, else none.
-    pub fn profile(&self, name: Option<&str>, path: &Path) -> Result<Option<(String, Profile)>, String> {
+    pub fn profile(
+        &self,
+        name: Option<&str>,
+        path: &Path,
+    ) -> Result<Option<(String, Profile)>, String> {
         let Some(name) = name.or(self.default.as_deref()) else {
             return Ok(None);
         };
@@ -124,14 +128,22 @@ mod tests {
         let config = config.unwrap_or_default();
         let path = Path::new("c.toml");
         let a = config.profile(None, path).ok().flatten();
-        assert_eq!(a.map(|(n, p)| (n, p.sapi_url)), Some(("a".into(), Some("http://s".into()))));
+        assert_eq!(
+            a.map(|(n, p)| (n, p.sapi_url)),
+            Some(("a".into(), Some("http://s".into())))
+        );
         let b = config.profile(Some("b"), path).ok().flatten();
-        assert_eq!(b.and_then(|(_, p)| p.binder).map(|b| b.to_vec()), Some(vec!["10.0.0.1".into()]));
+        assert_eq!(
+            b.and_then(|(_, p)| p.binder).map(|b| b.to_vec()),
+            Some(vec!["10.0.0.1".into()])
+        );
     }
 
     #[test]
     fn errors_name_the_line() {
-        let err = parse("default = \"a\"\n\n[profiles.a]\nsapi_ur = 1\n").err().unwrap_or_default();
+        let err = parse("default = \"a\"\n\n[profiles.a]\nsapi_ur = 1\n")
+            .err()
+            .unwrap_or_default();
         assert!(err.starts_with(" line 4: "), "{err}");
         assert!(err.contains("sapi_ur"), "{err}");
         assert!(!err.contains('\n'));
@@ -140,7 +152,10 @@ mod tests {
     #[test]
     fn unknown_profile_lists_the_known_ones() {
         let config = parse("[profiles.a]\n[profiles.b]\n").unwrap_or_default();
-        let err = config.profile(Some("c"), Path::new("c.toml")).err().unwrap_or_default();
+        let err = config
+            .profile(Some("c"), Path::new("c.toml"))
+            .err()
+            .unwrap_or_default();
         assert_eq!(err, "no profile named c in c.toml (profiles: a, b)");
     }
 }

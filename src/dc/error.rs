@@ -53,18 +53,26 @@ impl fmt::Display for FieldError {
     }
 }
 
+/// What a restify error body said (boxed in `DcError::Status` to keep
+/// `Result<_, DcError>` small).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorBody {
+    /// restify's rest code (`ResourceNotFound`); absent for plain errors.
+    pub code: Option<String>,
+    /// The error message; empty when the body was empty.
+    pub message: String,
+    pub errors: Vec<FieldError>,
+    /// What to do next, when the status says more than the body.
+    pub hint: Option<String>,
+}
+
 #[derive(Clone, Debug)]
 pub enum DcError {
     /// The API answered with an error status.
     Status {
         call: Call,
         status: u16,
-        /// restify's rest code (`ResourceNotFound`); absent for plain errors.
-        code: Option<String>,
-        /// The error message; empty when the body was empty.
-        message: String,
-        errors: Vec<FieldError>,
-        hint: Option<String>,
+        body: Box<ErrorBody>,
     },
     /// No TCP connection could be made (refused, unreachable, DNS).
     Connect {
@@ -119,7 +127,7 @@ impl DcError {
     /// restify's rest code (`ResourceNotFound`, `ValidationFailed`, …).
     pub fn code(&self) -> Option<&str> {
         match self {
-            DcError::Status { code, .. } => code.as_deref(),
+            DcError::Status { body, .. } => body.code.as_deref(),
             _ => None,
         }
     }
@@ -186,14 +194,13 @@ impl DcError {
                 call.api.to_lowercase()
             ));
         }
-        DcError::Status {
-            call,
-            status,
+        let body = Box::new(ErrorBody {
             code,
             message,
             errors,
             hint,
-        }
+        });
+        DcError::Status { call, status, body }
     }
 }
 
@@ -268,9 +275,9 @@ pub(crate) fn human_duration(d: Duration) -> String {
     let ms = d.as_millis();
     if ms < 1000 {
         format!("{ms}ms")
-    } else if ms % 3_600_000 == 0 {
+    } else if ms.is_multiple_of(3_600_000) {
         format!("{}h", ms / 3_600_000)
-    } else if ms % 1000 == 0 {
+    } else if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{:.1}s", d.as_secs_f64())
@@ -287,14 +294,13 @@ fn reason(status: u16) -> &'static str {
 impl fmt::Display for DcError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            DcError::Status {
-                call,
-                status,
-                code,
-                message,
-                errors,
-                hint,
-            } => {
+            DcError::Status { call, status, body } => {
+                let ErrorBody {
+                    code,
+                    message,
+                    errors,
+                    hint,
+                } = &**body;
                 write!(f, "{call}: {status}")?;
                 match code {
                     Some(code) => write!(f, " {code}")?,
@@ -400,10 +406,10 @@ mod tests {
             {"fields":["ram","billing_id"],"code":"ConflictingParameters","message":"cannot both be set"}]}"#;
         let line = render(409, None, body);
         assert!(line.ends_with("(alias: Already exists; +1 more)"), "{line}");
-        let DcError::Status { errors, .. } = DcError::from_status(call(), 409, None, body) else {
+        let DcError::Status { body, .. } = DcError::from_status(call(), 409, None, body) else {
             panic!("not a status error");
         };
-        assert_eq!(errors[1].field, "ram,billing_id");
+        assert_eq!(body.errors[1].field, "ram,billing_id");
     }
 
     #[test]

@@ -88,7 +88,8 @@ fn columns(rows: &[Map]) -> Vec<Column> {
                 .collect();
             let nested = values.iter().flatten().any(|v| v.is_map() || v.is_array());
             let widest = cells.iter().map(|c| cell::width(c)).max().unwrap_or(0);
-            let rank = rank(&name, &cells, nested, widest);
+            let constant = cells.len() > 1 && cells.iter().all(|c| c == &cells[0]);
+            let rank = rank(&name, &cells, nested, widest, constant);
             let width = widest.max(cell::width(&name));
             Column {
                 protected: style::is_verdict_column(&name),
@@ -107,17 +108,25 @@ fn columns(rows: &[Map]) -> Vec<Column> {
     columns
 }
 
-fn rank(name: &str, cells: &[String], nested: bool, widest: usize) -> u8 {
+fn rank(name: &str, cells: &[String], nested: bool, widest: usize, constant: bool) -> u8 {
     match name {
         "alias" | "hostname" | "name" => 0,
         _ if style::is_verdict_column(name) => 1,
-        "server" | "role" | "service" | "smartdc_role" | "type" | "brand" => 2,
+        "server" | "role" | "service" | "smartdc_role" | "type" => 2,
         "ip" | "ips" | "address" | "admin_ip" | "host" | "port" | "url" => 3,
-        _ if nested || widest > LONG => 7,
+        _ if nested || widest > LONG => 8,
+        // A value every row shares tells nothing about any one row.
+        _ if constant => 7,
         "uuid" => 5,
-        _ if name.ends_with("_uuid") || cells.iter().any(|c| is_uuid(c)) => 6,
+        _ if name.ends_with("_uuid") || cells.iter().any(|c| is_uuid(c) || is_timestamp(c)) => 6,
         _ => 4,
     }
+}
+
+/// `2026-11-22T04:14:01.000Z`: wide, and rarely what a row is about.
+fn is_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 19 && b[4] == b'-' && b[7] == b'-' && b[10] == b'T' && b[13] == b':'
 }
 
 fn is_uuid(s: &str) -> bool {
@@ -186,6 +195,7 @@ mod tests {
     }
 
     const UUID: &str = "3f0b2c1e-8a5d-4e7f-9b6a-1c2d3e4f5a6b";
+    const UUID2: &str = "9a1b2c1e-8a5d-4e7f-9b6a-1c2d3e4f5a6b";
 
     fn vms() -> Vec<Map> {
         vec![
@@ -196,10 +206,10 @@ mod tests {
                 ("server_uuid", UUID),
             ]),
             row(&[
-                ("uuid", UUID),
+                ("uuid", UUID2),
                 ("state", "stopped"),
                 ("alias", "binder1"),
-                ("server_uuid", UUID),
+                ("server_uuid", UUID2),
             ]),
         ]
     }
@@ -239,6 +249,32 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("more column"), "{out}");
+    }
+
+    #[test]
+    fn columns_every_row_shares_go_after_the_varying_ones() {
+        let rows = vec![
+            row(&[
+                ("alias", "a"),
+                ("brand", "joyent"),
+                ("ram", "256"),
+                ("uuid", UUID),
+            ]),
+            row(&[
+                ("alias", "b"),
+                ("brand", "joyent"),
+                ("ram", "512"),
+                ("uuid", UUID2),
+            ]),
+        ];
+        let out = render(&rows, 200, false);
+        let header: Vec<&str> = out
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect();
+        assert_eq!(header, ["alias", "ram", "uuid", "brand"]);
     }
 
     #[test]

@@ -53,11 +53,11 @@ const SERVERS: &str = "Servers, every page.\n\
 Filters (CNAPI refuses others): uuids, setup, headnode, reserved, reservoir, hostname,\n\
 extras (\"sysinfo,vms,…\"), fields, limit, offset.\n\
 Example: cnapi::servers(#{setup: true}).select([\"hostname\", \"status\"])";
-const SERVER: &str = "One server by UUID or hostname, with everything CNAPI knows\n\
-(sysinfo, vms, agents, capacity).\n\
+const SERVER: &str = "One server by UUID or hostname, with everything CNAPI knows.\n\
+That is sysinfo, vms, agents and capacity too.\n\
 Example: cnapi::server(\"headnode\").status";
-const FORGET: &str = "Removes CNAPI's record of a server (nothing reaches the machine;\n\
-a live server registers itself again).";
+const FORGET: &str = "Removes CNAPI's record of a server.\n\
+Nothing reaches the machine; a live server registers itself again.";
 
 fn servers(c: &ScriptCtx, filters: &Map) -> Result<Dynamic> {
     let q = query("cnapi::servers", filters)?;

@@ -27,8 +27,8 @@ pub fn build(ctx: Arc<ScriptCtx>) -> Engine {
     engine.register_static_module("jobs", super::jobs::module(&ctx).into());
     super::helpers::register(&mut engine);
     super::help::register(&mut engine);
-    // RUNBOOK: the runbook functions (`run`, steps, checks) are registered
-    // here, and only here, once the `runbook` branch is merged:
-    //     crate::script::runbook::register(&mut engine, ctx.clone());
+    // The runbook functions (`run`, `resume_run`, verdicts, helpers): their
+    // one call site.
+    super::runbook::register(&mut engine, ctx.clone());
     engine
 }

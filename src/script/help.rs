@@ -25,8 +25,8 @@ pub fn register(engine: &mut Engine) {
         "help",
         &["name: String"],
         "String",
-        "Shows the signatures and documentation of one function (\"vmapi::list\")\n\
-         or lists one module (\"vmapi\").",
+        "Shows one function's signatures and documentation, or one module's functions.\n\
+         Example: help(\"vmapi::list\"), help(\"vmapi\")",
     )
     .register_into_engine(
         engine,
@@ -136,28 +136,58 @@ fn signature(prefix: &str, f: &FnMeta) -> String {
 }
 
 fn section_lines(prefix: &str, functions: &[FnMeta]) -> Vec<String> {
-    let mut functions: Vec<&FnMeta> = functions.iter().collect();
-    functions.sort_by(|a, b| (&a.name, a.params.len()).cmp(&(&b.name, b.params.len())));
-    let shapes: Vec<(String, String)> = functions
-        .iter()
-        .map(|f| (call_shape(prefix, f), summary(f)))
-        .collect();
-    let width = shapes
+    let mut by_name: BTreeMap<&str, Vec<&FnMeta>> = BTreeMap::new();
+    for f in functions {
+        by_name.entry(f.name.as_str()).or_default().push(f);
+    }
+    let mut rows: Vec<(String, String)> = Vec::new();
+    for overloads in by_name.values_mut() {
+        overloads.sort_by_key(|f| f.params.len());
+        let mut shapes: Vec<(String, String)> = Vec::new();
+        for f in overloads.iter() {
+            let shape = (call_shape(prefix, f), summary(f));
+            // Overloads that differ only in parameter types read the same.
+            if !shapes.contains(&shape) {
+                shapes.push(shape);
+            }
+        }
+        match optional_tail(prefix, overloads) {
+            Some(shape) => rows.push((shape, summary(overloads[0]))),
+            None => rows.extend(shapes),
+        }
+    }
+    let width = rows
         .iter()
         .map(|(s, _)| s.chars().count())
         .max()
         .unwrap_or(0);
-    let mut lines = Vec::new();
-    let mut last_shape = String::new();
-    for (shape, text) in shapes {
-        // Overloads that differ only in parameter types read the same.
-        if shape == last_shape {
-            continue;
-        }
-        lines.push(format!("  {shape:width$}  {text}").trim_end().to_string());
-        last_shape = shape;
+    rows.into_iter()
+        .map(|(shape, text)| format!("  {shape:width$}  {text}").trim_end().to_string())
+        .collect()
+}
+
+/// `list()` and `list(filters)` with one summary read as `list([filters])`.
+fn optional_tail(prefix: &str, overloads: &[&FnMeta]) -> Option<String> {
+    let (shortest, longest) = (overloads.first()?, overloads.last()?);
+    let names = |f: &FnMeta| -> Vec<String> {
+        f.params
+            .iter()
+            .map(|p| p.name.clone().unwrap_or_else(|| "_".into()))
+            .collect()
+    };
+    let (short, long) = (names(shortest), names(longest));
+    let same_summary = overloads.iter().all(|f| summary(f) == summary(shortest));
+    if short.len() == long.len() || !same_summary || !long.starts_with(&short) {
+        return None;
     }
-    lines
+    let mut shape = short.join(", ");
+    let rest = long[short.len()..].join(", ");
+    shape = if shape.is_empty() {
+        format!("[{rest}]")
+    } else {
+        format!("{shape}, [{rest}]")
+    };
+    Some(format!("{prefix}{}({shape})", shortest.name))
 }
 
 fn overview(catalog: &Catalog) -> String {

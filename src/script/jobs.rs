@@ -44,8 +44,8 @@ pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
     m
 }
 
-const WAIT: &str = "Waits at most `seconds` for a job to finish. Returns\n\
-#{outcome: \"succeeded\"|\"failed\"|\"running\", message, job}: \"running\" means the wait\n\
+const WAIT: &str = "Waits at most `seconds` for a job to finish.\n\
+Returns #{outcome: \"succeeded\"|\"failed\"|\"running\", message, job}: \"running\" means the wait\n\
 ended first — neither a success nor a failure.\n\
 Example: jobs::wait(vmapi::stop(uuid).job_uuid, 120).outcome";
 

@@ -192,12 +192,12 @@ Example: sapi::service(\"binder\").params.image_uuid";
 const INSTANCES: &str = "SAPI instances (an instance's UUID is its VM's UUID; its alias is params.alias).\n\
 Filters: service (a service name or UUID), service_uuid, type, include_master.\n\
 Example: sapi::instances(#{service: \"manatee\"}).get(\"params.alias\")";
-const CREATE: &str = "Provisions an instance and waits for its VM (minutes):\n\
-#{service_uuid, params: #{alias, server_uuid, …}, metadata: #{…}}; returns the instance.";
-const CREATE_ASYNC: &str = "Provisions an instance; with #{async: true} SAPI answers at once and the\n\
-instance has job_uuid: wait with jobs::wait(inst.job_uuid, 600).";
-const UPDATE_SERVICE: &str = "Changes a service's params/metadata/manifests:\n\
-#{action: \"update\"|\"replace\"|\"delete\", params: #{…}, metadata: #{…}}. Existing VMs are not changed.";
+const CREATE: &str = "Provisions an instance and waits for its VM (minutes).\n\
+instance: #{service_uuid, params: #{alias, server_uuid, …}, metadata: #{…}}; returns the instance.";
+const CREATE_ASYNC: &str = "Provisions an instance; #{async: true} returns without waiting.\n\
+The instance then has job_uuid: wait with jobs::wait(inst.job_uuid, 600).";
+const UPDATE_SERVICE: &str = "Changes a service's params, metadata or manifests.\n\
+changes: #{action: \"update\"|\"replace\"|\"delete\", params: #{…}, metadata: #{…}}. Existing VMs are not changed.";
 const UPDATE_INSTANCE: &str =
     "Changes an instance's params/metadata/manifests, like update_service.";
 const DELETE: &str =
