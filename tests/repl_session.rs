@@ -37,7 +37,12 @@ impl Home {
     }
 
     fn spawn(&self) -> Child {
+        self.spawn_with(&[])
+    }
+
+    fn spawn_with(&self, args: &[&str]) -> Child {
         Command::new(env!("CARGO_BIN_EXE_tritonsh"))
+            .args(args)
             .env("XDG_CONFIG_HOME", self.0.join("config"))
             .env("XDG_STATE_HOME", self.0.join("state"))
             .env("XDG_DATA_HOME", self.0.join("data"))
@@ -59,8 +64,12 @@ impl Drop for Home {
 
 /// Feeds `input`, closes stdin (EOF, like Ctrl-D) and collects the result.
 fn session(name: &str, input: &str) -> (ExitStatus, String, String, Home) {
+    session_with(name, &[], input)
+}
+
+fn session_with(name: &str, args: &[&str], input: &str) -> (ExitStatus, String, String, Home) {
     let home = Home::new(name);
-    let mut child = home.spawn();
+    let mut child = home.spawn_with(args);
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(input.as_bytes()).unwrap();
     drop(stdin);
@@ -112,6 +121,20 @@ fn an_error_is_one_line_and_the_repl_goes_on() {
     assert_eq!(errors.len(), 2, "one line per error: {stderr}");
     assert!(errors[0].contains("no_such_function"), "{stderr}");
     assert!(!stderr.contains('\x1b'), "NO_COLOR: {stderr}");
+}
+
+#[test]
+fn results_are_tables_or_json() {
+    let input = "[#{name: \"moray\", n: 1}, #{name: \"binder\", n: 2}]\n";
+    let (_, stdout, stderr, _home) = session("table", input);
+    let table = answers(&stdout);
+    assert!(table.len() >= 3, "a header and two rows: {stdout} {stderr}");
+    assert!(table.iter().any(|l| l.contains("binder")), "{stdout}");
+
+    let (status, stdout, stderr, _home) = session_with("json", &["--json"], "#{a: 1}\n");
+    assert!(status.success(), "{stderr}");
+    let json: String = answers(&stdout).join("\n");
+    assert_eq!(json, "{\n  \"a\": 1\n}");
 }
 
 #[test]
