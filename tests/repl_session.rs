@@ -19,18 +19,22 @@ struct Home(PathBuf);
 
 impl Home {
     fn new(name: &str) -> Home {
+        // Port 9 (discard) on a loopback address nothing here binds.
+        Home::at(name, "http://127.77.0.1:9")
+    }
+
+    /// A home whose default profile points all three APIs at `url`.
+    fn at(name: &str, url: &str) -> Home {
         let dir = std::env::temp_dir().join(format!("tritonsh-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let config = dir.join("config/tritonsh");
         std::fs::create_dir_all(&config).unwrap();
-        // Port 9 (discard) on a loopback address nothing here binds.
         std::fs::write(
             config.join("config.toml"),
-            "default = \"nowhere\"\n\
-             [profiles.nowhere]\n\
-             sapi_url = \"http://127.77.0.1:9\"\n\
-             vmapi_url = \"http://127.77.0.1:9\"\n\
-             cnapi_url = \"http://127.77.0.1:9\"\n",
+            format!(
+                "default = \"nowhere\"\n[profiles.nowhere]\n\
+                 sapi_url = \"{url}\"\nvmapi_url = \"{url}\"\ncnapi_url = \"{url}\"\n"
+            ),
         )
         .unwrap();
         Home(dir)
@@ -265,4 +269,28 @@ fn ctrl_c_while_waiting_for_input_does_not_kill_the_shell() {
     repl.expect("42");
     let (status, stderr) = repl.finish();
     assert!(status.success(), "{status}; {stderr}");
+}
+
+#[test]
+fn ctrl_c_reaches_a_call_waiting_on_the_network() {
+    // Accepts connections and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    let home = Home::at("sigint-network", &url);
+    let mut repl = Live::start(&home);
+    repl.send("print(\"calling\"); cnapi::servers()");
+    repl.expect("calling");
+    repl.sigint();
+    repl.send("40 + 2");
+    repl.expect("42");
+    let (status, stderr) = repl.finish();
+    assert!(status.success(), "{status}; {stderr}");
+    let errors: Vec<&str> = stderr.lines().collect();
+    assert_eq!(errors, ["interrupted"], "not a timeout: {stderr}");
 }

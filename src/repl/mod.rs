@@ -85,7 +85,10 @@ pub fn run(session: Session, banner: &str) -> ExitCode {
         match result.and_then(|value| show(&value, json, color)) {
             Ok(text) if text.is_empty() => {}
             Ok(text) => println!("{text}"),
-            Err(_) if interrupted => eprintln!("{}", paint(color, Color::Yellow, "interrupted")),
+            // The session says where it stopped; the operator knows where.
+            Err(message) if interrupted && message.ends_with("interrupted") => {
+                eprintln!("{}", paint(color, Color::Yellow, "interrupted"));
+            }
             Err(message) => eprintln!("{}", paint(color, Color::Red, &one_line(&message))),
         }
     }
