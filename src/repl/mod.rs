@@ -2,6 +2,7 @@
 //! the datacenter), history hints, highlighting, multi-line input, and
 //! Ctrl-C that cancels an evaluation without leaving the shell.
 
+mod access_path;
 mod completer;
 mod evaluator;
 mod helper;
