@@ -8,7 +8,7 @@ install_sdc_clients() {
     local dir=tests/sdc-clients
     if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
         if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-            apt-get install -y nodejs npm
+            apt-get install -y nodejs npm || { apt-get update && apt-get install -y nodejs npm; }
         else
             echo "install-deps: node and npm are needed for tests/sdc_clients.rs (install Node.js 18+)" >&2
             return 1

@@ -320,3 +320,51 @@ fn help_documents_functions() {
         "{err}"
     );
 }
+
+#[test]
+fn verbose_logs_to_a_file_and_keeps_the_terminal_quiet() {
+    let home = Home::with_dead_profile("verbose");
+    let out = home.run(&["-v", "-c", "1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+    let log =
+        std::fs::read_to_string(home.0.join("state/tritonsh/tritonsh.log")).unwrap_or_default();
+    assert!(log.contains("connected"), "{log:?}");
+    let quiet = Home::with_dead_profile("quiet");
+    assert!(quiet.run(&["-c", "1"]).status.success());
+    assert!(!quiet.0.join("state/tritonsh/tritonsh.log").exists());
+}
+
+#[test]
+fn ctrl_c_stops_a_running_script() {
+    let home = Home::with_dead_profile("ctrl-c");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tritonsh"))
+        .args(["-c", "let n = 0; loop { n += 1; }"])
+        .env("XDG_CONFIG_HOME", home.0.join("config"))
+        .env("XDG_STATE_HOME", home.0.join("state"))
+        .env_remove("TRITONSH_LAB")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap_or(0));
+    // Give the shell time to install its handler, then keep asking until it stops.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let mut status = None;
+    for _ in 0..50 {
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        if let Ok(Some(exited)) = child.try_wait() {
+            status = Some(exited);
+            break;
+        }
+    }
+    let Some(status) = status else {
+        let _ = child.kill();
+        panic!("Ctrl-C did not stop the script");
+    };
+    let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(status.code(), Some(130));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err:?}");
+    assert!(err.trim_end().ends_with("interrupted"), "{err:?}");
+}

@@ -470,3 +470,25 @@ async fn pings_report_health_instead_of_failing() {
         "<h1>down</h1>",
     );
 }
+
+#[tokio::test]
+async fn identifiers_cannot_escape_their_path() {
+    let server = Canned::start(|_| Answer::json(202, r#"{"vm_uuid":"v","job_uuid":"j"}"#)).await;
+    let dc = server.datacenter(fast_options());
+    let err = dc.vmapi.delete("..").await.expect_err("..");
+    assert_eq!(
+        err.to_string(),
+        "VMAPI DELETE /vms/..: \"..\" is not a valid identifier"
+    );
+    let err = dc.sapi.delete_instance("").await.expect_err("empty");
+    assert_eq!(
+        err.to_string(),
+        "SAPI DELETE /instances/: \"\" is not a valid identifier"
+    );
+    assert_eq!(server.connections(), 0);
+    dc.vmapi
+        .delete("a/b?c")
+        .await
+        .expect("odd characters are encoded, not interpreted");
+    assert_eq!(server.requests()[0].target, "/vms/a%2Fb%3Fc");
+}

@@ -101,6 +101,32 @@ fn ha_lab_has_the_recommended_layout_on_its_own_addresses() {
         assert_eq!(ping.status, 200, "{api} ping");
     }
 
+    // The sdc application says how the datacenter is named and laid out.
+    let sapi = status["sapi_url"].as_str().unwrap_or_default();
+    let apps = http("GET", &format!("{sapi}/applications?name=sdc"), None).expect("SAPI");
+    let meta = &apps.body[0]["metadata"];
+    assert_eq!(meta["datacenter_name"], "coal", "{meta}");
+    assert_eq!(meta["dns_domain"], "joyent.us");
+    assert_eq!(
+        meta["ufds_admin_uuid"],
+        "930896af-bf8c-48d4-885c-6573a94b1853"
+    );
+    assert_eq!(meta["VMAPI_SERVICE"], "vmapi.coal.joyent.us");
+    let ip = |alias: &str| {
+        Lab::instance(&status, alias)["ip"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(meta["sapi_admin_ips"], ip("sapi0"));
+    assert_eq!(
+        meta["binder_admin_ips"],
+        format!("{},{},{}", ip("binder0"), ip("binder1"), ip("binder2"))
+    );
+    assert_eq!(meta["ZK_SERVERS"][2]["host"], ip("binder2"));
+    assert_eq!(meta["ZK_SERVERS"][2]["port"], 2181);
+    assert_eq!(meta["ZK_SERVERS"][2]["last"], true);
+
     // up again: says so, changes nothing.
     let again = lab.must(&["lab", "up"]);
     assert!(again.contains("already running"), "{again}");

@@ -176,6 +176,24 @@ impl ApiClient {
 
     /// Sends a request: reads are retried, mutations pass the gate.
     pub(crate) async fn send(&self, request: Request<'_>) -> Result<Reply, DcError> {
+        // `..` would be dropped from the URL (and `DELETE /vms/..` become
+        // `DELETE /vms`); an empty id would address the collection.
+        if let Some(bad) = request
+            .segments
+            .iter()
+            .find(|s| matches!(s.trim(), "" | "." | ".."))
+        {
+            let path = format!("/{}", request.segments.join("/"));
+            let call = Call {
+                api: self.api,
+                method: method_name(&request.method),
+                path,
+            };
+            return Err(DcError::InvalidRequest {
+                call,
+                detail: format!("{bad:?} is not a valid identifier"),
+            });
+        }
         let url = self.url(request.segments, request.query)?;
         let call = Call {
             api: self.api,

@@ -12,6 +12,7 @@ pub mod http;
 pub mod jobs;
 pub mod query;
 pub mod sapi;
+pub mod vm;
 pub mod vmapi;
 
 use url::Url;

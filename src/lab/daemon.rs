@@ -24,16 +24,12 @@ const SAVE_AFTER: Duration = Duration::from_millis(200);
 
 pub fn serve(dir: &LabDir, new: &NewLab) -> Result<(), LabError> {
     dir.ensure_writable()?;
-    let own = std::process::id();
-    if let Some(pid) = pid_file::live_pid(&dir.pid_file(), DAEMON_MARKER)
-        && u32::try_from(pid) != Ok(own)
-    {
+    if let Some(pid) = pid_file::claim(&dir.pid_file(), DAEMON_MARKER)? {
         return Err(LabError::AlreadyRunning {
             dir: dir.root().to_path_buf(),
             pid,
         });
     }
-    pid_file::write(&dir.pid_file(), own)?;
     unpublish(dir);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -22,7 +22,7 @@ pub enum LabError {
     #[error("no lab is running in {} (start one with `tritonsh lab up --dir {}`)", dir.display(), dir.display())]
     NotRunning { dir: PathBuf },
 
-    #[error("the lab in {} did not start: {detail} (see {})", dir.display(), log.display())]
+    #[error("the lab in {} did not start: {detail}; its log is {}", dir.display(), log.display())]
     StartFailed {
         dir: PathBuf,
         log: PathBuf,

@@ -19,7 +19,7 @@ use crate::lab::request_log::RequestLog;
 use crate::lab::settings::LabSettings;
 use crate::lab::status::{LabInstance, LabStatus};
 use crate::lab::twin::{self, Twin};
-use crate::lab::world::{SharedWorld, VmState, World};
+use crate::lab::world::{SharedWorld, VmState, World, WorldError};
 
 /// The APIs the lab serves, each on the admin IP of its first instance.
 const APIS: [&str; 3] = ["sapi", "vmapi", "cnapi"];
@@ -286,7 +286,10 @@ fn load_or_seed(
             if let Some(old) = moved_from {
                 text = move_addresses(&text, old, block);
             }
-            World::from_json(&text).map_err(|e| bad(e.to_string()))
+            World::from_json(&text).map_err(|e| match e {
+                WorldError::Persist(why) => bad(why),
+                other => bad(other.to_string()),
+            })
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             layout::seed(settings, block).map_err(|e| LabError::Other(e.to_string()))

@@ -2,16 +2,53 @@
 //! knows a lab is already running.
 
 use std::fs;
+use std::io::Write;
 use std::path::Path;
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::lab::error::LabError;
-use crate::lab::lab_dir::write_atomically;
 
-pub fn write(path: &Path, pid: u32) -> Result<(), LabError> {
-    write_atomically(path, format!("{pid}\n").as_bytes())
+/// Makes `path` name this process, unless a live process (carrying
+/// `marker`) already holds it: then `Ok(Some(its pid))`. Creation is
+/// exclusive, so of two daemons started at once only one wins.
+pub fn claim(path: &Path, marker: &str) -> Result<Option<i32>, LabError> {
+    let own = std::process::id();
+    for _ in 0..3 {
+        match fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+        {
+            Ok(mut file) => {
+                return file
+                    .write_all(format!("{own}\n").as_bytes())
+                    .map(|()| None)
+                    .map_err(|e| LabError::io("write", path, e));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                match live_pid(path, marker) {
+                    Some(pid) if u32::try_from(pid) == Ok(own) => return Ok(None),
+                    Some(pid) => return Ok(Some(pid)),
+                    // Left by a process that died: take it over.
+                    None => {
+                        // A file being written this instant reads as empty;
+                        // give its writer a moment before calling it stale.
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                        if live_pid(path, marker).is_none() {
+                            let _ = fs::remove_file(path);
+                        }
+                    }
+                }
+            }
+            Err(e) => return Err(LabError::io("create", path, e)),
+        }
+    }
+    Err(LabError::Other(format!(
+        "cannot claim {}: another process keeps replacing it",
+        path.display()
+    )))
 }
 
 /// The pid recorded in `path` if that process still runs it; a file left by

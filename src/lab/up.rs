@@ -40,6 +40,10 @@ pub fn up(dir: &LabDir, new: &NewLab) -> Result<Started, LabError> {
         // Half-started daemons must not linger holding addresses.
         let _ = child.kill();
         let _ = child.wait();
+        // Another `lab up` for this directory won the race: that lab is ours too.
+        if pid_file::live_pid(&dir.pid_file(), DAEMON_MARKER).is_some() {
+            return wait_ready(dir, None, 0).map(Started::AlreadyRunning);
+        }
     }
     ready.map(Started::Now)
 }

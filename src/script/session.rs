@@ -207,6 +207,11 @@ mod tests {
     use crate::script::ctx::OutputOptions;
 
     fn session() -> (tokio::runtime::Runtime, Session) {
+        // Nothing listens there: these tests never reach a datacenter.
+        session_at("http://127.0.0.1:9")
+    }
+
+    fn session_at(url: &str) -> (tokio::runtime::Runtime, Session) {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -217,10 +222,8 @@ mod tests {
             color: false,
             width: 80,
         };
-        // Nothing listens there: these tests never reach a datacenter.
-        let dead = "http://127.0.0.1:9";
         let endpoints =
-            Endpoints::parse(dead, dead, dead).unwrap_or_else(|e| panic!("endpoints: {e}"));
+            Endpoints::parse(url, url, url).unwrap_or_else(|e| panic!("endpoints: {e}"));
         let dc = Datacenter::new(endpoints, MutationGate::default())
             .unwrap_or_else(|e| panic!("datacenter: {e}"));
         let ctx = Arc::new(ScriptCtx::new(rt.handle().clone(), Arc::new(dc), output));
@@ -312,6 +315,27 @@ mod tests {
             s.names().contains(&"vmapi::list".to_string())
                 || s.names().contains(&"list".to_string())
         );
+    }
+
+    #[test]
+    fn interrupt_reaches_a_call_waiting_on_the_network() {
+        // Accepts connections (the kernel's backlog does) and never answers.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        let port = silent.local_addr().map(|a| a.port()).unwrap_or_default();
+        let (_rt, s) = session_at(&format!("http://127.0.0.1:{port}"));
+        let stopper = s.interrupter();
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            stopper.interrupt();
+        });
+        // try/catch cannot swallow an interrupt.
+        let err = s
+            .eval("try { vmapi::list() } catch (e) { \"caught\" }")
+            .err()
+            .unwrap_or_default();
+        let _ = t.join();
+        assert!(err.ends_with("interrupted"), "{err}");
+        drop(silent);
     }
 
     #[test]

@@ -322,7 +322,7 @@ mod tests {
         assert!(m("(!(state=destroyed))"));
         assert!(!m("(server_uuid=*)"));
         assert!(m("(!(server_uuid=*))"));
-        assert!(m("(ram~=x)") == false);
+        assert!(!m("(ram~=x)"));
     }
 
     #[test]

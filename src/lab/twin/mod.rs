@@ -12,6 +12,15 @@ mod sapi;
 mod sapi_instances;
 mod sapi_update;
 mod version;
+
+#[cfg(test)]
+mod tests_cnapi;
+#[cfg(test)]
+mod tests_sapi;
+#[cfg(test)]
+mod tests_support;
+#[cfg(test)]
+mod tests_vmapi;
 mod vm_actions;
 mod vm_attrs;
 mod vm_create;

@@ -38,17 +38,16 @@ const ACTIONS: &[&str] = &[
 
 /// 202 `{vm_uuid, job_uuid}` + `workflow-api`, after waiting for the job when `sync=true`.
 async fn accepted(t: &Twin, req: &Req, vm_uuid: &str, job_uuid: &str) -> Response {
-    if req.truthy("sync") {
-        if let Some(job) = wait_for(&t.world, job_uuid, Duration::from_secs(3600)).await {
-            if job.execution == Execution::Failed {
-                return ApiError::rest(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "InternalError",
-                    job.error_message().unwrap_or("job failed"),
-                )
-                .into_response();
-            }
-        }
+    if req.truthy("sync")
+        && let Some(job) = wait_for(&t.world, job_uuid, Duration::from_secs(3600)).await
+        && job.execution == Execution::Failed
+    {
+        return ApiError::rest(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalError",
+            job.error_message().unwrap_or("job failed"),
+        )
+        .into_response();
     }
     let mut res = json_response(
         StatusCode::ACCEPTED,

@@ -2,14 +2,14 @@
 
 use std::borrow::Cow;
 
-use crate::lab::world::{Vm, iso};
+use crate::lab::world::{Vm, World, iso};
 
 use super::ldap::Attributes;
 
 pub struct VmAttrs<'a> {
     pub vm: &'a Vm,
-    /// The VM's tags in their one-string form (`-k=v-`).
-    pub tags: &'a str,
+    /// Where the VM's cached tag string (`-k=v-`) comes from, only when a filter asks.
+    pub world: &'a World,
 }
 
 impl Attributes for VmAttrs<'_> {
@@ -35,7 +35,12 @@ impl Attributes for VmAttrs<'_> {
             "zone_state" => one(vm.state.zone_state()),
             "package_name" => one(vm.package_name.as_deref()),
             "package_version" => one(vm.package_version.as_deref()),
-            "tags" if !self.tags.is_empty() => vec![Cow::Borrowed(self.tags)],
+            "tags" => self
+                .world
+                .vm_tags_encoded(&vm.uuid)
+                .filter(|t| !t.is_empty())
+                .map(|t| vec![Cow::Owned(t.to_string())])
+                .unwrap_or_default(),
             "max_physical_memory" | "ram" => num(vm.max_physical_memory),
             "quota" => num(vm.quota),
             "cpu_cap" => num(vm.cpu_cap),

@@ -131,11 +131,10 @@ fn validate(w: &World, params: &mut Map<String, Value>) -> Result<(), ApiError> 
         metadata(params, k, &mut errs);
     }
     match s(params, "uuid") {
-        Some(Some(u)) if is_uuid(&u) => {
-            if w.vm(&u).is_some() {
-                errs.push(field_error("uuid", "Duplicate", "Already exists"));
-            }
+        Some(Some(u)) if is_uuid(&u) && w.vm(&u).is_some() => {
+            errs.push(field_error("uuid", "Duplicate", "Already exists"));
         }
+        Some(Some(u)) if is_uuid(&u) => {}
         Some(_) => errs.push(invalid("uuid", "Invalid UUID")),
         None => {}
     }
@@ -170,11 +169,10 @@ fn validate(w: &World, params: &mut Map<String, Value>) -> Result<(), ApiError> 
         None => {}
     }
     match s(params, "server_uuid") {
-        Some(Some(u)) if is_uuid(&u) => {
-            if w.server(&u).is_none() {
-                errs.push(invalid("server_uuid", &format!("Server {u} not found")));
-            }
+        Some(Some(u)) if is_uuid(&u) && w.server(&u).is_none() => {
+            errs.push(invalid("server_uuid", &format!("Server {u} not found")));
         }
+        Some(Some(u)) if is_uuid(&u) => {}
         Some(_) => errs.push(invalid("server_uuid", "Invalid UUID")),
         None => {}
     }

@@ -30,31 +30,41 @@ fn with_fields(vm: &Vm, fields: &[String]) -> Obj {
 
 /// Matching VMs in the query's order, and the page of them to return.
 fn select<'w>(w: &'w World, q: &VmQuery) -> (usize, Vec<&'w Vm>) {
-    let tags: Vec<(&Vm, Arc<str>)> = w
-        .vms()
-        .map(|vm| {
-            (
-                vm,
-                w.vm_tags_encoded(&vm.uuid).unwrap_or_else(|| Arc::from("")),
-            )
-        })
-        .collect();
-    let mut keyed: Vec<(Option<String>, &Vm)> = tags
-        .iter()
-        .filter_map(|(vm, t)| {
-            let a = VmAttrs { vm, tags: t };
-            q.filter.matches(&a).then(|| (q.sort_key(&a), *vm))
-        })
-        .collect();
-    let by_uuid = q.sort.field == "uuid";
-    if by_uuid {
-        // World iterates in uuid order already.
-        if q.sort.descending {
-            keyed.reverse();
+    let matches = |vm: &&Vm| q.filter.matches(&VmAttrs { vm, world: w });
+    if q.sort.field == "uuid" {
+        // The world iterates in uuid order: no sorting, and the marker is a plain bound.
+        let ordered: Box<dyn Iterator<Item = &Vm>> = if q.sort.descending {
+            Box::new(w.vms().rev())
+        } else {
+            Box::new(w.vms())
+        };
+        let mut total = 0;
+        let mut page = Vec::new();
+        let mut skip = q.offset;
+        for vm in ordered.filter(matches) {
+            total += 1;
+            let after_marker = match &q.marker {
+                None => true,
+                Some((_, m)) if q.sort.descending => vm.uuid.as_str() < m.as_str(),
+                Some((_, m)) => vm.uuid.as_str() > m.as_str(),
+            };
+            if !after_marker || page.len() >= q.limit {
+                continue;
+            }
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            page.push(vm);
         }
-    } else {
-        keyed.sort_by(|a, b| q.compare(&(a.0.clone(), &a.1.uuid), &(b.0.clone(), &b.1.uuid)));
+        return (total, page);
     }
+    let mut keyed: Vec<(Option<String>, &Vm)> = w
+        .vms()
+        .filter(matches)
+        .map(|vm| (q.sort_key(&VmAttrs { vm, world: w }), vm))
+        .collect();
+    keyed.sort_by(|a, b| q.compare(&(a.0.clone(), &a.1.uuid), &(b.0.clone(), &b.1.uuid)));
     let total = keyed.len();
     let start = match &q.marker {
         Some((value, uuid)) => {

@@ -100,10 +100,10 @@ impl World {
                 let outcome = self.perform(&target, task);
                 self.jobs[i].record(task, outcome);
                 changed = true;
-                if self.jobs[i].execution == Execution::Failed {
-                    if let (JobKind::Provision, Some(vm)) = (target.kind, &target.vm_uuid) {
-                        self.update_vm(vm, |v| v.state = VmState::Failed);
-                    }
+                if self.jobs[i].execution == Execution::Failed
+                    && let (JobKind::Provision, Some(vm)) = (target.kind, &target.vm_uuid)
+                {
+                    self.update_vm(vm, |v| v.state = VmState::Failed);
                 }
                 if self.jobs[i].execution.is_terminal() {
                     break;

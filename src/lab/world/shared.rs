@@ -21,6 +21,7 @@ pub struct SharedWorld {
 
 impl SharedWorld {
     pub fn new(world: World) -> SharedWorld {
+        world.warm_caches();
         let (changes, _) = broadcast::channel(4096);
         SharedWorld {
             world: Arc::new(Mutex::new(world)),
