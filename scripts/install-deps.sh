@@ -2,3 +2,27 @@
 # Installs what the tests need. Idempotent: safe to run again and again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# --- Node and Joyent's sdc-clients (tests/sdc_clients.rs runs them unchanged against a lab) ---
+install_sdc_clients() {
+    local dir=tests/sdc-clients
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+            apt-get install -y nodejs npm || { apt-get update && apt-get install -y nodejs npm; }
+        else
+            echo "install-deps: node and npm are needed for tests/sdc_clients.rs (install Node.js 18+)" >&2
+            return 1
+        fi
+    fi
+    # Already installed at the pinned version: nothing to do.
+    if [ -f "$dir/node_modules/sdc-clients/package.json" ] &&
+        grep -q '"version": "13.0.6"' "$dir/node_modules/sdc-clients/package.json"; then
+        return 0
+    fi
+    if [ -f "$dir/package-lock.json" ]; then
+        (cd "$dir" && npm ci --no-audit --no-fund)
+    else
+        (cd "$dir" && npm install --no-audit --no-fund)
+    fi
+}
+install_sdc_clients

@@ -1,18 +1,26 @@
-//! The command line: `tritonsh`, `-c`, `FILE.rhai`, `lab`, `run`, `runbook`.
+//! The command line: `tritonsh` (the REPL), `-c EXPR`, `FILE.rhai [ARGS]`,
+//! and the `lab`, `run` and `runbook` subcommands.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgAction, Parser, Subcommand};
+use rhai::Dynamic;
+
+use crate::connect::{ConnectOptions, connect};
+use crate::render;
+use crate::script::{OutputOptions, Session};
 
 #[derive(Parser, Debug)]
 #[command(
     name = "tritonsh",
     version,
-    about = "The operator shell for Triton DataCenter"
+    about = "The operator shell for Triton DataCenter",
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
     /// Evaluate EXPR and print its result, then exit.
-    #[arg(short = 'c', value_name = "EXPR")]
+    #[arg(short = 'c', value_name = "EXPR", conflicts_with = "script")]
     pub command: Option<String>,
 
     /// Print results as JSON instead of tables.
@@ -21,7 +29,26 @@ pub struct Cli {
 
     /// Connect to the lab running in DIR.
     #[arg(long, env = "TRITONSH_LAB", value_name = "DIR", global = true)]
-    pub lab: Option<std::path::PathBuf>,
+    pub lab: Option<PathBuf>,
+
+    /// Connect to the datacenter of profile NAME in the config file.
+    #[arg(long, env = "TRITONSH_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Log to tritonsh.log in the state directory (-vv for more).
+    #[arg(short = 'v', action = ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// A script to run; the ARGS after it are the script's `ARGS` array.
+    #[arg(value_name = "FILE.rhai")]
+    pub script: Option<PathBuf>,
+
+    #[arg(
+        value_name = "ARGS",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub args: Vec<String>,
 
     #[command(subcommand)]
     pub subcommand: Option<Command>,
@@ -45,10 +72,165 @@ pub enum Command {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging(cli.verbose);
     match cli.subcommand {
-        Some(Command::Lab { command }) => crate::lab::cli::run(command),
-        Some(Command::Run(args)) => crate::script::runbook::cli::run(args),
-        Some(Command::Runbook { command }) => crate::script::runbook::cli::runbook(command),
-        None => ExitCode::SUCCESS,
+        Some(Command::Lab { command }) => {
+            crate::lab::cli::run(command, cli.json, cli.lab.as_deref())
+        }
+        Some(Command::Run(args)) => {
+            let connect = ConnectOptions {
+                lab: cli.lab.clone(),
+                profile: cli.profile.clone(),
+            };
+            crate::script::runbook::cli::run(args, cli.json, &connect)
+        }
+        Some(Command::Runbook { command }) => {
+            crate::script::runbook::cli::runbook(command, cli.json)
+        }
+        None => shell(&cli),
     }
+}
+
+/// The exit status of an evaluation stopped by Ctrl-C, as shells use.
+const INTERRUPTED: u8 = 130;
+
+fn shell(cli: &Cli) -> ExitCode {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
+    };
+    let output = OutputOptions {
+        json: cli.json,
+        color: render::color_wanted(),
+        width: render::terminal_width(),
+    };
+    let options = ConnectOptions {
+        lab: cli.lab.clone(),
+        profile: cli.profile.clone(),
+    };
+    let (ctx, banner) = match connect(&options, rt.handle().clone(), output) {
+        Ok(connected) => connected,
+        Err(e) => return fail(&e),
+    };
+    tracing::info!(%banner, "connected");
+    let session = Session::new(ctx);
+    if let Some(expr) = &cli.command {
+        return batch(&rt, &session, None, expr, output);
+    }
+    if let Some(script) = &cli.script {
+        return run_file(&rt, &session, script, &cli.args, output);
+    }
+    crate::repl::run(session, &banner)
+}
+
+fn run_file(
+    rt: &tokio::runtime::Runtime,
+    session: &Session,
+    script: &Path,
+    args: &[String],
+    output: OutputOptions,
+) -> ExitCode {
+    let code = match std::fs::read_to_string(script) {
+        Ok(code) => code,
+        Err(e) => return fail(&format!("cannot read {}: {e}", script.display())),
+    };
+    // `#!/usr/bin/env tritonsh` lets a script run as a command; Rhai does
+    // not know the line, so it is blanked (keeping line numbers right).
+    let code = match code.strip_prefix("#!") {
+        Some(rest) => rest
+            .find('\n')
+            .map(|i| rest[i..].to_string())
+            .unwrap_or_default(),
+        None => code,
+    };
+    let args: rhai::Array = args.iter().map(|a| Dynamic::from(a.clone())).collect();
+    if let Err(e) = session.set_var("ARGS", args.into()) {
+        return fail(&e);
+    }
+    let name = script.display().to_string();
+    batch(rt, session, Some(&name), &code, output)
+}
+
+/// Evaluates once, prints the result (nothing for `()`), errors on stderr.
+fn batch(
+    rt: &tokio::runtime::Runtime,
+    session: &Session,
+    source: Option<&str>,
+    code: &str,
+    output: OutputOptions,
+) -> ExitCode {
+    let interrupter = session.interrupter();
+    let watch = rt.spawn(async move {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            interrupter.interrupt();
+        }
+    });
+    let result = session.eval_source(source, code);
+    watch.abort();
+    match result {
+        Ok(value) if value.is_unit() => ExitCode::SUCCESS,
+        Ok(value) if output.json => match render::json::to_json(&value) {
+            Ok(json) => {
+                println!("{json}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e),
+        },
+        Ok(value) => {
+            println!("{}", render::render(&value, output.width, output.color));
+            ExitCode::SUCCESS
+        }
+        Err(e) if session.ctx().is_stopped() => {
+            eprintln!("{e}");
+            ExitCode::from(INTERRUPTED)
+        }
+        // Script errors already say where they happened.
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("tritonsh: {message}");
+    ExitCode::FAILURE
+}
+
+/// Quiet by default; `-v` logs to a file so the terminal stays clean.
+fn init_logging(verbose: u8) {
+    if verbose == 0 {
+        return;
+    }
+    let dir = crate::paths::state_dir();
+    let path = dir.join("tritonsh.log");
+    let file = std::fs::create_dir_all(&dir).and_then(|_| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+    });
+    let file = match file {
+        Ok(file) => file,
+        Err(e) => {
+            eprintln!(
+                "tritonsh: cannot log to {}: {e}; going on without a log",
+                path.display()
+            );
+            return;
+        }
+    };
+    let level = if verbose == 1 {
+        "tritonsh=debug"
+    } else {
+        "trace"
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(level))
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .try_init();
 }

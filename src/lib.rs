@@ -5,6 +5,8 @@
 //! `lab` is a separate world reached only over the network.
 
 pub mod cli;
+pub mod config;
+pub mod connect;
 pub mod dc;
 pub mod lab;
 pub mod paths;

@@ -1,17 +1,179 @@
 //! `tritonsh lab …`: start, stop, inspect and fault a lab.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
+
+use crate::lab::control_client::{ControlInfo, FaultKind, inject};
+use crate::lab::down::{Stopped, down};
+use crate::lab::error::LabError;
+use crate::lab::lab_dir::LabDir;
+use crate::lab::settings::{NewLab, Profile};
+use crate::lab::status::LabStatus;
+use crate::lab::status_table::table;
+use crate::lab::up::{Started, up};
+use crate::lab::{daemon, default_dir, published};
 
 #[derive(Subcommand, Debug)]
 pub enum LabCommand {
-    /// Show how to reach the lab.
-    Status,
+    /// Start the lab in the background (or say it already runs) and print how to reach it.
+    Up(UpArgs),
+    /// Stop everything the lab started; its state stays in the directory for the next `up`.
+    Down(DirArg),
+    /// Show how to reach the lab and the state of every instance (`--json` for automation).
+    Status(DirArg),
+    /// Break (and repair) the lab: servers down, instances stopped.
+    Fault {
+        #[command(subcommand)]
+        fault: FaultCommand,
+    },
+    /// Run the lab in the foreground (what `lab up` starts in the background).
+    #[command(hide = true)]
+    Serve(UpArgs),
 }
 
-pub fn run(command: LabCommand) -> ExitCode {
-    match command {
-        LabCommand::Status => ExitCode::SUCCESS,
+#[derive(Args, Debug)]
+pub struct DirArg {
+    /// The lab directory (default: the lab named by --lab/TRITONSH_LAB, else the default lab).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct UpArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    /// The layout of a new lab (an existing lab keeps its own).
+    #[arg(long, value_enum, default_value_t = Profile::Ha)]
+    pub profile: Profile,
+    /// Customer VMs to seed a new lab with, spread over the compute nodes.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub vms: u32,
+    /// How long a provisioning job runs before it succeeds, in milliseconds.
+    #[arg(long, value_name = "MS")]
+    pub provision_delay_ms: Option<u64>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FaultCommand {
+    /// Power a server off: CNAPI reports it `unknown` and its instances stop.
+    ServerDown(FaultTarget),
+    /// Power a server on again: its instances start.
+    ServerUp(FaultTarget),
+    /// Stop one instance (its API, if it serves one, stops answering).
+    Stop(FaultTarget),
+    /// Start a stopped instance.
+    Start(FaultTarget),
+}
+
+#[derive(Args, Debug)]
+pub struct FaultTarget {
+    /// The server hostname (server-down/up) or instance alias (stop/start).
+    pub target: String,
+    #[command(flatten)]
+    pub dir: DirArg,
+}
+
+/// `json` and `lab` are the global `--json` and `--lab DIR` flags.
+pub fn run(command: LabCommand, json: bool, lab: Option<&Path>) -> ExitCode {
+    let pick = |arg: &DirArg| {
+        LabDir::new(
+            &arg.dir
+                .clone()
+                .or_else(|| lab.map(Path::to_path_buf))
+                .unwrap_or_else(default_dir),
+        )
+    };
+    let (name, outcome) = match command {
+        LabCommand::Up(args) => ("lab up", run_up(&pick(&args.dir), &args, json)),
+        LabCommand::Down(arg) => ("lab down", run_down(&pick(&arg))),
+        LabCommand::Status(arg) => ("lab status", run_status(&pick(&arg), json)),
+        LabCommand::Fault { fault } => run_fault(fault, pick),
+        LabCommand::Serve(args) => (
+            "lab serve",
+            daemon::serve(&pick(&args.dir), &new_lab(&args)),
+        ),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{name}: {e}");
+            ExitCode::FAILURE
+        }
     }
+}
+
+fn new_lab(args: &UpArgs) -> NewLab {
+    NewLab {
+        profile: args.profile,
+        vms: args.vms,
+        provision_delay_ms: args.provision_delay_ms,
+    }
+}
+
+fn run_up(dir: &LabDir, args: &UpArgs, json: bool) -> Result<(), LabError> {
+    let (status, note) = match up(dir, &new_lab(args))? {
+        Started::Now(status) => (status, "started"),
+        Started::AlreadyRunning(status) => (status, "already running"),
+    };
+    if json {
+        print_json(&status)?;
+    } else {
+        println!("lab {note} in {}", dir.root().display());
+        println!("  SAPI   {}", status.sapi_url);
+        println!("  VMAPI  {}", status.vmapi_url);
+        println!("  CNAPI  {}", status.cnapi_url);
+        println!("  requests are logged in {}", dir.request_log().display());
+    }
+    Ok(())
+}
+
+fn run_down(dir: &LabDir) -> Result<(), LabError> {
+    match down(dir)? {
+        Stopped::Now { pid } => println!("lab in {} stopped (pid {pid})", dir.root().display()),
+        Stopped::WasNotRunning => println!("no lab was running in {}", dir.root().display()),
+    }
+    Ok(())
+}
+
+fn run_status(dir: &LabDir, json: bool) -> Result<(), LabError> {
+    let status = published::status(dir.root())?;
+    if json {
+        print_json(&status)
+    } else {
+        print!("{}", table(&status));
+        Ok(())
+    }
+}
+
+fn run_fault(
+    fault: FaultCommand,
+    pick: impl Fn(&DirArg) -> LabDir,
+) -> (&'static str, Result<(), LabError>) {
+    let (name, kind, target) = match fault {
+        FaultCommand::ServerDown(t) => ("lab fault server-down", FaultKind::ServerDown, t),
+        FaultCommand::ServerUp(t) => ("lab fault server-up", FaultKind::ServerUp, t),
+        FaultCommand::Stop(t) => ("lab fault stop", FaultKind::Stop, t),
+        FaultCommand::Start(t) => ("lab fault start", FaultKind::Start, t),
+    };
+    let dir = pick(&target.dir);
+    let outcome = control(&dir).and_then(|control| inject(&control, kind, &target.target));
+    (name, outcome.map(|message| println!("{message}")))
+}
+
+fn control(dir: &LabDir) -> Result<ControlInfo, LabError> {
+    // Checks the daemon is alive, so a dead lab gets "no lab is running".
+    published::status(dir.root())?;
+    dir.read_json(&dir.control_file())?
+        .ok_or_else(|| LabError::NotRunning {
+            dir: dir.root().to_path_buf(),
+        })
+}
+
+fn print_json(status: &LabStatus) -> Result<(), LabError> {
+    let text = serde_json::to_string_pretty(status)
+        .map_err(|e| LabError::Other(format!("cannot encode the status: {e}")))?;
+    println!("{text}");
+    Ok(())
 }

@@ -1,4 +1,19 @@
 //! The Rhai layer: the engine, one binding module per service, runbooks.
 
+mod cnapi;
+mod convert;
+pub mod ctx;
+pub mod engine;
+mod error_text;
+mod help;
+mod helpers;
 pub mod interrupt;
+mod jobs;
+mod register;
 pub mod runbook;
+mod sapi;
+pub mod session;
+mod vmapi;
+
+pub use ctx::{OutputOptions, ScriptCtx};
+pub use session::{Interrupter, Session};

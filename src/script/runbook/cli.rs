@@ -1,27 +1,371 @@
 //! `tritonsh run …` and `tritonsh runbook …`.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 
+use super::call::Env;
+use super::catalog::{self, LocalState, Origin};
+use super::definition::Definition;
+use super::error::RunbookError;
+use super::journal::{self, Journal};
+use super::params;
+use super::runner::{self, RunOptions, RunReport};
+use crate::connect::ConnectOptions;
+use crate::script::{OutputOptions, ScriptCtx};
+
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// A runbook name, or the path of a .rhai file.
-    pub runbook: String,
+    /// A runbook name (`tritonsh runbook list`), or the path of a .rhai file.
+    #[arg(required_unless_present = "resume")]
+    pub runbook: Option<String>,
+
+    /// A parameter of the runbook, NAME=VALUE; repeat for more. Lists are
+    /// comma-separated: servers=cn1,cn2.
+    #[arg(long = "param", short = 'p', value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+
+    /// Show the plan and the requests each step would send; send none.
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+
+    /// Answer yes to every step that changes the datacenter (never to one
+    /// that destroys something: that takes --force).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Answer the typed confirmation of destructive steps, and go past
+    /// checks that refuse without it. Read what they say first.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Continue the run RUN_ID at its first step not done, with its plan.
+    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["runbook", "params", "dry_run"])]
+    pub resume: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum RunbookCommand {
-    /// List runbooks with their version and source.
+    /// List runbooks with their version, source and summary.
     List,
+    /// Print a runbook (the local copy when there is one).
+    Show { name: String },
+    /// Copy a stdlib runbook to the local runbook directory for editing.
+    Export { name: String },
+    /// Open a local copy in $EDITOR, exporting it first if needed.
+    Edit { name: String },
+    /// List recent runs, newest first.
+    Runs,
 }
 
-pub fn run(_args: RunArgs) -> ExitCode {
-    ExitCode::SUCCESS
-}
-
-pub fn runbook(command: RunbookCommand) -> ExitCode {
-    match command {
-        RunbookCommand::List => ExitCode::SUCCESS,
+pub fn run(args: RunArgs, json: bool, connect: &ConnectOptions) -> ExitCode {
+    match run_inner(args, json, connect) {
+        Ok(report) => {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report.journal).unwrap_or_default()
+                );
+            }
+            if let Some(why) = report
+                .journal
+                .stopped
+                .as_ref()
+                .filter(|_| report.exit_code() != 0)
+            {
+                eprintln!("error: run {}: {why}", report.journal.id);
+            }
+            ExitCode::from(report.exit_code())
+        }
+        Err(e) => fail(e),
     }
+}
+
+fn run_inner(
+    args: RunArgs,
+    json: bool,
+    connect: &ConnectOptions,
+) -> Result<RunReport, RunbookError> {
+    let options = RunOptions {
+        dry_run: args.dry_run,
+        yes: args.yes,
+        force: args.force,
+        echo: !json,
+        terminal: std::io::stdin().is_terminal(),
+    };
+    let dir = crate::paths::runbook_dir();
+    // The runbook and its parameters are checked before connecting, so a
+    // typo is reported at once, datacenter or not.
+    let start = match (&args.resume, &args.runbook) {
+        (Some(id), _) => {
+            Journal::load(&journal::runs_dir(), id)?;
+            None
+        }
+        (None, Some(name)) => {
+            let source = catalog::resolve(name, &dir)?;
+            let definition = Definition::load(&bare_engine(), source.clone())?;
+            let given = params::parse_pairs(definition.name(), &definition.params, &args.params)?;
+            params::resolve(definition.name(), &definition.params, given.clone())?;
+            Some((source, given))
+        }
+        (None, None) => {
+            return Err(RunbookError::Other(
+                "name a runbook, or give --resume RUN_ID".into(),
+            ));
+        }
+    };
+    let shell = Shell::start(connect, json)?;
+    let env = shell.env();
+    match (start, &args.resume) {
+        (Some((source, given)), _) => {
+            let definition = Definition::load(env.engine, source)?;
+            runner::start(&env, &definition, given, &options)
+        }
+        (None, Some(id)) => runner::resume(&env, id, &options),
+        (None, None) => Err(RunbookError::Other(
+            "name a runbook, or give --resume RUN_ID".into(),
+        )),
+    }
+}
+
+/// What a run needs, set up for the command line: the shell's engine and
+/// context, with Ctrl-C and SIGTERM wired to the interrupt.
+struct Shell {
+    engine: rhai::Engine,
+    ctx: Arc<ScriptCtx>,
+    // Kept alive for the host calls; dropped last.
+    _rt: tokio::runtime::Runtime,
+}
+
+impl Shell {
+    fn start(connect: &ConnectOptions, json: bool) -> Result<Shell, RunbookError> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| RunbookError::Other(format!("cannot start the async runtime: {e}")))?;
+        let output = OutputOptions {
+            json,
+            color: false,
+            width: crate::render::terminal_width(),
+        };
+        let (ctx, _banner) = crate::connect::connect(connect, rt.handle().clone(), output)
+            .map_err(RunbookError::Other)?;
+        let on_signal = ctx.clone();
+        rt.spawn(async move {
+            let Ok(mut term) =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            else {
+                return;
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            on_signal.trigger();
+        });
+        let mut engine = crate::script::engine::build(ctx.clone());
+        // Until engine::build registers them itself (it will: see there).
+        super::register(&mut engine, ctx.clone());
+        Ok(Shell {
+            engine,
+            ctx,
+            _rt: rt,
+        })
+    }
+
+    fn env(&self) -> Env<'_> {
+        Env {
+            engine: &self.engine,
+            gate: self.ctx.dc.gate().clone(),
+            interrupt: &self.ctx.interrupt,
+            rt: self.ctx.rt.clone(),
+        }
+    }
+}
+
+pub fn runbook(command: RunbookCommand, json: bool) -> ExitCode {
+    let result = match command {
+        RunbookCommand::List => list(json),
+        RunbookCommand::Show { name } => show(&name),
+        RunbookCommand::Export { name } => export(&name),
+        RunbookCommand::Edit { name } => edit(&name),
+        RunbookCommand::Runs => runs(json),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}
+
+fn fail(e: RunbookError) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::from(2)
+}
+
+#[derive(serde::Serialize)]
+struct Listed {
+    name: String,
+    version: String,
+    source: String,
+    summary: String,
+}
+
+/// An engine without a datacenter: enough to read a runbook's declaration.
+fn bare_engine() -> rhai::Engine {
+    let mut engine = rhai::Engine::new();
+    super::register_helpers(&mut engine);
+    engine
+}
+
+fn list(json: bool) -> Result<(), RunbookError> {
+    let dir = crate::paths::runbook_dir();
+    let engine = bare_engine();
+    let listed: Vec<Listed> = catalog::all_names(&dir)
+        .into_iter()
+        .map(|name| {
+            let stdlib_version =
+                catalog::stdlib_text(&name).and_then(|text| version_of(&engine, &name, text));
+            let source =
+                describe_source(catalog::local_state(&dir, &name), stdlib_version.as_deref());
+            match catalog::resolve(&name, &dir).and_then(|s| Definition::load(&engine, s)) {
+                Ok(d) => Listed {
+                    name,
+                    version: d.version,
+                    source,
+                    summary: d.summary,
+                },
+                Err(e) => Listed {
+                    name,
+                    version: "?".into(),
+                    source,
+                    summary: format!("cannot load: {e}"),
+                },
+            }
+        })
+        .collect();
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&listed).unwrap_or_default()
+        );
+        return Ok(());
+    }
+    let width = |f: fn(&Listed) -> &str, title: &str| {
+        listed
+            .iter()
+            .map(|l| f(l).chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(title.len())
+    };
+    let (wn, wv, ws) = (
+        width(|l| &l.name, "NAME"),
+        width(|l| &l.version, "VERSION"),
+        width(|l| &l.source, "SOURCE"),
+    );
+    println!(
+        "{:wn$}  {:wv$}  {:ws$}  SUMMARY",
+        "NAME", "VERSION", "SOURCE"
+    );
+    for l in &listed {
+        println!(
+            "{:wn$}  {:wv$}  {:ws$}  {}",
+            l.name, l.version, l.source, l.summary
+        );
+    }
+    Ok(())
+}
+
+fn version_of(engine: &rhai::Engine, name: &str, text: &str) -> Option<String> {
+    let source = catalog::Source {
+        name: name.to_string(),
+        origin: Origin::Stdlib,
+        text: text.to_string(),
+    };
+    Definition::load(engine, source).ok().map(|d| d.version)
+}
+
+fn describe_source(state: LocalState, stdlib_version: Option<&str>) -> String {
+    let stdlib = stdlib_version.unwrap_or("?");
+    match state {
+        LocalState::StdlibOnly => "stdlib".into(),
+        LocalState::LocalOnly => "local".into(),
+        LocalState::SameAsStdlib => format!("local, same as stdlib {stdlib}"),
+        LocalState::Edited => format!("local, edited from stdlib {stdlib}"),
+        LocalState::StdlibChanged => format!("local, exported from an older stdlib (now {stdlib})"),
+        LocalState::Differs => format!("local, differs from stdlib {stdlib}"),
+    }
+}
+
+fn show(name: &str) -> Result<(), RunbookError> {
+    let source = catalog::resolve(name, &crate::paths::runbook_dir())?;
+    print!("{}", source.text);
+    if !source.text.ends_with('\n') {
+        println!();
+    }
+    Ok(())
+}
+
+fn export(name: &str) -> Result<(), RunbookError> {
+    let path = catalog::export(&crate::paths::runbook_dir(), name)?;
+    println!("{}", path.display());
+    Ok(())
+}
+
+fn edit(name: &str) -> Result<(), RunbookError> {
+    let dir = crate::paths::runbook_dir();
+    let path = catalog::local_path(&dir, name);
+    if !path.exists() {
+        catalog::export(&dir, name)?;
+    }
+    let editor = std::env::var("VISUAL")
+        .or_else(|_| std::env::var("EDITOR"))
+        .unwrap_or_else(|_| "vi".into());
+    let mut words = editor.split_whitespace();
+    let program = words.next().unwrap_or("vi");
+    let status = std::process::Command::new(program)
+        .args(words)
+        .arg(&path)
+        .status()
+        .map_err(|e| {
+            RunbookError::Other(format!("cannot start editor '{editor}': {e}; set $EDITOR"))
+        })?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(RunbookError::Other(format!(
+            "editor '{editor}' exited with {status}; {} is kept",
+            path.display()
+        )))
+    }
+}
+
+fn runs(json: bool) -> Result<(), RunbookError> {
+    let journals = Journal::list(&journal::runs_dir());
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&journals).unwrap_or_default()
+        );
+        return Ok(());
+    }
+    for j in journals {
+        let done = j.steps.iter().filter(|s| s.status.is_complete()).count();
+        let status = serde_json::to_value(j.status)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default();
+        println!(
+            "{}  {:11}  {} {}  {done}/{} steps  {}",
+            j.id,
+            status,
+            j.runbook,
+            j.version,
+            j.steps.len(),
+            j.stopped.unwrap_or_default()
+        );
+    }
+    Ok(())
 }

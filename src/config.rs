@@ -1,0 +1,161 @@
+//! The config file, `$XDG_CONFIG_HOME/tritonsh/config.toml`: named
+//! datacenter profiles and which one is the default.
+//!
+//! ```toml
+//! default = "coal"
+//!
+//! [profiles.coal]              # the APIs' addresses, given directly
+//! sapi_url = "http://10.99.99.32"
+//! vmapi_url = "http://10.99.99.27"
+//! cnapi_url = "http://10.99.99.22"
+//! zk = ["10.99.99.11:2181"]
+//!
+//! [profiles.east]              # or found through binder, as Triton does
+//! binder = ["10.1.0.11", "10.1.0.12"]
+//! datacenter_name = "us-east-1"
+//! dns_domain = "example.com"
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The profile used when `--profile` is not given.
+    pub default: Option<String>,
+    #[serde(default)]
+    pub profiles: BTreeMap<String, Profile>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub sapi_url: Option<String>,
+    pub vmapi_url: Option<String>,
+    pub cnapi_url: Option<String>,
+    /// Binder's DNS servers ("ip" or "ip:port"), one or several.
+    pub binder: Option<OneOrMany>,
+    pub datacenter_name: Option<String>,
+    pub dns_domain: Option<String>,
+    /// ZooKeeper members as "ip:port".
+    #[serde(default)]
+    pub zk: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    pub fn to_vec(&self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
+}
+
+/// Where the config file is.
+pub fn path() -> PathBuf {
+    crate::paths::config_dir().join("config.toml")
+}
+
+/// Reads the config file; a missing file is an empty config.
+pub fn load(path: &Path) -> Result<Config, String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+        Err(e) => return Err(format!("config {}: cannot read it: {e}", path.display())),
+    };
+    parse(&text).map_err(|e| format!("config {}{e}", path.display()))
+}
+
+/// Parses config text; the error starts with " line N: " when it has a place.
+fn parse(text: &str) -> Result<Config, String> {
+    toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+        let message = e.message().trim().replace('\n', "; ");
+        match line {
+            Some(line) => format!(" line {line}: {message}"),
+            None => format!(": {message}"),
+        }
+    })
+}
+
+impl Config {
+    /// The profile to use: `name`, else the default, else none.
+    pub fn profile(
+        &self,
+        name: Option<&str>,
+        path: &Path,
+    ) -> Result<Option<(String, Profile)>, String> {
+        let Some(name) = name.or(self.default.as_deref()) else {
+            return Ok(None);
+        };
+        match self.profiles.get(name) {
+            Some(profile) => Ok(Some((name.to_string(), profile.clone()))),
+            None if self.profiles.is_empty() => Err(format!(
+                "no profile named {name}: {} defines none (add [profiles.{name}])",
+                path.display()
+            )),
+            None => Err(format!(
+                "no profile named {name} in {} (profiles: {})",
+                path.display(),
+                self.profiles.keys().cloned().collect::<Vec<_>>().join(", ")
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profiles_with_urls_or_binder() {
+        let config = parse(
+            "default = \"a\"\n[profiles.a]\nsapi_url = \"http://s\"\nzk = [\"1.2.3.4:2181\"]\n\
+             [profiles.b]\nbinder = \"10.0.0.1\"\ndatacenter_name = \"dc\"\ndns_domain = \"x.com\"\n",
+        );
+        let config = config.unwrap_or_default();
+        let path = Path::new("c.toml");
+        let a = config.profile(None, path).ok().flatten();
+        assert_eq!(
+            a.map(|(n, p)| (n, p.sapi_url)),
+            Some(("a".into(), Some("http://s".into())))
+        );
+        let b = config.profile(Some("b"), path).ok().flatten();
+        assert_eq!(
+            b.and_then(|(_, p)| p.binder).map(|b| b.to_vec()),
+            Some(vec!["10.0.0.1".into()])
+        );
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let err = parse("default = \"a\"\n\n[profiles.a]\nsapi_ur = 1\n")
+            .err()
+            .unwrap_or_default();
+        assert!(err.starts_with(" line 4: "), "{err}");
+        assert!(err.contains("sapi_ur"), "{err}");
+        assert!(!err.contains('\n'));
+    }
+
+    #[test]
+    fn unknown_profile_lists_the_known_ones() {
+        let config = parse("[profiles.a]\n[profiles.b]\n").unwrap_or_default();
+        let err = config
+            .profile(Some("c"), Path::new("c.toml"))
+            .err()
+            .unwrap_or_default();
+        assert_eq!(err, "no profile named c in c.toml (profiles: a, b)");
+    }
+}

@@ -1,0 +1,142 @@
+//! Which datacenter the shell talks to, and the banner that says so.
+//!
+//! In order: `--lab DIR` (or `TRITONSH_LAB`), else a profile from the config
+//! file (`--profile NAME`, else its `default`), else the default lab,
+//! started if it is not running — so a shell with nothing configured still
+//! has a datacenter to rehearse on.
+//!
+//! Nothing here talks to the APIs: the first script call does, so startup
+//! stays fast and an unreachable API is reported by the call that needed it.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::config::{self, Profile};
+use crate::dc::{Datacenter, Endpoints, MutationGate};
+use crate::lab::status::LabStatus;
+use crate::script::{OutputOptions, ScriptCtx};
+
+#[derive(Clone, Debug, Default)]
+pub struct ConnectOptions {
+    /// `--lab DIR` / `TRITONSH_LAB`.
+    pub lab: Option<PathBuf>,
+    /// `--profile NAME`.
+    pub profile: Option<String>,
+}
+
+/// The datacenter chosen by `options`, ready for a [`crate::script::Session`],
+/// and a one-line banner naming it.
+pub fn connect(
+    options: &ConnectOptions,
+    rt: tokio::runtime::Handle,
+    output: OutputOptions,
+) -> Result<(Arc<ScriptCtx>, String), String> {
+    let (endpoints, banner) = resolve(options)?;
+    let dc = Datacenter::new(endpoints, MutationGate::default()).map_err(|e| e.to_string())?;
+    Ok((Arc::new(ScriptCtx::new(rt, Arc::new(dc), output)), banner))
+}
+
+/// The API endpoints `options` lead to, and the banner.
+pub fn resolve(options: &ConnectOptions) -> Result<(Endpoints, String), String> {
+    if let Some(dir) = &options.lab {
+        let status = crate::lab::status(dir).map_err(|e| e.to_string())?;
+        let banner = format!("connected to the lab in {}", dir.display());
+        return Ok((lab_endpoints(&status)?, banner));
+    }
+    let path = config::path();
+    let config = config::load(&path)?;
+    if let Some((name, profile)) = config.profile(options.profile.as_deref(), &path)? {
+        let endpoints = profile_endpoints(&profile)
+            .map_err(|e| format!("profile {name} in {}: {e}", path.display()))?;
+        let banner = format!("profile {name}: SAPI {}", endpoints.sapi);
+        return Ok((endpoints, banner));
+    }
+    let dir = crate::lab::default_dir();
+    let status = crate::lab::ensure_running(&dir).map_err(|e| e.to_string())?;
+    let banner = format!(
+        "no datacenter configured: using the lab at {} (tritonsh lab down to stop it)",
+        dir.display()
+    );
+    Ok((lab_endpoints(&status)?, banner))
+}
+
+fn lab_endpoints(status: &LabStatus) -> Result<Endpoints, String> {
+    Endpoints::parse(&status.sapi_url, &status.vmapi_url, &status.cnapi_url)
+        .map_err(|e| format!("the lab's status: {e}"))
+}
+
+/// A profile gives the three URLs, or the names to build them from.
+fn profile_endpoints(profile: &Profile) -> Result<Endpoints, String> {
+    let urls = [&profile.sapi_url, &profile.vmapi_url, &profile.cnapi_url];
+    match urls {
+        [Some(sapi), Some(vmapi), Some(cnapi)] => {
+            return Endpoints::parse(sapi, vmapi, cnapi).map_err(|e| e.to_string());
+        }
+        [None, None, None] => {}
+        _ => {
+            let missing: Vec<&str> = ["sapi_url", "vmapi_url", "cnapi_url"]
+                .into_iter()
+                .zip(urls)
+                .filter(|(_, url)| url.is_none())
+                .map(|(key, _)| key)
+                .collect();
+            return Err(format!(
+                "sapi_url, vmapi_url and cnapi_url go together (missing {})",
+                missing.join(", ")
+            ));
+        }
+    }
+    let (Some(dc), Some(domain)) = (&profile.datacenter_name, &profile.dns_domain) else {
+        return Err(
+            "give sapi_url, vmapi_url and cnapi_url, or datacenter_name and dns_domain".to_string(),
+        );
+    };
+    if profile.binder.is_some() {
+        return Err(format!(
+            "asking binder directly is not supported yet; remove `binder` to use this host's \
+             resolver for sapi.{dc}.{domain}, or give sapi_url, vmapi_url and cnapi_url"
+        ));
+    }
+    // The names Triton's own tools use (sdcadm loadConfig); they resolve
+    // where binder is the resolver, as on the headnode.
+    let url = |svc: &str| format!("http://{svc}.{dc}.{domain}");
+    Endpoints::parse(&url("sapi"), &url("vmapi"), &url("cnapi")).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_built_from_the_datacenter_and_domain() {
+        let profile = Profile {
+            datacenter_name: Some("coal".into()),
+            dns_domain: Some("joyent.us".into()),
+            ..Profile::default()
+        };
+        let endpoints = profile_endpoints(&profile).map(|e| e.vmapi.to_string());
+        assert_eq!(endpoints, Ok("http://vmapi.coal.joyent.us/".to_string()));
+    }
+
+    #[test]
+    fn half_given_urls_name_what_is_missing() {
+        let profile = Profile {
+            sapi_url: Some("http://127.0.0.1:1".into()),
+            ..Profile::default()
+        };
+        let err = profile_endpoints(&profile).err().unwrap_or_default();
+        assert!(err.ends_with("(missing vmapi_url, cnapi_url)"), "{err}");
+    }
+
+    #[test]
+    fn binder_is_refused_plainly() {
+        let profile = Profile {
+            binder: Some(config::OneOrMany::One("10.0.0.1".into())),
+            datacenter_name: Some("coal".into()),
+            dns_domain: Some("joyent.us".into()),
+            ..Profile::default()
+        };
+        let err = profile_endpoints(&profile).err().unwrap_or_default();
+        assert!(err.contains("not supported yet"), "{err}");
+    }
+}

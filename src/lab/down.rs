@@ -1,0 +1,52 @@
+//! `lab down`: stop the daemon by its pid. The daemon stops what it started
+//! (listeners today; ZooKeeper and PostgreSQL later) before it exits.
+
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::Signal;
+
+use crate::lab::error::LabError;
+use crate::lab::lab_dir::LabDir;
+use crate::lab::{DAEMON_MARKER, pid_file};
+
+/// Time for the daemon to stop its instances and save the datacenter.
+const STOP_WITHIN: Duration = Duration::from_secs(30);
+
+pub enum Stopped {
+    Now { pid: i32 },
+    WasNotRunning,
+}
+
+pub fn down(dir: &LabDir) -> Result<Stopped, LabError> {
+    let Some(pid) = pid_file::live_pid(&dir.pid_file(), DAEMON_MARKER) else {
+        remove_published(dir);
+        return Ok(Stopped::WasNotRunning);
+    };
+    pid_file::signal(pid, Signal::SIGTERM);
+    let asked = Instant::now();
+    while pid_file::is_alive(pid, DAEMON_MARKER) {
+        if asked.elapsed() > STOP_WITHIN {
+            // It did not save its state in time; what it saved last (on
+            // every change) is what the next `lab up` gets.
+            pid_file::signal(pid, Signal::SIGKILL);
+            std::thread::sleep(Duration::from_millis(200));
+            if pid_file::is_alive(pid, DAEMON_MARKER) {
+                return Err(LabError::Other(format!(
+                    "the lab daemon (pid {pid}) in {} does not stop, even with SIGKILL",
+                    dir.root().display()
+                )));
+            }
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    remove_published(dir);
+    Ok(Stopped::Now { pid })
+}
+
+/// A dead daemon's files must not make it look alive.
+fn remove_published(dir: &LabDir) {
+    for file in [dir.control_file(), dir.status_file(), dir.pid_file()] {
+        let _ = std::fs::remove_file(file);
+    }
+}

@@ -1,0 +1,42 @@
+//! What runs behind an instance. Instances are the unit faults act on: when
+//! an instance stops, or its server goes down, whatever serves it stops too;
+//! when it starts again, so does that.
+//!
+//! Today the only implementation is an API twin's HTTP listener
+//! (`api_listener.rs`, for sapi0/vmapi0/cnapi0). A binder instance will own a
+//! ZooKeeper server and a manatee instance a PostgreSQL with its sitter: each
+//! is one more implementation of this trait, started and stopped by the same
+//! reconciliation (`processes.rs`), with its own pid file in the lab
+//! directory so `lab down` can stop it even if the daemon died.
+
+use futures::future::BoxFuture;
+
+use crate::lab::error::LabError;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Health {
+    /// Started and answering.
+    Up,
+    /// Not started (stopped on purpose, or never started).
+    Down,
+    /// Started but not answering; the text says what was tried.
+    Failing(String),
+}
+
+pub trait InstanceProcess: Send + Sync {
+    /// The alias of the instance this process serves (e.g. "vmapi0").
+    fn alias(&self) -> &str;
+
+    /// Starts serving; starting a started process does nothing.
+    fn start(&mut self) -> BoxFuture<'_, Result<(), LabError>>;
+
+    /// Stops serving and releases its addresses; stopping a stopped process
+    /// does nothing.
+    fn stop(&mut self) -> BoxFuture<'_, Result<(), LabError>>;
+
+    /// The TCP port it listens on once started (kept across restarts).
+    fn port(&self) -> Option<u16>;
+
+    /// Whether it answers right now.
+    fn health(&self) -> BoxFuture<'_, Health>;
+}

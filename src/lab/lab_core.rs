@@ -1,0 +1,382 @@
+//! The running lab: the datacenter model, the processes behind its
+//! instances, and the files that publish and keep them.
+
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tokio::sync::{Mutex, Notify};
+
+use crate::lab::address_block::AddressBlock;
+use crate::lab::api_listener::ApiListener;
+use crate::lab::control_client::FaultKind;
+use crate::lab::error::LabError;
+use crate::lab::lab_dir::{LabDir, write_atomically};
+use crate::lab::layout;
+use crate::lab::mutation_watch;
+use crate::lab::processes::Processes;
+use crate::lab::request_log::RequestLog;
+use crate::lab::settings::LabSettings;
+use crate::lab::status::{LabInstance, LabStatus};
+use crate::lab::twin::{self, Twin};
+use crate::lab::world::{SharedWorld, VmState, World, WorldError};
+
+/// The APIs the lab serves, each on the admin IP of its first instance.
+const APIS: [&str; 3] = ["sapi", "vmapi", "cnapi"];
+
+struct ApiEndpoint {
+    service: &'static str,
+    alias: String,
+    ip: Ipv4Addr,
+}
+
+pub struct LabCore {
+    dir: LabDir,
+    world: SharedWorld,
+    apis: Vec<ApiEndpoint>,
+    processes: Mutex<Processes>,
+    settings: std::sync::Mutex<LabSettings>,
+    /// One save at a time, so an older world never overwrites a newer one.
+    saving: Mutex<()>,
+    /// Poked after every request that may have changed the world.
+    requests_changed: Arc<Notify>,
+    stopping: AtomicBool,
+}
+
+impl LabCore {
+    /// Loads the lab's world (or seeds a new one), then starts what should run.
+    pub async fn open(
+        dir: LabDir,
+        settings: LabSettings,
+        block: AddressBlock,
+        moved_from: Option<AddressBlock>,
+    ) -> Result<Arc<LabCore>, LabError> {
+        let mut world = load_or_seed(&dir, &settings, block, moved_from)?;
+        world.config.job_duration_ms = settings.provision_delay_ms;
+        let world = SharedWorld::new(world);
+        let log = RequestLog::open(&dir.request_log())?;
+        let requests_changed = Arc::new(Notify::new());
+
+        let mut apis = Vec::new();
+        for service in APIS {
+            let (alias, ip, uuid) = api_instance(&world, service).ok_or_else(|| {
+                LabError::Other(format!(
+                    "the lab's world has no {service} instance with an admin IP (move {} away to start a fresh lab)",
+                    dir.world_file().display()
+                ))
+            })?;
+            apis.push((ApiEndpoint { service, alias, ip }, uuid));
+        }
+        // `x-server-name` is the serving zone's uuid, as on the real thing.
+        let mut twin = Twin::new(world.clone());
+        for (api, zone) in &apis {
+            match api.service {
+                "sapi" => twin.sapi_zone = zone.clone(),
+                "vmapi" => twin.vmapi_zone = zone.clone(),
+                _ => twin.cnapi_zone = zone.clone(),
+            }
+        }
+        let apis: Vec<ApiEndpoint> = apis.into_iter().map(|(api, _)| api).collect();
+        let mut processes = Processes::default();
+        for api in &apis {
+            let (service, alias, ip) = (api.service, api.alias.clone(), api.ip);
+            let router = match service {
+                "sapi" => twin::sapi(twin.clone()),
+                "vmapi" => twin::vmapi(twin.clone()),
+                _ => twin::cnapi(twin.clone()),
+            };
+            let router = mutation_watch::wrap(router, requests_changed.clone());
+            let router = log.wrap(service, router);
+            let port = settings.ports.get(&alias).copied();
+            processes.add(Box::new(ApiListener::new(&alias, ip, port, router)));
+        }
+
+        let core = Arc::new(LabCore {
+            dir,
+            world,
+            apis,
+            processes: Mutex::new(processes),
+            settings: std::sync::Mutex::new(settings),
+            saving: Mutex::new(()),
+            requests_changed,
+            stopping: AtomicBool::new(false),
+        });
+        let failures = core.reconcile().await;
+        if let Some(first) = failures.first() {
+            core.processes.lock().await.stop_all().await;
+            return Err(LabError::Other(first.clone()));
+        }
+        let sick = {
+            let processes = core.processes.lock().await;
+            processes.unhealthy(|alias| core.should_run(alias)).await
+        };
+        if let Some(first) = sick.first() {
+            core.processes.lock().await.stop_all().await;
+            return Err(LabError::Other(first.clone()));
+        }
+        Ok(core)
+    }
+
+    pub fn world(&self) -> &SharedWorld {
+        &self.world
+    }
+
+    /// Wakes after a request that may have changed the world.
+    pub fn requests_changed(&self) -> Arc<Notify> {
+        self.requests_changed.clone()
+    }
+
+    /// Starts and stops processes to match the world; returns what failed.
+    pub async fn reconcile(&self) -> Vec<String> {
+        let mut processes = self.processes.lock().await;
+        let failures = processes.reconcile(|alias| self.should_run(alias)).await;
+        let ports = processes.ports();
+        drop(processes);
+        if let Ok(mut settings) = self.settings.lock() {
+            settings.ports.extend(ports);
+        }
+        failures
+    }
+
+    /// An instance runs when its VM runs and its server is up.
+    fn should_run(&self, alias: &str) -> bool {
+        self.world.with(|w| {
+            w.vm_by_alias(alias).is_some_and(|vm| {
+                vm.state == VmState::Running
+                    && vm
+                        .server_uuid
+                        .as_deref()
+                        .and_then(|uuid| w.server(uuid))
+                        .is_some_and(|server| server.running)
+            })
+        })
+    }
+
+    pub async fn status(&self) -> LabStatus {
+        let url = |service: &str, ports: &Processes| {
+            self.apis
+                .iter()
+                .find(|api| api.service == service)
+                .map(|api| match ports.port(&api.alias) {
+                    Some(80) | None => format!("http://{}", api.ip),
+                    Some(port) => format!("http://{}:{port}", api.ip),
+                })
+                .unwrap_or_default()
+        };
+        let processes = self.processes.lock().await;
+        let (sapi_url, vmapi_url, cnapi_url) = (
+            url("sapi", &processes),
+            url("vmapi", &processes),
+            url("cnapi", &processes),
+        );
+        drop(processes);
+        self.world.with(|w| LabStatus {
+            sapi_url,
+            vmapi_url,
+            cnapi_url,
+            datacenter_name: w.config.datacenter_name.clone(),
+            dns_domain: w.config.dns_domain.clone(),
+            zk: Vec::new(),
+            dns: None,
+            instances: instances(w),
+        })
+    }
+
+    /// Applies a fault and brings the processes in line; the answer (or the
+    /// refusal) is one line for the operator.
+    pub async fn fault(&self, kind: FaultKind, target: &str) -> Result<String, String> {
+        let message = match kind {
+            FaultKind::ServerDown | FaultKind::ServerUp => {
+                let up = kind == FaultKind::ServerUp;
+                let known = self.world.with(|w| w.find_server(target).is_some());
+                if !known {
+                    return Err(format!(
+                        "no server named {target} (lab status lists the servers of its instances; CNAPI lists all)"
+                    ));
+                }
+                self.world
+                    .with(|w| w.set_server_running(target, up))
+                    .map_err(|e| e.to_string())?;
+                if up {
+                    format!(
+                        "server {target} is up: CNAPI reports it running and its instances start"
+                    )
+                } else {
+                    format!(
+                        "server {target} is down: CNAPI reports it unknown and its instances are stopped"
+                    )
+                }
+            }
+            FaultKind::Stop | FaultKind::Start => {
+                let running = kind == FaultKind::Start;
+                let known = self
+                    .world
+                    .with(|w| w.instances().iter().any(|i| i.alias() == Some(target)));
+                if !known {
+                    return Err(format!(
+                        "no instance named {target} (lab status lists them)"
+                    ));
+                }
+                self.world
+                    .with(|w| w.set_vm_running(target, running))
+                    .map_err(|e| e.to_string())?;
+                if running {
+                    format!("instance {target} started")
+                } else {
+                    format!("instance {target} stopped")
+                }
+            }
+        };
+        let failures = self.reconcile().await;
+        self.save().await.map_err(|e| e.to_string())?;
+        match failures.first() {
+            Some(failure) => Err(format!("{message}, but {failure}")),
+            None => Ok(message),
+        }
+    }
+
+    /// Writes the world, the settings and the published status. Called on
+    /// every change (debounced) and on the way down.
+    pub async fn save(&self) -> Result<(), LabError> {
+        let _one_at_a_time = self.saving.lock().await;
+        let status = self.status().await;
+        let world = self
+            .world
+            .with(|w| w.to_json())
+            .map_err(|e| LabError::Other(e.to_string()))?;
+        let settings = self
+            .settings
+            .lock()
+            .map(|s| s.clone())
+            .map_err(|_| LabError::Other("the lab settings are unreadable".into()))?;
+        let dir = self.dir.clone();
+        tokio::task::spawn_blocking(move || {
+            write_atomically(&dir.world_file(), world.as_bytes())?;
+            dir.write_json(&dir.settings_file(), &settings)?;
+            dir.write_json(&dir.status_file(), &status)
+        })
+        .await
+        .map_err(|e| LabError::Other(format!("saving the lab was interrupted: {e}")))?
+    }
+
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
+    pub async fn shutdown(&self) -> Result<(), LabError> {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.processes.lock().await.stop_all().await;
+        self.save().await
+    }
+}
+
+fn load_or_seed(
+    dir: &LabDir,
+    settings: &LabSettings,
+    block: AddressBlock,
+    moved_from: Option<AddressBlock>,
+) -> Result<World, LabError> {
+    let path = dir.world_file();
+    let bad = |message: String| LabError::BadFile {
+        path: path.clone(),
+        message,
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(mut text) => {
+            if let Some(old) = moved_from {
+                text = move_addresses(&text, old, block);
+            }
+            World::from_json(&text).map_err(|e| match e {
+                WorldError::Persist(why) => bad(why),
+                other => bad(other.to_string()),
+            })
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            layout::seed(settings, block).map_err(|e| LabError::Other(e.to_string()))
+        }
+        Err(e) => Err(LabError::io("read", &path, e)),
+    }
+}
+
+/// Rewrites every 127.OLD.y.z in the saved world to 127.NEW.y.z: the lab's
+/// block was taken by another lab while this one was down.
+fn move_addresses(text: &str, old: AddressBlock, new: AddressBlock) -> String {
+    let from = format!("127.{}.", old.a);
+    let to = format!("127.{}.", new.a);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(&from) {
+        let preceded_by_digit = rest[..at]
+            .chars()
+            .next_back()
+            .or_else(|| out.chars().next_back())
+            .is_some_and(|c| c.is_ascii_digit() || c == '.');
+        out.push_str(&rest[..at]);
+        out.push_str(if preceded_by_digit { &from } else { &to });
+        rest = &rest[at + from.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The alias, admin IP and uuid of the instance that serves `service`:
+/// `<svc>0` if it exists, else the first instance with an IP.
+fn api_instance(world: &SharedWorld, service: &str) -> Option<(String, Ipv4Addr, String)> {
+    world.with(|w| {
+        let mut candidates: Vec<(String, Ipv4Addr, String)> = w
+            .instances()
+            .iter()
+            .filter(|i| w.service_name_of(&i.uuid) == Some(service))
+            .filter_map(|i| {
+                let alias = i.alias()?.to_string();
+                let ip = w.vm_by_alias(&alias)?.primary_ip()?.parse().ok()?;
+                Some((alias, ip, i.uuid.clone()))
+            })
+            .collect();
+        candidates.sort();
+        let first = format!("{service}0");
+        candidates
+            .iter()
+            .find(|(alias, _, _)| *alias == first)
+            .or(candidates.first())
+            .cloned()
+    })
+}
+
+fn instances(w: &World) -> Vec<LabInstance> {
+    w.instances()
+        .iter()
+        .filter_map(|i| {
+            let alias = i.alias()?;
+            let vm = w.vm_by_alias(alias)?;
+            let server = vm
+                .server_uuid
+                .as_deref()
+                .and_then(|uuid| w.server(uuid))
+                .map(|s| s.hostname.clone())
+                .unwrap_or_default();
+            Some(LabInstance {
+                alias: alias.to_string(),
+                service: w.service_name_of(&i.uuid).unwrap_or_default().to_string(),
+                server,
+                ip: vm.primary_ip().unwrap_or_default().to_string(),
+                state: vm.state.as_str().to_string(),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moving_addresses_rewrites_only_whole_addresses() {
+        let text = r#"{"ip":"127.5.0.20","ips":"127.5.0.21,127.5.0.22","other":"10.127.5.1"}"#;
+        let moved = move_addresses(text, AddressBlock { a: 5 }, AddressBlock { a: 9 });
+        assert_eq!(
+            moved,
+            r#"{"ip":"127.9.0.20","ips":"127.9.0.21,127.9.0.22","other":"10.127.5.1"}"#
+        );
+    }
+}

@@ -1,0 +1,121 @@
+//! The lab directory: every file a lab keeps, by name, in one place.
+//!
+//! The directory is the lab's identity: its state, its addresses and its
+//! running processes are all found from here, so two labs in two
+//! directories never meet.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::lab::error::LabError;
+
+#[derive(Clone, Debug)]
+pub struct LabDir {
+    root: PathBuf,
+}
+
+impl LabDir {
+    pub fn new(root: &Path) -> LabDir {
+        // Absolute, so the daemon (started elsewhere) and the pid/status files
+        // name the same place whatever the caller's working directory.
+        let root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+        LabDir { root }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The daemon's pid while it runs.
+    pub fn pid_file(&self) -> PathBuf {
+        self.root.join("daemon.pid")
+    }
+
+    /// Published `LabStatus`: how to reach the lab (read by the shell).
+    pub fn status_file(&self) -> PathBuf {
+        self.root.join("status.json")
+    }
+
+    /// Where the daemon's control endpoint listens (faults, live status).
+    pub fn control_file(&self) -> PathBuf {
+        self.root.join("control.json")
+    }
+
+    /// Settings chosen when the lab was created: kept so a restarted lab
+    /// looks the same (addresses, ports, provisioning delay).
+    pub fn settings_file(&self) -> PathBuf {
+        self.root.join("lab.json")
+    }
+
+    /// The datacenter model: servers, applications, services, instances, VMs, jobs.
+    pub fn world_file(&self) -> PathBuf {
+        self.root.join("world.json")
+    }
+
+    /// One JSON line per request the API twins served.
+    pub fn request_log(&self) -> PathBuf {
+        self.root.join("requests.log")
+    }
+
+    /// The daemon's stdout and stderr.
+    pub fn serve_log(&self) -> PathBuf {
+        self.root.join("serve.log")
+    }
+
+    /// Creates the directory if needed and proves we can write in it, so a
+    /// bad `--dir` fails at once with the reason instead of deep in startup.
+    pub fn ensure_writable(&self) -> Result<(), LabError> {
+        let not_writable = |cause| LabError::NotWritable {
+            dir: self.root.clone(),
+            cause,
+        };
+        fs::create_dir_all(&self.root).map_err(not_writable)?;
+        let probe = self
+            .root
+            .join(format!(".write-test-{}", std::process::id()));
+        fs::write(&probe, b"").map_err(not_writable)?;
+        let _ = fs::remove_file(&probe);
+        Ok(())
+    }
+
+    /// Writes JSON so that readers never see half a file: a temporary file
+    /// renamed over the old one.
+    pub fn write_json<T: Serialize>(&self, path: &Path, value: &T) -> Result<(), LabError> {
+        let body = serde_json::to_vec_pretty(value)
+            .map_err(|e| LabError::Other(format!("cannot encode {}: {e}", path.display())))?;
+        write_atomically(path, &body)
+    }
+
+    /// `Ok(None)` when the file does not exist.
+    pub fn read_json<T: DeserializeOwned>(&self, path: &Path) -> Result<Option<T>, LabError> {
+        let body = match fs::read(path) {
+            Ok(body) => body,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(LabError::io("read", path, e)),
+        };
+        serde_json::from_slice(&body)
+            .map(Some)
+            .map_err(|e| LabError::BadFile {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })
+    }
+}
+
+pub fn write_atomically(path: &Path, body: &[u8]) -> Result<(), LabError> {
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    let write = || -> std::io::Result<()> {
+        let mut file = fs::File::create(&tmp)?;
+        file.write_all(body)?;
+        file.sync_data()?;
+        fs::rename(&tmp, path)
+    };
+    write().map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        LabError::io("write", path, e)
+    })
+}

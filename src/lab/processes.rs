@@ -1,0 +1,82 @@
+//! The processes behind the lab's instances, kept in line with the world:
+//! an instance that should run (its VM running, its server up) has its
+//! process started, every other one stopped.
+
+use std::collections::BTreeMap;
+
+use crate::lab::instance_process::{Health, InstanceProcess};
+
+#[derive(Default)]
+pub struct Processes {
+    all: Vec<Box<dyn InstanceProcess>>,
+    /// Set on the way down: nothing starts again after `stop_all`.
+    closed: bool,
+}
+
+impl Processes {
+    pub fn add(&mut self, process: Box<dyn InstanceProcess>) {
+        self.all.push(process);
+    }
+
+    /// Starts and stops processes so each runs exactly when `should_run`
+    /// says its instance runs. Returns one line per process that failed to
+    /// start or stop; the others are still reconciled.
+    pub async fn reconcile(&mut self, should_run: impl Fn(&str) -> bool) -> Vec<String> {
+        let mut failures = Vec::new();
+        if self.closed {
+            return failures;
+        }
+        for process in &mut self.all {
+            let wanted = should_run(process.alias());
+            let outcome = if wanted {
+                process.start().await
+            } else {
+                process.stop().await
+            };
+            if let Err(e) = outcome {
+                let verb = if wanted { "start" } else { "stop" };
+                failures.push(format!("cannot {verb} {}: {e}", process.alias()));
+            }
+        }
+        failures
+    }
+
+    pub async fn stop_all(&mut self) {
+        self.closed = true;
+        for process in &mut self.all {
+            let _ = process.stop().await;
+        }
+    }
+
+    /// alias → port of every process that has chosen one.
+    pub fn ports(&self) -> BTreeMap<String, u16> {
+        self.all
+            .iter()
+            .filter_map(|p| p.port().map(|port| (p.alias().to_string(), port)))
+            .collect()
+    }
+
+    pub fn port(&self, alias: &str) -> Option<u16> {
+        self.all
+            .iter()
+            .find(|p| p.alias() == alias)
+            .and_then(|p| p.port())
+    }
+
+    /// Processes that should answer and do not: `lab up` is not ready until
+    /// this is empty.
+    pub async fn unhealthy(&self, should_run: impl Fn(&str) -> bool) -> Vec<String> {
+        let mut sick = Vec::new();
+        for process in &self.all {
+            if !should_run(process.alias()) {
+                continue;
+            }
+            match process.health().await {
+                Health::Up => {}
+                Health::Down => sick.push(format!("{} is not started", process.alias())),
+                Health::Failing(why) => sick.push(format!("{}: {why}", process.alias())),
+            }
+        }
+        sick
+    }
+}

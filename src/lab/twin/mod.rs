@@ -1,0 +1,66 @@
+//! HTTP twins of SAPI, VMAPI and CNAPI over one shared `World` (apis.md, field by field).
+//!
+//! Each router answers like the real restify 4 service: its `Server` header, `x-request-id`
+//! echo, error bodies, status codes (including where the code contradicts the docs, §5), and
+//! workflow jobs that progress over time. The lab binds each router to its own address.
+
+mod cnapi;
+mod http;
+mod jobs;
+mod ldap;
+mod sapi;
+mod sapi_instances;
+mod sapi_update;
+mod version;
+
+#[cfg(test)]
+mod tests_cnapi;
+#[cfg(test)]
+mod tests_sapi;
+#[cfg(test)]
+mod tests_support;
+#[cfg(test)]
+mod tests_vmapi;
+mod vm_actions;
+mod vm_attrs;
+mod vm_create;
+mod vm_list;
+mod vm_query;
+mod vmapi;
+
+use crate::lab::world::SharedWorld;
+
+pub use cnapi::cnapi;
+pub use ldap::{Attributes, Filter};
+pub use sapi::sapi;
+pub use vmapi::vmapi;
+
+/// What the three routers share: the world, and the zone names they report in `x-server-name`.
+#[derive(Clone)]
+pub struct Twin {
+    pub world: SharedWorld,
+    /// `x-server-name` of each service (the real ones send the serving zone's uuid).
+    pub sapi_zone: String,
+    pub vmapi_zone: String,
+    pub cnapi_zone: String,
+}
+
+impl Twin {
+    /// A twin over `world`; zone names default to fresh uuids (set them to the instances' uuids
+    /// when the layout has sapi0/vmapi0/cnapi0).
+    pub fn new(world: SharedWorld) -> Twin {
+        let zone = || uuid::Uuid::new_v4().to_string();
+        Twin {
+            world,
+            sapi_zone: zone(),
+            vmapi_zone: zone(),
+            cnapi_zone: zone(),
+        }
+    }
+
+    /// `http://workflow.<dc>.<domain>`, sent as `workflow-api` with every job-creating answer.
+    fn workflow_url(&self) -> String {
+        self.world
+            .with(|w| format!("http://{}", w.config.service_domain("workflow")))
+    }
+}

@@ -1,0 +1,166 @@
+//! `lab up`: start the lab daemon in the background and return once its
+//! APIs answer.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::lab::control_client::{ControlInfo, pings};
+use crate::lab::error::LabError;
+use crate::lab::lab_dir::LabDir;
+use crate::lab::settings::NewLab;
+use crate::lab::status::LabStatus;
+use crate::lab::{DAEMON_MARKER, pid_file, published};
+
+/// Seeding 10 000 VMs and binding every listener takes a few seconds on a
+/// busy machine; past this something is wrong and the log says what.
+const READY_WITHIN: Duration = Duration::from_secs(90);
+
+/// The binary to run as the daemon, when the caller is not tritonsh itself
+/// (a test harness calling `lab::ensure_running`, for instance).
+pub const BIN_VAR: &str = "TRITONSH_BIN";
+
+pub enum Started {
+    Now(LabStatus),
+    AlreadyRunning(LabStatus),
+}
+
+pub fn up(dir: &LabDir, new: &NewLab) -> Result<Started, LabError> {
+    dir.ensure_writable()?;
+    if pid_file::live_pid(&dir.pid_file(), DAEMON_MARKER).is_some() {
+        // Started by someone else a moment ago, maybe still coming up.
+        return wait_ready(dir, None, 0).map(Started::AlreadyRunning);
+    }
+    let log_offset = std::fs::metadata(dir.serve_log()).map_or(0, |m| m.len());
+    let mut child = spawn(dir, new)?;
+    let ready = wait_ready(dir, Some(&mut child), log_offset);
+    if ready.is_err() {
+        // Half-started daemons must not linger holding addresses.
+        let _ = child.kill();
+        let _ = child.wait();
+        // Another `lab up` for this directory won the race: that lab is ours too.
+        if pid_file::live_pid(&dir.pid_file(), DAEMON_MARKER).is_some() {
+            return wait_ready(dir, None, 0).map(Started::AlreadyRunning);
+        }
+    }
+    ready.map(Started::Now)
+}
+
+fn spawn(dir: &LabDir, new: &NewLab) -> Result<Child, LabError> {
+    let exe = match std::env::var_os(BIN_VAR) {
+        Some(bin) => bin.into(),
+        None => std::env::current_exe()
+            .map_err(|e| LabError::Other(format!("cannot find the tritonsh binary: {e}")))?,
+    };
+    let log_path = dir.serve_log();
+    let log = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .map_err(|e| LabError::io("open", &log_path, e))?;
+    let log_err = log
+        .try_clone()
+        .map_err(|e| LabError::io("open", &log_path, e))?;
+    let mut command = Command::new(exe);
+    command
+        .arg("lab")
+        .arg(DAEMON_MARKER)
+        .arg("--dir")
+        .arg(dir.root())
+        .arg("--profile")
+        .arg(new.profile.as_str())
+        .arg("--vms")
+        .arg(new.vms.to_string());
+    if let Some(ms) = new.provision_delay_ms {
+        command.arg("--provision-delay-ms").arg(ms.to_string());
+    }
+    command
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log_err)
+        .current_dir(dir.root());
+    // SAFETY: setsid is async-signal-safe and touches no memory of ours; it
+    // detaches the daemon from our terminal and session so it outlives us
+    // and a Ctrl-C in the caller's terminal does not reach it.
+    unsafe {
+        command.pre_exec(|| {
+            nix::unistd::setsid()
+                .map(|_| ())
+                .map_err(std::io::Error::from)
+        });
+    }
+    command
+        .spawn()
+        .map_err(|e| LabError::Other(format!("cannot start the lab daemon: {e}")))
+}
+
+/// Waits until the daemon has published how to reach it and its three APIs
+/// answer `/ping`. With `child`, a daemon that exits early fails at once with
+/// the last line of its log. A lab that was already running only has to
+/// answer: its APIs may be down on purpose (a fault).
+fn wait_ready(
+    dir: &LabDir,
+    mut child: Option<&mut Child>,
+    log_offset: u64,
+) -> Result<LabStatus, LabError> {
+    let started = Instant::now();
+    loop {
+        if let Some(child) = child.as_deref_mut()
+            && let Ok(Some(exit)) = child.try_wait()
+        {
+            return Err(start_failed(
+                dir,
+                log_offset,
+                &format!("the daemon exited ({exit})"),
+            ));
+        }
+        if let Some(ready) = ready_status(dir, child.as_deref().map(Child::id)) {
+            return Ok(ready);
+        }
+        if started.elapsed() > READY_WITHIN {
+            return Err(start_failed(
+                dir,
+                log_offset,
+                &format!("not ready after {}s", READY_WITHIN.as_secs()),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn ready_status(dir: &LabDir, expected_pid: Option<u32>) -> Option<LabStatus> {
+    let control: ControlInfo = dir.read_json(&dir.control_file()).ok()??;
+    if expected_pid.is_some_and(|pid| pid != control.pid) {
+        return None;
+    }
+    let status = published::read_live(dir, &control).ok()?;
+    if expected_pid.is_none() {
+        return Some(status);
+    }
+    let answering = [&status.sapi_url, &status.vmapi_url, &status.cnapi_url]
+        .into_iter()
+        .all(|url| pings(url));
+    answering.then_some(status)
+}
+
+fn start_failed(dir: &LabDir, log_offset: u64, fallback: &str) -> LabError {
+    LabError::StartFailed {
+        dir: dir.root().to_path_buf(),
+        log: dir.serve_log(),
+        detail: last_log_line(dir, log_offset).unwrap_or_else(|| fallback.to_string()),
+    }
+}
+
+/// The daemon's last words since we started it: its one-line error.
+fn last_log_line(dir: &LabDir, offset: u64) -> Option<String> {
+    let mut file = File::open(dir.serve_log()).ok()?;
+    file.seek(SeekFrom::Start(offset)).ok()?;
+    let mut text = String::new();
+    file.read_to_string(&mut text).ok()?;
+    text.lines()
+        .rev()
+        .find(|line| !line.trim().is_empty())
+        .map(|line| line.trim().trim_start_matches("lab serve: ").to_string())
+}

@@ -1,0 +1,34 @@
+//! The Rhai engine of a session: every service module, the helpers, help,
+//! and the runbook functions, plus Ctrl-C for pure-Rhai loops.
+
+use std::sync::Arc;
+
+use rhai::{Dynamic, Engine};
+
+use super::ctx::ScriptCtx;
+
+pub fn build(ctx: Arc<ScriptCtx>) -> Engine {
+    let mut engine = Engine::new();
+    let progress_ctx = ctx.clone();
+    engine.on_progress(move |_| {
+        progress_ctx
+            .is_stopped()
+            .then(|| Dynamic::from("interrupted"))
+    });
+    engine.on_print(|text| println!("{text}"));
+    engine.on_debug(|text, source, pos| match (source, pos.line()) {
+        (Some(src), Some(line)) => eprintln!("{src}:{line}: {text}"),
+        (None, Some(line)) => eprintln!("line {line}: {text}"),
+        _ => eprintln!("{text}"),
+    });
+    engine.register_static_module("sapi", super::sapi::module(&ctx).into());
+    engine.register_static_module("vmapi", super::vmapi::module(&ctx).into());
+    engine.register_static_module("cnapi", super::cnapi::module(&ctx).into());
+    engine.register_static_module("jobs", super::jobs::module(&ctx).into());
+    super::helpers::register(&mut engine);
+    super::help::register(&mut engine);
+    // The runbook functions (`run`, `resume_run`, verdicts, helpers): their
+    // one call site.
+    super::runbook::register(&mut engine, ctx.clone());
+    engine
+}

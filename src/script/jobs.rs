@@ -1,0 +1,62 @@
+//! `jobs::` — workflow jobs: what a VMAPI 202 started, and how it ended.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rhai::{Dynamic, FLOAT, INT, ImmutableString, Map, Module, NativeCallContext};
+
+use super::convert::{Result, at, to_map};
+use super::ctx::ScriptCtx;
+use super::register::func;
+
+pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
+    let mut m = Module::new();
+    m.set_doc("/// Workflow jobs, read through VMAPI.");
+
+    let c = ctx.clone();
+    func(
+        "get",
+        &["uuid: String"],
+        "Map",
+        "One job: #{uuid, name, execution, chain_results, …}.",
+    )
+    .set_into_module(
+        &mut m,
+        move |cx: NativeCallContext, uuid: ImmutableString| {
+            at(&cx, c.call(c.dc.jobs.get(&uuid)).and_then(|v| to_map(&v)))
+        },
+    );
+
+    let c = ctx.clone();
+    func("wait", &["uuid: String", "seconds: i64"], "Map", WAIT).set_into_module(
+        &mut m,
+        move |cx: NativeCallContext, uuid: ImmutableString, seconds: INT| {
+            at(&cx, wait(&c, &uuid, seconds as FLOAT))
+        },
+    );
+    let c = ctx.clone();
+    func("wait", &["uuid: String", "seconds: f64"], "Map", WAIT).set_into_module(
+        &mut m,
+        move |cx: NativeCallContext, uuid: ImmutableString, seconds: FLOAT| {
+            at(&cx, wait(&c, &uuid, seconds))
+        },
+    );
+    m
+}
+
+const WAIT: &str = "Waits at most `seconds` for a job to finish.\n\
+Returns #{outcome: \"succeeded\"|\"failed\"|\"running\", message, job}: \"running\" means the wait\n\
+ended first — neither a success nor a failure.\n\
+Example: jobs::wait(vmapi::stop(uuid).job_uuid, 120).outcome";
+
+fn wait(c: &ScriptCtx, uuid: &str, seconds: FLOAT) -> Result<Dynamic> {
+    if !seconds.is_finite() || seconds < 0.0 {
+        return Err(format!("jobs::wait: seconds must be 0 or more, not {seconds}").into());
+    }
+    let outcome = c.call(c.dc.jobs.wait(uuid, Duration::from_secs_f64(seconds)))?;
+    let mut result = Map::new();
+    result.insert("outcome".into(), outcome.label().into());
+    result.insert("message".into(), outcome.message().into());
+    result.insert("job".into(), to_map(outcome.job())?);
+    Ok(result.into())
+}

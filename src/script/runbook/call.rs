@@ -1,0 +1,138 @@
+//! Calling one function of a runbook with the mutation gate set for what
+//! the call is for: `Send` for an action, `Record` for an action previewed
+//! in a dry run, `Deny` for checks, verifications and the plan (a check
+//! that tries to change the datacenter is refused before it reaches it).
+
+use std::time::Duration;
+
+use rhai::{AST, CallFnOptions, Dynamic, Engine, EvalAltResult, Scope};
+
+use crate::dc::gate::{GateMode, MutationGate, RecordedRequest};
+use crate::script::interrupt::{Interrupt, Interrupted};
+
+/// What a run needs from the shell: the engine with every binding, the
+/// datacenter's gate, and the interrupt Ctrl-C triggers.
+pub struct Env<'a> {
+    pub engine: &'a Engine,
+    pub gate: MutationGate,
+    pub interrupt: &'a Interrupt,
+    pub rt: tokio::runtime::Handle,
+}
+
+#[derive(Debug)]
+pub struct Called {
+    pub value: Dynamic,
+    /// Requests the gate kept from the network during the call.
+    pub recorded: Vec<RecordedRequest>,
+}
+
+#[derive(Debug)]
+pub enum CallError {
+    Interrupted,
+    Failed {
+        message: String,
+        recorded: Vec<RecordedRequest>,
+    },
+}
+
+impl Env<'_> {
+    pub fn call(
+        &self,
+        ast: &AST,
+        mode: GateMode,
+        function: &str,
+        arg: Dynamic,
+    ) -> Result<Called, CallError> {
+        if self.interrupt.is_triggered() {
+            return Err(CallError::Interrupted);
+        }
+        let previous = self.gate.mode();
+        self.gate.take_recorded();
+        self.gate.set(mode);
+        let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
+        let result = self.engine.call_fn_with_options::<Dynamic>(
+            options,
+            &mut Scope::new(),
+            ast,
+            function,
+            (arg,),
+        );
+        self.gate.set(previous);
+        let recorded = self.gate.take_recorded();
+        match result {
+            Ok(value) => Ok(Called { value, recorded }),
+            Err(_) if self.interrupt.is_triggered() => Err(CallError::Interrupted),
+            Err(e) if is_terminated(&e) => Err(CallError::Interrupted),
+            Err(e) => Err(CallError::Failed {
+                message: flatten(&e),
+                recorded,
+            }),
+        }
+    }
+
+    /// Waits `duration` unless interrupted first.
+    pub fn sleep(&self, duration: Duration) -> Result<(), Interrupted> {
+        self.interrupt
+            .block_on(&self.rt, tokio::time::sleep(duration))
+    }
+}
+
+fn is_terminated(err: &EvalAltResult) -> bool {
+    match err {
+        EvalAltResult::ErrorTerminated(..) => true,
+        EvalAltResult::ErrorInFunctionCall(_, _, inner, _)
+        | EvalAltResult::ErrorInModule(_, inner, _) => is_terminated(inner),
+        _ => false,
+    }
+}
+
+/// One line for a Rhai error: the innermost cause and where in the
+/// runbook it happened, without Rhai's nested "in call to function" frames.
+pub fn flatten(err: &EvalAltResult) -> String {
+    match err {
+        EvalAltResult::ErrorInFunctionCall(_, _, inner, _)
+        | EvalAltResult::ErrorInModule(_, inner, _) => flatten(inner),
+        EvalAltResult::ErrorRuntime(value, pos) => {
+            let text = value.to_string().replace('\n', " ");
+            if pos.is_none() {
+                text
+            } else {
+                format!("{text} ({pos})")
+            }
+        }
+        other => other.to_string().replace('\n', " "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_flatten_to_the_innermost_cause_with_its_line() {
+        let engine = Engine::new();
+        let ast = engine
+            .compile("fn a(x) { b(x) }\nfn b(x) {\n throw `no VM named ${x}`; }")
+            .unwrap();
+        let interrupt = Interrupt::default();
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let env = Env {
+            engine: &engine,
+            gate: MutationGate::default(),
+            interrupt: &interrupt,
+            rt: rt.handle().clone(),
+        };
+        match env.call(&ast, GateMode::Deny, "a", "papi9".into()) {
+            Err(CallError::Failed { message, .. }) => {
+                assert_eq!(message, "no VM named papi9 (line 3, position 2)")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(env.gate.mode(), GateMode::Send, "the gate is put back");
+        interrupt.trigger();
+        assert!(matches!(
+            env.call(&ast, GateMode::Deny, "a", "x".into()),
+            Err(CallError::Interrupted)
+        ));
+    }
+}

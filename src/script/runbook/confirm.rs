@@ -1,0 +1,214 @@
+//! Confirmation scaled to risk. A step that changes the datacenter asks
+//! y/N (`--yes` answers it; `a` answers it for the rest of the run). A step
+//! that destroys something asks for the name of what it destroys, and only
+//! `--force` answers that: `--yes` never does.
+
+use super::error::RunbookError;
+use super::step::Step;
+use crate::script::interrupt::Interrupted;
+
+#[derive(Debug, PartialEq)]
+pub enum Answer {
+    /// Go on; says how the step was confirmed, for the transcript.
+    Yes(String),
+    No(String),
+}
+
+#[derive(Debug)]
+pub enum ConfirmError {
+    /// No terminal to ask, and no flag that answers.
+    NeedsFlag(RunbookError),
+    Interrupted,
+}
+
+impl From<Interrupted> for ConfirmError {
+    fn from(_: Interrupted) -> Self {
+        ConfirmError::Interrupted
+    }
+}
+
+pub struct Confirmer {
+    pub yes: bool,
+    pub force: bool,
+    /// Whether there is someone to ask (stdin is a terminal).
+    pub terminal: bool,
+    /// The operator answered `a`: yes to every remaining non-destructive step.
+    all: bool,
+}
+
+impl Confirmer {
+    pub fn new(yes: bool, force: bool, terminal: bool) -> Confirmer {
+        Confirmer {
+            yes,
+            force,
+            terminal,
+            all: false,
+        }
+    }
+
+    /// Without a terminal, fails for the first step that no flag answers.
+    /// Checked for every step before the first one runs, so an unattended
+    /// run does not stop half-way for want of a flag.
+    pub fn check_unattended(&self, index: usize, step: &Step) -> Result<(), RunbookError> {
+        if self.terminal || !step.mutates {
+            return Ok(());
+        }
+        let needs = |flag: &'static str, cause: String| RunbookError::NeedsFlag {
+            index,
+            step: step.name.clone(),
+            cause,
+            flag,
+        };
+        match &step.destroys {
+            Some(target) if !self.force => Err(needs(
+                "--force",
+                format!(
+                    "destroys {target}, which needs its name typed, and there is no terminal to ask"
+                ),
+            )),
+            None if !self.yes => Err(needs(
+                "--yes",
+                "changes the datacenter and there is no terminal to ask".into(),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// `ask` shows a question and returns the line the operator typed.
+    pub fn confirm(
+        &mut self,
+        index: usize,
+        total: usize,
+        step: &Step,
+        ask: &mut dyn FnMut(&str) -> Result<String, Interrupted>,
+    ) -> Result<Answer, ConfirmError> {
+        if !step.mutates {
+            return Ok(Answer::Yes("does not change the datacenter".into()));
+        }
+        self.check_unattended(index, step)
+            .map_err(ConfirmError::NeedsFlag)?;
+        if let Some(target) = &step.destroys {
+            if self.force {
+                return Ok(Answer::Yes("--force".into()));
+            }
+            let typed = ask(&format!(
+                "Step {index}/{total}: {} destroys {target}. Type {target} to go on: ",
+                step.name
+            ))?;
+            return Ok(if typed.trim() == target {
+                Answer::Yes(format!("typed {target}"))
+            } else {
+                Answer::No(format!("typed '{}', not '{target}'", typed.trim()))
+            });
+        }
+        if self.yes {
+            return Ok(Answer::Yes("--yes".into()));
+        }
+        if self.all {
+            return Ok(Answer::Yes("answered a (all) earlier".into()));
+        }
+        let typed = ask(&format!(
+            "Step {index}/{total}: {} — go on? [y/N/a(ll)] ",
+            step.name
+        ))?;
+        match typed.trim().to_lowercase().as_str() {
+            "y" | "yes" => Ok(Answer::Yes("answered y".into())),
+            "a" | "all" => {
+                self.all = true;
+                Ok(Answer::Yes("answered a (all)".into()))
+            }
+            other => Ok(Answer::No(format!("answered '{other}'"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(destroys: Option<&str>) -> Step {
+        Step {
+            name: "remove papi2".into(),
+            args: serde_json::json!({}),
+            done: None,
+            require: None,
+            action: Some("remove".into()),
+            verify: None,
+            wait_secs: 1,
+            mutates: true,
+            destroys: destroys.map(String::from),
+        }
+    }
+
+    fn answering(answer: &'static str) -> impl FnMut(&str) -> Result<String, Interrupted> {
+        move |_| Ok(answer.to_string())
+    }
+
+    #[test]
+    fn yes_answers_mutating_steps_but_never_destructive_ones() {
+        let mut c = Confirmer::new(true, false, false);
+        assert_eq!(
+            c.confirm(1, 2, &step(None), &mut answering("")).unwrap(),
+            Answer::Yes("--yes".into())
+        );
+        match c.confirm(2, 2, &step(Some("papi2")), &mut answering("")) {
+            Err(ConfirmError::NeedsFlag(e)) => {
+                let e = e.to_string();
+                assert!(e.contains("add --force"), "{e}");
+                assert!(
+                    e.starts_with("step 2 (remove papi2): destroys papi2"),
+                    "{e}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut c = Confirmer::new(false, true, false);
+        assert!(matches!(
+            c.confirm(1, 1, &step(Some("papi2")), &mut answering("")),
+            Ok(Answer::Yes(_))
+        ));
+    }
+
+    #[test]
+    fn without_a_terminal_the_error_names_the_flag() {
+        let mut c = Confirmer::new(false, false, false);
+        match c.confirm(1, 1, &step(None), &mut answering("y")) {
+            Err(ConfirmError::NeedsFlag(e)) => {
+                assert!(e.to_string().ends_with("add --yes to answer it"))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn typed_answers() {
+        let mut c = Confirmer::new(false, false, true);
+        assert!(matches!(
+            c.confirm(1, 1, &step(Some("papi2")), &mut answering("papi2\n")),
+            Ok(Answer::Yes(_))
+        ));
+        assert!(matches!(
+            c.confirm(1, 1, &step(Some("papi2")), &mut answering("y")),
+            Ok(Answer::No(_))
+        ));
+        assert!(matches!(
+            c.confirm(1, 1, &step(None), &mut answering("")),
+            Ok(Answer::No(_))
+        ));
+        assert!(matches!(
+            c.confirm(1, 1, &step(None), &mut answering("a")),
+            Ok(Answer::Yes(_))
+        ));
+        let mut never =
+            |_: &str| -> Result<String, Interrupted> { panic!("must not ask after 'a'") };
+        assert!(matches!(
+            c.confirm(2, 2, &step(None), &mut never),
+            Ok(Answer::Yes(_))
+        ));
+        let mut interrupted = |_: &str| -> Result<String, Interrupted> { Err(Interrupted) };
+        assert!(matches!(
+            c.confirm(1, 1, &step(Some("papi2")), &mut interrupted),
+            Err(ConfirmError::Interrupted)
+        ));
+    }
+}

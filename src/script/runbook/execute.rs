@@ -1,0 +1,200 @@
+//! Running one step for real: is it already done? may it run? confirm,
+//! act, then verify with a bounded wait.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::dc::gate::GateMode;
+
+use super::call::{CallError, Env};
+use super::confirm::{Answer, ConfirmError, Confirmer};
+use super::definition::Definition;
+use super::error::RunbookError;
+use super::step::Step;
+use super::transcript::Transcript;
+use super::verdict::Verdict;
+use crate::script::interrupt::Interrupted;
+
+/// How often a verification is polled.
+const POLL: Duration = Duration::from_secs(1);
+
+#[derive(Debug)]
+pub enum StepOutcome {
+    Done(String),
+    /// Already done: the action did not run.
+    Skipped(String),
+    Failed(String),
+    /// The verification's wait ran out with the change still in progress.
+    Unknown(String),
+    Interrupted,
+    Declined(String),
+    NeedsFlag(RunbookError),
+}
+
+pub struct StepRun<'a> {
+    pub env: &'a Env<'a>,
+    pub definition: &'a Definition,
+    pub confirmer: &'a mut Confirmer,
+    pub transcript: &'a mut Transcript,
+    pub ask: &'a mut dyn FnMut(&str) -> Result<String, Interrupted>,
+    pub index: usize,
+    pub total: usize,
+}
+
+impl StepRun<'_> {
+    pub fn run(&mut self, step: &Step) -> StepOutcome {
+        let args = step.args_rhai();
+        let mut already = None;
+        if let Some(done) = &step.done {
+            match self.verdict(done, &args) {
+                Ok(Verdict::Pass(why)) => {
+                    self.note("already_done", &format!("already done: {why}"));
+                    already = Some(why);
+                }
+                Ok(_) => {}
+                Err(CallError::Interrupted) => return StepOutcome::Interrupted,
+                Err(CallError::Failed { message, .. }) => {
+                    return StepOutcome::Failed(format!(
+                        "checking whether it is already done: {message}"
+                    ));
+                }
+            }
+        }
+        if already.is_none() {
+            if let Some(outcome) = self.require(step, &args) {
+                return outcome;
+            }
+            match self
+                .confirmer
+                .confirm(self.index, self.total, step, self.ask)
+            {
+                Ok(Answer::Yes(how)) => self.note("answer", &format!("confirmed: {how}")),
+                Ok(Answer::No(how)) => {
+                    self.note("answer", &format!("not confirmed: {how}"));
+                    return StepOutcome::Declined(how);
+                }
+                Err(ConfirmError::NeedsFlag(e)) => return StepOutcome::NeedsFlag(e),
+                Err(ConfirmError::Interrupted) => return StepOutcome::Interrupted,
+            }
+            if let Some(action) = &step.action {
+                let mode = if step.mutates {
+                    GateMode::Send
+                } else {
+                    GateMode::Deny
+                };
+                match self
+                    .env
+                    .call(&self.definition.ast, mode, action, args.clone())
+                {
+                    Ok(called) => self.output(&called.value),
+                    Err(CallError::Interrupted) => return StepOutcome::Interrupted,
+                    Err(CallError::Failed { message, .. }) => return StepOutcome::Failed(message),
+                }
+            }
+        }
+        let verified = match &step.verify {
+            None => None,
+            Some(verify) => match self.verify(verify, &args, step.wait_secs) {
+                Ok(Verdict::Pass(why)) => Some(why),
+                Ok(Verdict::Pending(why)) => return StepOutcome::Unknown(why),
+                Ok(other) => return StepOutcome::Failed(other.why().to_string()),
+                Err(Interrupted) => return StepOutcome::Interrupted,
+            },
+        };
+        match (already, verified) {
+            (Some(why), None) => StepOutcome::Skipped(why),
+            (Some(why), Some(verified)) => StepOutcome::Skipped(format!("{why}; {verified}")),
+            (None, Some(verified)) => StepOutcome::Done(verified),
+            (None, None) => StepOutcome::Done("finished (the step has no verification)".into()),
+        }
+    }
+
+    /// The step's precondition; `Some` stops the step.
+    fn require(&mut self, step: &Step, args: &rhai::Dynamic) -> Option<StepOutcome> {
+        let require = step.require.as_ref()?;
+        match self.verdict(require, args) {
+            Ok(Verdict::Pass(why)) => {
+                self.note("require", &format!("✓ {why}"));
+                None
+            }
+            Ok(Verdict::NeedsForce(why)) if self.confirmer.force => {
+                self.note("require", &format!("! {why} (going on: --force)"));
+                None
+            }
+            Ok(Verdict::NeedsForce(why)) => Some(StepOutcome::Failed(format!(
+                "{why}; add --force to go on anyway"
+            ))),
+            Ok(other) => Some(StepOutcome::Failed(other.why().to_string())),
+            Err(CallError::Interrupted) => Some(StepOutcome::Interrupted),
+            Err(CallError::Failed { message, .. }) => Some(StepOutcome::Failed(format!(
+                "{require} could not tell: {message}"
+            ))),
+        }
+    }
+
+    /// Polls `verify` until it passes or fails, or `wait_secs` run out: then
+    /// the answer is `Pending` (unknown), never a pass.
+    fn verify(
+        &mut self,
+        verify: &str,
+        args: &rhai::Dynamic,
+        wait_secs: u64,
+    ) -> Result<Verdict, Interrupted> {
+        let deadline = Instant::now() + Duration::from_secs(wait_secs);
+        let mut announced = false;
+        loop {
+            let last = match self.verdict(verify, args) {
+                Ok(Verdict::Pending(why)) => why,
+                Ok(Verdict::NeedsForce(why)) => return Ok(Verdict::Fail(why)),
+                Ok(verdict) => return Ok(verdict),
+                Err(CallError::Interrupted) => return Err(Interrupted),
+                Err(CallError::Failed { message, .. }) => {
+                    format!("{verify} could not tell: {message}")
+                }
+            };
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(Verdict::Pending(format!(
+                    "not verified within {wait_secs}s: {last}"
+                )));
+            }
+            if !announced {
+                announced = true;
+                self.note("waiting", &format!("waiting up to {wait_secs}s: {last}"));
+            }
+            self.env.sleep(POLL.min(deadline - now))?;
+        }
+    }
+
+    fn verdict(&self, function: &str, args: &rhai::Dynamic) -> Result<Verdict, CallError> {
+        self.env
+            .call(&self.definition.ast, GateMode::Deny, function, args.clone())
+            .map(|called| Verdict::from_dynamic(function, &called.value))
+    }
+
+    fn output(&mut self, value: &rhai::Dynamic) {
+        if value.is_unit() {
+            return;
+        }
+        let json = rhai::serde::from_dynamic::<Value>(value)
+            .unwrap_or_else(|_| Value::String(value.to_string()));
+        let mut text = json.to_string();
+        if text.chars().count() > 200 {
+            text = text.chars().take(200).collect::<String>() + "…";
+        }
+        self.transcript.log(
+            "output",
+            json!({"step": self.index, "output": json}),
+            &format!("    → {text}"),
+        );
+    }
+
+    fn note(&mut self, kind: &str, text: &str) {
+        self.transcript.log(
+            kind,
+            json!({"step": self.index, "text": text}),
+            &format!("    {text}"),
+        );
+    }
+}

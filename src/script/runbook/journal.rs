@@ -1,0 +1,265 @@
+//! The run journal: which runbook (and version) ran with which parameters,
+//! the plan computed once at the start, and how far each step got. It is
+//! rewritten after every change, so a killed run can be resumed from it.
+//!
+//! Layout: `<state>/runs/<RUN_ID>/journal.json`, beside the transcript.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::catalog::Origin;
+use super::error::RunbookError;
+use super::preview::Preview;
+use super::step::Step;
+use super::verdict::Verdict;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepStatus {
+    /// Not run yet.
+    Pending,
+    /// Started and not finished: the process died or is still at it.
+    Started,
+    Done,
+    /// Its check showed it was already done: the action did not run.
+    Skipped,
+    Failed,
+    /// The verification's wait ran out while the change was in progress.
+    Unknown,
+    Interrupted,
+}
+
+impl StepStatus {
+    /// Done or skipped: a resume does not run it again.
+    pub fn is_complete(self) -> bool {
+        matches!(self, StepStatus::Done | StepStatus::Skipped)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    Running,
+    /// A dry run: the plan was shown, nothing was sent.
+    Planned,
+    Ok,
+    Failed,
+    Unknown,
+    Interrupted,
+    /// The operator answered no.
+    Declined,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StepRecord {
+    #[serde(flatten)]
+    pub step: Step,
+    pub status: StepStatus,
+    pub reason: Option<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    /// What a dry run found this step would do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preview: Option<Preview>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CheckRecord {
+    pub check: String,
+    #[serde(flatten)]
+    pub verdict: Verdict,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Journal {
+    pub id: String,
+    pub runbook: String,
+    pub version: String,
+    pub origin: Origin,
+    pub params: serde_json::Map<String, Value>,
+    pub dry_run: bool,
+    pub status: RunStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub preflight: Vec<CheckRecord>,
+    pub steps: Vec<StepRecord>,
+    /// Why the run stopped, when it did not end ok.
+    pub stopped: Option<String>,
+}
+
+/// `<state>/runs`.
+pub fn runs_dir() -> PathBuf {
+    crate::paths::state_dir().join("runs")
+}
+
+/// A run id the operator can type: time of start plus four random hex
+/// digits, e.g. `20260114-031502-7f3a`.
+pub fn new_id(now: DateTime<Utc>) -> String {
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!("{}-{}", now.format("%Y%m%d-%H%M%S"), &random[..4])
+}
+
+impl Journal {
+    pub fn new(
+        id: String,
+        runbook: &str,
+        version: &str,
+        origin: Origin,
+        params: serde_json::Map<String, Value>,
+        dry_run: bool,
+    ) -> Journal {
+        let now = Utc::now();
+        Journal {
+            id,
+            runbook: runbook.to_string(),
+            version: version.to_string(),
+            origin,
+            params,
+            dry_run,
+            status: RunStatus::Running,
+            created_at: now,
+            updated_at: now,
+            preflight: Vec::new(),
+            steps: Vec::new(),
+            stopped: None,
+        }
+    }
+
+    pub fn set_plan(&mut self, steps: Vec<Step>) {
+        self.steps = steps
+            .into_iter()
+            .map(|step| StepRecord {
+                step,
+                status: StepStatus::Pending,
+                reason: None,
+                started_at: None,
+                ended_at: None,
+                preview: None,
+            })
+            .collect();
+    }
+
+    /// The index of the first step a resume must run, if any is left.
+    pub fn resume_point(&self) -> Option<usize> {
+        self.steps.iter().position(|s| !s.status.is_complete())
+    }
+
+    pub fn mark(&mut self, index: usize, status: StepStatus, reason: Option<String>) {
+        let now = Utc::now();
+        if let Some(record) = self.steps.get_mut(index) {
+            if status == StepStatus::Started {
+                record.started_at = Some(now);
+                record.ended_at = None;
+            } else {
+                record.ended_at = Some(now);
+            }
+            record.status = status;
+            record.reason = reason;
+        }
+    }
+
+    pub fn path(dir: &Path) -> PathBuf {
+        dir.join("journal.json")
+    }
+
+    /// Writes the journal to a temporary file and renames it over the old
+    /// one, so a crash leaves either the old or the new journal, whole.
+    pub fn save(&mut self, dir: &Path) -> Result<(), RunbookError> {
+        self.updated_at = Utc::now();
+        let path = Journal::path(dir);
+        let fail = |e: std::io::Error| RunbookError::Write {
+            path: path.clone(),
+            cause: e.to_string(),
+        };
+        std::fs::create_dir_all(dir).map_err(fail)?;
+        let text =
+            serde_json::to_string_pretty(self).map_err(|e| RunbookError::Other(e.to_string()))?;
+        let tmp = dir.join("journal.json.tmp");
+        {
+            use std::io::Write;
+            let mut file = std::fs::File::create(&tmp).map_err(fail)?;
+            file.write_all(text.as_bytes()).map_err(fail)?;
+            file.sync_all().map_err(fail)?;
+        }
+        std::fs::rename(&tmp, &path).map_err(fail)
+    }
+
+    pub fn load(runs: &Path, id: &str) -> Result<Journal, RunbookError> {
+        let unknown = || RunbookError::UnknownRun {
+            id: id.to_string(),
+            dir: runs.to_path_buf(),
+        };
+        if id.is_empty() || id.contains('/') || id.starts_with('.') {
+            return Err(unknown());
+        }
+        let path = Journal::path(&runs.join(id));
+        let text = std::fs::read_to_string(&path).map_err(|_| unknown())?;
+        serde_json::from_str(&text).map_err(|e| RunbookError::Read {
+            path,
+            cause: format!("not a run journal: {e}"),
+        })
+    }
+
+    /// Every journal under `runs`, newest first; unreadable ones skipped.
+    pub fn list(runs: &Path) -> Vec<Journal> {
+        let Ok(entries) = std::fs::read_dir(runs) else {
+            return Vec::new();
+        };
+        let mut journals: Vec<Journal> = entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| Journal::load(runs, &e.file_name().to_string_lossy()).ok())
+            .collect();
+        journals.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        journals
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(name: &str) -> Step {
+        Step {
+            name: name.into(),
+            args: serde_json::json!({}),
+            done: None,
+            require: None,
+            action: Some("f".into()),
+            verify: None,
+            wait_secs: 1,
+            mutates: true,
+            destroys: None,
+        }
+    }
+
+    #[test]
+    fn saves_loads_and_finds_where_to_resume() {
+        let runs = std::env::temp_dir().join(format!("tritonsh-journal-{}", uuid::Uuid::new_v4()));
+        let id = new_id(Utc::now());
+        let mut j = Journal::new(
+            id.clone(),
+            "t",
+            "1.0.0",
+            Origin::Stdlib,
+            Default::default(),
+            false,
+        );
+        j.set_plan(vec![step("a"), step("b"), step("c")]);
+        j.mark(0, StepStatus::Done, None);
+        j.mark(1, StepStatus::Skipped, Some("already done".into()));
+        j.mark(2, StepStatus::Started, None);
+        j.save(&runs.join(&id)).unwrap();
+
+        let back = Journal::load(&runs, &id).unwrap();
+        assert_eq!(back.resume_point(), Some(2));
+        assert_eq!(back.steps[1].reason.as_deref(), Some("already done"));
+        assert_eq!(Journal::list(&runs).len(), 1);
+
+        let err = Journal::load(&runs, "nope").unwrap_err().to_string();
+        assert!(err.starts_with("no run 'nope' in "), "{err}");
+        assert!(Journal::load(&runs, "../x").is_err());
+    }
+}

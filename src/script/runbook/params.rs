@@ -1,0 +1,318 @@
+//! A runbook's declared parameters, and turning what the operator typed
+//! (`--param k=v`, or a Rhai map in the REPL) into checked values.
+//!
+//! Values are kept as JSON so the journal can store them as they were.
+
+use rhai::{Dynamic, Map};
+use serde_json::Value;
+
+use super::error::RunbookError;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamKind {
+    String,
+    Int,
+    Bool,
+    /// Comma-separated on the command line: `servers=cn1,cn2`.
+    List,
+}
+
+impl ParamKind {
+    fn parse(name: &str) -> Option<ParamKind> {
+        match name {
+            "string" => Some(ParamKind::String),
+            "int" => Some(ParamKind::Int),
+            "bool" => Some(ParamKind::Bool),
+            "list" => Some(ParamKind::List),
+            _ => None,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            ParamKind::String => "string",
+            ParamKind::Int => "int",
+            ParamKind::Bool => "bool",
+            ParamKind::List => "list",
+        }
+    }
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ParamSpec {
+    pub name: String,
+    pub kind: ParamKind,
+    /// None: the parameter is required.
+    pub default: Option<Value>,
+    pub help: String,
+    /// A Rhai expression giving the candidates for completion, e.g.
+    /// `sapi::services().map(|s| s.name)`.
+    pub complete: Option<String>,
+}
+
+impl ParamSpec {
+    /// Reads one entry of the runbook's `params` array:
+    /// `#{ name: "count", type: "int", default_value: 1, help: "…", complete: "…" }`.
+    pub fn from_dynamic(runbook: &str, entry: &Dynamic) -> Result<ParamSpec, RunbookError> {
+        let bad = |cause: String| RunbookError::invalid(runbook, cause);
+        let map = entry.read_lock::<Map>().ok_or_else(|| {
+            bad(format!(
+                "each entry of params must be a map, found {}",
+                entry.type_name()
+            ))
+        })?;
+        let text = |key: &str| map.get(key).and_then(|v| v.clone().into_string().ok());
+        let name = text("name").ok_or_else(|| bad("a parameter has no name".into()))?;
+        for key in map.keys() {
+            if !["name", "type", "default_value", "help", "complete"].contains(&key.as_str()) {
+                return Err(bad(format!(
+                    "parameter {name}: unknown key '{key}' (expected name, type, default_value, help, complete)"
+                )));
+            }
+        }
+        let type_name = text("type").unwrap_or_else(|| "string".into());
+        let kind = ParamKind::parse(&type_name).ok_or_else(|| {
+            bad(format!(
+                "parameter {name}: unknown type '{type_name}' (expected string, int, bool or list)"
+            ))
+        })?;
+        let default = match map.get("default_value") {
+            None => None,
+            Some(d) => {
+                let value = rhai::serde::from_dynamic::<Value>(d)
+                    .map_err(|e| bad(format!("parameter {name}: default: {e}")))?;
+                Some(
+                    check_kind(kind, value)
+                        .map_err(|cause| bad(format!("parameter {name}: default: {cause}")))?,
+                )
+            }
+        };
+        Ok(ParamSpec {
+            name,
+            kind,
+            default,
+            help: text("help").unwrap_or_default(),
+            complete: text("complete"),
+        })
+    }
+
+    /// `count (int, default 1)`, `service (string, required)`.
+    pub fn describe(&self) -> String {
+        match &self.default {
+            None => format!("{} ({}, required)", self.name, self.kind.as_str()),
+            Some(Value::String(s)) if s.is_empty() => {
+                format!("{} ({})", self.name, self.kind.as_str())
+            }
+            Some(Value::Array(a)) if a.is_empty() => {
+                format!("{} ({})", self.name, self.kind.as_str())
+            }
+            Some(d) => format!("{} ({}, default {})", self.name, self.kind.as_str(), d),
+        }
+    }
+}
+
+pub fn usage(specs: &[ParamSpec]) -> String {
+    if specs.is_empty() {
+        return "none".into();
+    }
+    specs
+        .iter()
+        .map(ParamSpec::describe)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Checks `given` against the declarations and fills in defaults.
+pub fn resolve(
+    runbook: &str,
+    specs: &[ParamSpec],
+    given: Vec<(String, Value)>,
+) -> Result<serde_json::Map<String, Value>, RunbookError> {
+    let bad = |cause: String| RunbookError::BadParam {
+        name: runbook.to_string(),
+        cause,
+        usage: usage(specs),
+    };
+    let mut values = serde_json::Map::new();
+    for (name, value) in given {
+        let spec = specs
+            .iter()
+            .find(|s| s.name == name)
+            .ok_or_else(|| bad(format!("unknown parameter '{name}'")))?;
+        let value = check_kind(spec.kind, value)
+            .map_err(|cause| bad(format!("parameter {name}: {cause}")))?;
+        if values.insert(name.clone(), value).is_some() {
+            return Err(bad(format!("parameter {name} given twice")));
+        }
+    }
+    for spec in specs {
+        if !values.contains_key(&spec.name) {
+            let default = spec
+                .default
+                .clone()
+                .ok_or_else(|| bad(format!("missing required parameter '{}'", spec.name)))?;
+            values.insert(spec.name.clone(), default);
+        }
+    }
+    Ok(values)
+}
+
+/// Splits the command line's `k=v` pairs; values stay text until
+/// `resolve` knows their declared type.
+pub fn parse_pairs(
+    runbook: &str,
+    specs: &[ParamSpec],
+    pairs: &[String],
+) -> Result<Vec<(String, Value)>, RunbookError> {
+    pairs
+        .iter()
+        .map(|pair| match pair.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => {
+                Ok((k.trim().to_string(), Value::String(v.to_string())))
+            }
+            _ => Err(RunbookError::BadParam {
+                name: runbook.to_string(),
+                cause: format!("--param '{pair}' is not NAME=VALUE"),
+                usage: usage(specs),
+            }),
+        })
+        .collect()
+}
+
+/// Converts a Rhai map (from `run("name", #{…})`) into name/value pairs.
+pub fn from_rhai_map(map: &Map) -> Result<Vec<(String, Value)>, String> {
+    map.iter()
+        .map(|(k, v)| {
+            rhai::serde::from_dynamic::<Value>(v)
+                .map(|v| (k.to_string(), v))
+                .map_err(|e| format!("parameter {k}: {e}"))
+        })
+        .collect()
+}
+
+/// Accepts a value of the declared kind, or text that spells one.
+fn check_kind(kind: ParamKind, value: Value) -> Result<Value, String> {
+    match (kind, value) {
+        (ParamKind::String, Value::String(s)) => Ok(Value::String(s)),
+        (ParamKind::String, Value::Number(n)) => Ok(Value::String(n.to_string())),
+        (ParamKind::Int, Value::Number(n)) if n.is_i64() => Ok(Value::Number(n)),
+        (ParamKind::Int, Value::String(s)) => s
+            .trim()
+            .parse::<i64>()
+            .map(Value::from)
+            .map_err(|_| format!("expected an integer, got '{s}'")),
+        (ParamKind::Bool, Value::Bool(b)) => Ok(Value::Bool(b)),
+        (ParamKind::Bool, Value::String(s)) => match s.trim() {
+            "true" | "yes" | "1" => Ok(Value::Bool(true)),
+            "false" | "no" | "0" => Ok(Value::Bool(false)),
+            _ => Err(format!("expected true or false, got '{s}'")),
+        },
+        (ParamKind::List, Value::Array(items)) => Ok(Value::Array(items)),
+        (ParamKind::List, Value::String(s)) => Ok(Value::Array(
+            s.split(',')
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(|x| Value::String(x.to_string()))
+                .collect(),
+        )),
+        (kind, other) => Err(format!("expected {}, got {other}", kind.as_str())),
+    }
+}
+
+/// The Rhai value runbook functions receive.
+pub fn to_rhai(values: &serde_json::Map<String, Value>) -> Dynamic {
+    rhai::serde::to_dynamic(values).unwrap_or_else(|_| Dynamic::from_map(Map::new()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn specs() -> Vec<ParamSpec> {
+        let engine = rhai::Engine::new();
+        let list: rhai::Array = engine
+            .eval(
+                r#"[ #{ name: "service", type: "string", help: "the service" },
+                    #{ name: "count", type: "int", default_value: 1 },
+                    #{ name: "servers", type: "list", default_value: [] } ]"#,
+            )
+            .unwrap();
+        list.iter()
+            .map(|d| ParamSpec::from_dynamic("t", d).unwrap())
+            .collect()
+    }
+
+    fn given(pairs: &[&str]) -> Vec<(String, Value)> {
+        let pairs: Vec<String> = pairs.iter().map(|s| s.to_string()).collect();
+        parse_pairs("t", &specs(), &pairs).unwrap()
+    }
+
+    #[test]
+    fn text_is_typed_and_defaults_fill_in() {
+        let v = resolve(
+            "t",
+            &specs(),
+            given(&["service=papi", "count=2", "servers=cn1, cn2"]),
+        )
+        .unwrap();
+        assert_eq!(v["service"], "papi");
+        assert_eq!(v["count"], 2);
+        assert_eq!(v["servers"], serde_json::json!(["cn1", "cn2"]));
+        let v = resolve("t", &specs(), given(&["service=papi"])).unwrap();
+        assert_eq!(v["count"], 1);
+    }
+
+    #[test]
+    fn bad_params_name_the_problem_and_list_the_parameters() {
+        let usage =
+            "parameters: service (string, required), count (int, default 1), servers (list)";
+        for (pairs, cause) in [
+            (
+                &["service=papi", "cuont=2"][..],
+                "unknown parameter 'cuont'",
+            ),
+            (
+                &["service=papi", "count=two"][..],
+                "parameter count: expected an integer, got 'two'",
+            ),
+            (&["count=2"][..], "missing required parameter 'service'"),
+            (
+                &["service=a", "service=b"][..],
+                "parameter service given twice",
+            ),
+        ] {
+            let err = resolve("t", &specs(), given(pairs))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(cause), "{err}");
+            assert!(err.ends_with(usage), "{err}");
+        }
+        let err = parse_pairs("t", &specs(), &["nonsense".to_string()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--param 'nonsense' is not NAME=VALUE"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn declarations_reject_unknown_types_and_keys() {
+        let engine = rhai::Engine::new();
+        let d: Dynamic = engine.eval(r#"#{ name: "x", type: "float" }"#).unwrap();
+        assert!(
+            ParamSpec::from_dynamic("t", &d)
+                .unwrap_err()
+                .to_string()
+                .contains("unknown type 'float'")
+        );
+        let d: Dynamic = engine.eval(r#"#{ name: "x", defualt_value: 1 }"#).unwrap();
+        assert!(
+            ParamSpec::from_dynamic("t", &d)
+                .unwrap_err()
+                .to_string()
+                .contains("unknown key 'defualt_value'")
+        );
+    }
+}

@@ -1,0 +1,70 @@
+//! Preflight: the runbook's declared checks, run before the plan is made,
+//! each saying why it passes or fails. A check that needs `--force` fails
+//! unless the operator gave it, and says so.
+
+use serde_json::json;
+
+use crate::dc::gate::GateMode;
+
+use super::call::{CallError, Env};
+use super::definition::Definition;
+use super::journal::{CheckRecord, Journal};
+use super::transcript::Transcript;
+use super::verdict::Verdict;
+
+pub enum Preflight {
+    Passed,
+    Failed(String),
+    Interrupted,
+}
+
+pub fn run(
+    env: &Env,
+    definition: &Definition,
+    params: &rhai::Dynamic,
+    force: bool,
+    journal: &mut Journal,
+    transcript: &mut Transcript,
+) -> Preflight {
+    if definition.checks.is_empty() {
+        return Preflight::Passed;
+    }
+    transcript.say("Preflight checks:");
+    let mut failures = Vec::new();
+    for check in &definition.checks {
+        let verdict = match env.call(&definition.ast, GateMode::Deny, check, params.clone()) {
+            Ok(called) => Verdict::from_dynamic(check, &called.value),
+            Err(CallError::Interrupted) => return Preflight::Interrupted,
+            Err(CallError::Failed { message, .. }) => {
+                Verdict::Fail(format!("{check} could not tell: {message}"))
+            }
+        };
+        let line = match &verdict {
+            Verdict::Pass(why) => format!("  ✓ {why}"),
+            Verdict::NeedsForce(why) if force => format!("  ! {why} (going on: --force)"),
+            Verdict::NeedsForce(why) => {
+                failures.push(format!("{why}; add --force to go on anyway"));
+                format!("  ✗ {why} (add --force to go on anyway)")
+            }
+            Verdict::Fail(why) | Verdict::Pending(why) => {
+                failures.push(why.clone());
+                format!("  ✗ {why}")
+            }
+        };
+        transcript.log("check", json!({"check": check, "verdict": verdict}), &line);
+        journal.preflight.push(CheckRecord {
+            check: check.clone(),
+            verdict,
+        });
+    }
+    match failures.first() {
+        None => Preflight::Passed,
+        Some(first) if failures.len() == 1 => {
+            Preflight::Failed(format!("preflight check failed: {first}"))
+        }
+        Some(first) => Preflight::Failed(format!(
+            "{} preflight checks failed, first: {first}",
+            failures.len()
+        )),
+    }
+}

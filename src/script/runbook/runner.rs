@@ -1,0 +1,445 @@
+//! A run from start to end: parameters, preflight, the plan (computed once
+//! and stored), then either the dry-run preview or the steps; and a resume,
+//! which replays the stored plan from the first step not done.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+use crate::dc::gate::GateMode;
+use crate::script::interrupt::Interrupted;
+
+use super::call::{CallError, Env};
+use super::catalog;
+use super::confirm::Confirmer;
+use super::definition::Definition;
+use super::error::RunbookError;
+use super::execute::{StepOutcome, StepRun};
+use super::journal::{self, Journal, RunStatus, StepStatus};
+use super::params;
+use super::preflight::{self, Preflight};
+use super::preview::{self, PreviewResult};
+use super::step::Step;
+use super::transcript::Transcript;
+
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    pub dry_run: bool,
+    pub yes: bool,
+    pub force: bool,
+    /// Show progress on stdout (off for `--json`).
+    pub echo: bool,
+    /// Whether there is an operator to ask (stdin is a terminal).
+    pub terminal: bool,
+}
+
+pub struct RunReport {
+    pub journal: Journal,
+    pub dir: PathBuf,
+}
+
+impl RunReport {
+    /// 0 only when every step is ok (or a dry run showed its plan).
+    pub fn exit_code(&self) -> u8 {
+        match self.journal.status {
+            RunStatus::Ok | RunStatus::Planned => 0,
+            RunStatus::Interrupted => 130,
+            _ => 1,
+        }
+    }
+}
+
+pub fn start(
+    env: &Env,
+    definition: &Definition,
+    given: Vec<(String, Value)>,
+    options: &RunOptions,
+) -> Result<RunReport, RunbookError> {
+    let values = params::resolve(definition.name(), &definition.params, given)?;
+    let id = journal::new_id(chrono::Utc::now());
+    let dir = journal::runs_dir().join(&id);
+    let mut journal = Journal::new(
+        id.clone(),
+        definition.name(),
+        &definition.version,
+        definition.source.origin.clone(),
+        values.clone(),
+        options.dry_run,
+    );
+    journal.save(&dir)?;
+    let mut transcript = Transcript::open(&dir, options.echo)?;
+    transcript.log(
+        "run_started",
+        json!({"run": id, "runbook": definition.name(), "version": definition.version,
+               "origin": definition.source.origin, "params": values, "dry_run": options.dry_run}),
+        &format!(
+            "{} {} ({}) — run {id}{}",
+            definition.name(),
+            definition.version,
+            definition.source.origin,
+            if options.dry_run {
+                ", dry run: nothing will be sent"
+            } else {
+                ""
+            }
+        ),
+    );
+    let mut run = Run {
+        env,
+        definition,
+        journal,
+        dir,
+        transcript,
+        options,
+    };
+    let params = params::to_rhai(&values);
+    match preflight::run(
+        env,
+        definition,
+        &params,
+        options.force,
+        &mut run.journal,
+        &mut run.transcript,
+    ) {
+        Preflight::Passed => {}
+        Preflight::Failed(why) => return run.stop(RunStatus::Failed, why),
+        Preflight::Interrupted => {
+            return run.stop(
+                RunStatus::Interrupted,
+                "interrupted during the preflight checks".into(),
+            );
+        }
+    }
+    let steps = match plan(env, definition, params) {
+        Ok(steps) => steps,
+        Err(PlanError::Interrupted) => {
+            return run.stop(RunStatus::Interrupted, "interrupted while planning".into());
+        }
+        Err(PlanError::Failed(why)) => return run.stop(RunStatus::Failed, why),
+    };
+    run.journal.set_plan(steps);
+    run.journal.save(&run.dir)?;
+    run.show_plan();
+    if options.dry_run {
+        return run.preview();
+    }
+    run.execute_from(0)
+}
+
+pub fn resume(env: &Env, id: &str, options: &RunOptions) -> Result<RunReport, RunbookError> {
+    let runs = journal::runs_dir();
+    let journal = Journal::load(&runs, id)?;
+    let cannot = |cause: String| RunbookError::CannotResume {
+        id: id.to_string(),
+        cause,
+    };
+    if journal.dry_run {
+        return Err(cannot(
+            "it was a dry run: start the runbook again without --dry-run".into(),
+        ));
+    }
+    if journal.steps.is_empty() {
+        let why = journal
+            .stopped
+            .clone()
+            .unwrap_or_else(|| "it has no plan".into());
+        return Err(cannot(format!(
+            "it stopped before it had a plan ({why}): start a new run"
+        )));
+    }
+    let Some(from) = journal.resume_point() else {
+        return Err(cannot(
+            "every step is already done: there is nothing to resume".into(),
+        ));
+    };
+    let source = catalog::reload(
+        &journal.runbook,
+        &journal.origin,
+        &crate::paths::runbook_dir(),
+    )?;
+    let definition = Definition::load(env.engine, source)?;
+    if definition.version != journal.version && !options.force {
+        return Err(cannot(format!(
+            "it ran {} version {}, which is now version {}: add --force to resume with version {}, or start a new run",
+            journal.runbook, journal.version, definition.version, definition.version
+        )));
+    }
+    for (index, record) in journal.steps.iter().enumerate() {
+        check_functions(&definition, index + 1, &record.step)?;
+    }
+    let dir = runs.join(id);
+    let mut transcript = Transcript::open(&dir, options.echo)?;
+    transcript.log(
+        "resumed",
+        json!({"run": id, "from_step": from + 1, "version": definition.version}),
+        &format!(
+            "Resuming run {id} of {} {} at step {}/{}: {}",
+            journal.runbook,
+            definition.version,
+            from + 1,
+            journal.steps.len(),
+            journal.steps[from].step.name
+        ),
+    );
+    let mut run = Run {
+        env,
+        definition: &definition,
+        journal,
+        dir,
+        transcript,
+        options,
+    };
+    run.journal.status = RunStatus::Running;
+    run.journal.stopped = None;
+    run.execute_from(from)
+}
+
+enum PlanError {
+    Failed(String),
+    Interrupted,
+}
+
+/// Calls the runbook's `plan(p)` with the gate denying every mutation.
+fn plan(env: &Env, definition: &Definition, params: rhai::Dynamic) -> Result<Vec<Step>, PlanError> {
+    let value = match env.call(&definition.ast, GateMode::Deny, "plan", params) {
+        Ok(called) => called.value,
+        Err(CallError::Interrupted) => return Err(PlanError::Interrupted),
+        Err(CallError::Failed { message, .. }) => {
+            return Err(PlanError::Failed(format!(
+                "cannot make the plan: {message}"
+            )));
+        }
+    };
+    let items = value.into_array().map_err(|t| {
+        PlanError::Failed(format!(
+            "plan(p) must return an array of steps, returned {t}"
+        ))
+    })?;
+    let mut steps = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let step = Step::from_dynamic(definition.name(), i + 1, item)
+            .map_err(|e| PlanError::Failed(e.to_string()))?;
+        check_functions(definition, i + 1, &step).map_err(|e| PlanError::Failed(e.to_string()))?;
+        steps.push(step);
+    }
+    Ok(steps)
+}
+
+fn check_functions(definition: &Definition, index: usize, step: &Step) -> Result<(), RunbookError> {
+    step.functions()
+        .try_for_each(|f| definition.require_function(f, &format!("step {index} ({})", step.name)))
+}
+
+struct Run<'a> {
+    env: &'a Env<'a>,
+    definition: &'a Definition,
+    journal: Journal,
+    dir: PathBuf,
+    transcript: Transcript,
+    options: &'a RunOptions,
+}
+
+impl Run<'_> {
+    fn show_plan(&mut self) {
+        if self.options.dry_run {
+            // The preview lists the steps with what each would send.
+            return;
+        }
+        let steps: Vec<&Step> = self.journal.steps.iter().map(|r| &r.step).collect();
+        let mut lines = vec!["Plan:".to_string()];
+        for (i, step) in steps.iter().enumerate() {
+            lines.push(format!("  {}. {}{}", i + 1, step.name, risk(step)));
+        }
+        let text = lines.join("\n");
+        self.transcript.log("plan", json!({"steps": steps}), &text);
+    }
+
+    fn preview(mut self) -> Result<RunReport, RunbookError> {
+        self.transcript.say("Plan (dry run):");
+        for index in 0..self.journal.steps.len() {
+            let step = self.journal.steps[index].step.clone();
+            let preview = match preview::preview(self.env, self.definition, &step) {
+                PreviewResult::Done(p) => p,
+                PreviewResult::Interrupted => {
+                    return self.stop(
+                        RunStatus::Interrupted,
+                        "interrupted during the dry run".into(),
+                    );
+                }
+            };
+            let mut lines = vec![format!("  {}. {}{}", index + 1, step.name, risk(&step))];
+            if let Some(why) = &preview.would_skip {
+                lines.push(format!("       already done, a run would skip it: {why}"));
+            }
+            for request in &preview.requests {
+                lines.push(format!(
+                    "       would send: {}",
+                    preview::request_line(request)
+                ));
+            }
+            if let Some(why) = &preview.not_fully_previewed {
+                lines.push(format!("       effect not fully previewed: {why}"));
+            }
+            self.transcript.log(
+                "preview",
+                json!({"step": index + 1, "preview": preview}),
+                &lines.join("\n"),
+            );
+            self.journal.steps[index].preview = Some(preview);
+        }
+        self.journal.status = RunStatus::Planned;
+        self.journal.save(&self.dir)?;
+        self.transcript.log(
+            "run_ended",
+            json!({"status": "planned"}),
+            &format!("Dry run {} done: nothing was sent. Run it without --dry-run to make these changes.", self.journal.id),
+        );
+        Ok(self.report())
+    }
+
+    fn execute_from(mut self, from: usize) -> Result<RunReport, RunbookError> {
+        let total = self.journal.steps.len();
+        let mut confirmer =
+            Confirmer::new(self.options.yes, self.options.force, self.options.terminal);
+        for index in from..total {
+            if let Err(e) = confirmer.check_unattended(index + 1, &self.journal.steps[index].step) {
+                let why = e.to_string();
+                self.stop(RunStatus::Failed, why)?;
+                return Err(e);
+            }
+        }
+        let (env, definition) = (self.env, self.definition);
+        let mut ask = |question: &str| ask_terminal(env, question);
+        for index in from..total {
+            let step = self.journal.steps[index].step.clone();
+            self.journal.mark(index, StepStatus::Started, None);
+            self.journal.save(&self.dir)?;
+            self.transcript.log(
+                "step_started",
+                json!({"step": index + 1, "name": step.name}),
+                &format!("[{}/{total}] {}", index + 1, step.name),
+            );
+            let outcome = StepRun {
+                env,
+                definition,
+                confirmer: &mut confirmer,
+                transcript: &mut self.transcript,
+                ask: &mut ask,
+                index: index + 1,
+                total,
+            }
+            .run(&step);
+            let (status, reason, stop) = match outcome {
+                StepOutcome::Done(why) => (StepStatus::Done, why, None),
+                StepOutcome::Skipped(why) => (StepStatus::Skipped, why, None),
+                StepOutcome::Failed(why) => (StepStatus::Failed, why, Some(RunStatus::Failed)),
+                StepOutcome::Unknown(why) => (StepStatus::Unknown, why, Some(RunStatus::Unknown)),
+                StepOutcome::Interrupted => (
+                    StepStatus::Interrupted,
+                    "interrupted".into(),
+                    Some(RunStatus::Interrupted),
+                ),
+                StepOutcome::Declined(how) => (
+                    StepStatus::Pending,
+                    format!("not confirmed ({how})"),
+                    Some(RunStatus::Declined),
+                ),
+                StepOutcome::NeedsFlag(e) => {
+                    (StepStatus::Pending, e.to_string(), Some(RunStatus::Failed))
+                }
+            };
+            self.journal.mark(index, status, Some(reason.clone()));
+            self.journal.save(&self.dir)?;
+            let mark = match status {
+                StepStatus::Done => "✓ ok",
+                StepStatus::Skipped => "✓ skipped",
+                StepStatus::Failed => "✗ failed",
+                StepStatus::Unknown => "? unknown",
+                StepStatus::Interrupted => "✗ interrupted",
+                StepStatus::Pending | StepStatus::Started => "✗ not run",
+            };
+            self.transcript.log(
+                "step_ended",
+                json!({"step": index + 1, "status": status, "reason": reason}),
+                &format!("    {mark}: {reason}"),
+            );
+            if let Some(run_status) = stop {
+                let why = format!("step {} ({}): {reason}", index + 1, step.name);
+                return self.stop(run_status, why);
+            }
+        }
+        self.journal.status = RunStatus::Ok;
+        self.journal.save(&self.dir)?;
+        self.transcript.log(
+            "run_ended",
+            json!({"status": "ok"}),
+            &format!(
+                "Run {}: ok, {total} of {total} steps done.",
+                self.journal.id
+            ),
+        );
+        Ok(self.report())
+    }
+
+    /// Ends the run short of its last step, saying what to do next.
+    fn stop(mut self, status: RunStatus, why: String) -> Result<RunReport, RunbookError> {
+        self.journal.status = status;
+        self.journal.stopped = Some(why.clone());
+        self.journal.save(&self.dir)?;
+        let id = &self.journal.id;
+        let begun = self
+            .journal
+            .steps
+            .iter()
+            .any(|s| s.status != StepStatus::Pending);
+        let resumable = begun && !self.journal.dry_run;
+        let next = match status {
+            RunStatus::Unknown if resumable => {
+                format!(" Check it, then: tritonsh run --resume {id}")
+            }
+            RunStatus::Interrupted | RunStatus::Declined | RunStatus::Failed if resumable => {
+                format!(" To go on from there: tritonsh run --resume {id}")
+            }
+            _ => String::new(),
+        };
+        let word = serde_json::to_value(status)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default();
+        self.transcript.log(
+            "run_ended",
+            json!({"status": status, "why": why}),
+            &format!("Run {id} {word}: {why}.{next}"),
+        );
+        Ok(self.report())
+    }
+
+    fn report(self) -> RunReport {
+        RunReport {
+            journal: self.journal,
+            dir: self.dir,
+        }
+    }
+}
+
+/// `[changes]`, `[destroys papi2]`, or nothing for a read-only step.
+fn risk(step: &Step) -> String {
+    match (&step.destroys, step.mutates) {
+        (Some(target), _) => format!("   [destroys {target}]"),
+        (None, true) => "   [changes the datacenter]".into(),
+        (None, false) => String::new(),
+    }
+}
+
+/// Asks on the terminal; Ctrl-C while waiting for the answer interrupts.
+fn ask_terminal(env: &Env, question: &str) -> Result<String, Interrupted> {
+    print!("{question}");
+    let _ = std::io::stdout().flush();
+    let read = tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map(|_| line)
+    });
+    let answer = env.interrupt.block_on(&env.rt, read)?;
+    Ok(answer.ok().and_then(|r| r.ok()).unwrap_or_default())
+}

@@ -1,0 +1,116 @@
+//! The transcript of a run, for the postmortem: every step, request,
+//! output, answer and timing, as JSON lines (`transcript.jsonl`) and as
+//! the text the operator saw (`transcript.txt`), beside the journal.
+//! A resumed run appends to the same files.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+use serde_json::{Value, json};
+
+use super::error::RunbookError;
+
+pub struct Transcript {
+    jsonl: File,
+    text: File,
+    /// Print what is said to stdout too (off for `--json`).
+    echo: bool,
+    started: Instant,
+    warned: bool,
+}
+
+impl Transcript {
+    pub fn open(dir: &Path, echo: bool) -> Result<Transcript, RunbookError> {
+        let open = |name: &str| {
+            let path = dir.join(name);
+            std::fs::create_dir_all(dir)
+                .and_then(|_| File::options().create(true).append(true).open(&path))
+                .map_err(|e| RunbookError::Write {
+                    path,
+                    cause: e.to_string(),
+                })
+        };
+        Ok(Transcript {
+            jsonl: open("transcript.jsonl")?,
+            text: open("transcript.txt")?,
+            echo,
+            started: Instant::now(),
+            warned: false,
+        })
+    }
+
+    /// One JSON line: `{"at": …, "elapsed_ms": …, "event": kind, …data}`.
+    pub fn event(&mut self, kind: &str, data: Value) {
+        let mut line = json!({
+            "at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "elapsed_ms": self.started.elapsed().as_millis() as u64,
+            "event": kind,
+        });
+        if let (Some(line), Value::Object(data)) = (line.as_object_mut(), data) {
+            line.extend(data);
+        }
+        let result = writeln!(self.jsonl, "{line}");
+        self.check(result);
+    }
+
+    /// A line of the readable transcript, shown to the operator as well.
+    pub fn say(&mut self, text: &str) {
+        if self.echo {
+            println!("{text}");
+        }
+        let stamp = chrono::Local::now().format("%H:%M:%S%.3f");
+        let result = text
+            .lines()
+            .try_for_each(|line| writeln!(self.text, "{stamp}  {line}"));
+        self.check(result);
+    }
+
+    /// Both: an event, and the line that tells it.
+    pub fn log(&mut self, kind: &str, data: Value, text: &str) {
+        self.event(kind, data);
+        self.say(text);
+    }
+
+    fn check(&mut self, result: std::io::Result<()>) {
+        if let Err(e) = result
+            && !self.warned
+        {
+            self.warned = true;
+            eprintln!("warning: cannot write the run transcript: {e}; the run goes on");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_json_lines_and_text_and_appends() {
+        let dir =
+            std::env::temp_dir().join(format!("tritonsh-transcript-{}", uuid::Uuid::new_v4()));
+        let mut t = Transcript::open(&dir, false).unwrap();
+        t.log(
+            "step_started",
+            json!({"step": 1}),
+            "1. provision papi1 on cn1",
+        );
+        drop(t);
+        let mut t = Transcript::open(&dir, false).unwrap();
+        t.event("resumed", json!({}));
+        drop(t);
+        let lines: Vec<Value> = std::fs::read_to_string(dir.join("transcript.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["event"], "step_started");
+        assert_eq!(lines[0]["step"], 1);
+        assert_eq!(lines[1]["event"], "resumed");
+        let text = std::fs::read_to_string(dir.join("transcript.txt")).unwrap();
+        assert!(text.contains("  1. provision papi1 on cn1"), "{text}");
+    }
+}

@@ -1,0 +1,96 @@
+//! What a check or a verification answers, and the Rhai helpers that build
+//! the answer: `pass(why)`, `fail(why)`, `pending(why)`, `needs_force(why)`.
+//!
+//! Every verdict carries a reason, so the operator reads why a check
+//! passed or failed instead of a bare tick.
+
+use rhai::{Dynamic, Engine, Map};
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "verdict", content = "why", rename_all = "snake_case")]
+pub enum Verdict {
+    Pass(String),
+    Fail(String),
+    /// Not yet: a verification keeps polling until its wait runs out.
+    Pending(String),
+    /// Fails unless the operator gave `--force`.
+    NeedsForce(String),
+}
+
+impl Verdict {
+    pub fn why(&self) -> &str {
+        match self {
+            Verdict::Pass(w) | Verdict::Fail(w) | Verdict::Pending(w) | Verdict::NeedsForce(w) => w,
+        }
+    }
+
+    /// Reads what a runbook function returned: a verdict map, or a plain
+    /// boolean (which says nothing about why).
+    pub fn from_dynamic(function: &str, value: &Dynamic) -> Verdict {
+        if let Some(b) = value.as_bool().ok() {
+            return if b {
+                Verdict::Pass(format!("{function} returned true"))
+            } else {
+                Verdict::Fail(format!("{function} returned false"))
+            };
+        }
+        let parsed = value.read_lock::<Map>().and_then(|map| {
+            let why = map.get("why").map(|w| w.to_string()).unwrap_or_default();
+            let verdict = map.get("verdict")?.clone().into_string().ok()?;
+            match verdict.as_str() {
+                "pass" => Some(Verdict::Pass(why)),
+                "fail" => Some(Verdict::Fail(why)),
+                "pending" => Some(Verdict::Pending(why)),
+                "needs_force" => Some(Verdict::NeedsForce(why)),
+                _ => None,
+            }
+        });
+        parsed.unwrap_or_else(|| {
+            Verdict::Fail(format!(
+                "{function} returned {} instead of pass(why), fail(why) or pending(why)",
+                value.type_name()
+            ))
+        })
+    }
+}
+
+fn verdict(kind: &str, why: &str) -> Map {
+    let mut map = Map::new();
+    map.insert("verdict".into(), kind.into());
+    map.insert("why".into(), why.into());
+    map
+}
+
+pub fn register(engine: &mut Engine) {
+    engine.register_fn("pass", |why: &str| verdict("pass", why));
+    engine.register_fn("fail", |why: &str| verdict("fail", why));
+    engine.register_fn("pending", |why: &str| verdict("pending", why));
+    engine.register_fn("needs_force", |why: &str| verdict("needs_force", why));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helpers_and_booleans_become_verdicts() {
+        let mut engine = Engine::new();
+        register(&mut engine);
+        let read = |src: &str| Verdict::from_dynamic("f", &engine.eval::<Dynamic>(src).unwrap());
+        assert_eq!(
+            read(r#"pass("papi1 is running")"#),
+            Verdict::Pass("papi1 is running".into())
+        );
+        assert_eq!(read(r#"fail("no")"#), Verdict::Fail("no".into()));
+        assert_eq!(
+            read(r#"pending("still provisioning")"#),
+            Verdict::Pending("still provisioning".into())
+        );
+        assert_eq!(
+            read(r#"needs_force("quorum")"#),
+            Verdict::NeedsForce("quorum".into())
+        );
+        assert_eq!(read("true"), Verdict::Pass("f returned true".into()));
+        assert!(matches!(read("42"), Verdict::Fail(w) if w.contains("instead of pass")));
+    }
+}

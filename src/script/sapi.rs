@@ -1,0 +1,294 @@
+//! `sapi::` — applications, services and instances (Triton's SAPI).
+
+use std::sync::Arc;
+
+use rhai::{Dynamic, ImmutableString, Map, Module, NativeCallContext};
+
+use super::convert::{Result, at, from_map, is_uuid, one, query, to_map};
+use super::ctx::ScriptCtx;
+use super::register::func;
+use crate::dc::sapi::{Application, NewInstance, ProvisionMode, Service, UpdateRequest};
+
+pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
+    let mut m = Module::new();
+    m.set_doc("/// SAPI: applications → services → instances.");
+
+    let c = ctx.clone();
+    func(
+        "ping",
+        &[],
+        "Map",
+        "SAPI's health: #{api, ok, status, summary, body}.",
+    )
+    .set_into_module(&mut m, move |cx: NativeCallContext| {
+        at(&cx, c.call(c.dc.sapi.ping()).and_then(|v| to_map(&v)))
+    });
+
+    let c = ctx.clone();
+    func(
+        "mode",
+        &[],
+        "String",
+        "SAPI's mode: \"full\", or \"proto\" during setup.",
+    )
+    .set_into_module(&mut m, move |cx: NativeCallContext| {
+        at(&cx, c.call(c.dc.sapi.get_mode()))
+    });
+
+    let c = ctx.clone();
+    func("applications", &[], "Array", APPLICATIONS)
+        .set_into_module(&mut m, move |cx: NativeCallContext| {
+            at(&cx, applications(&c, &Map::new()))
+        });
+    let c = ctx.clone();
+    func("applications", &["filters: Map"], "Array", APPLICATIONS)
+        .set_into_module(&mut m, move |cx: NativeCallContext, filters: Map| {
+            at(&cx, applications(&c, &filters))
+        });
+    let c = ctx.clone();
+    func("application", &["uuid_or_name: String"], "Map", APPLICATION).set_into_module(
+        &mut m,
+        move |cx: NativeCallContext, id: ImmutableString| {
+            at(&cx, application(&c, &id).and_then(|a| to_map(&a)))
+        },
+    );
+
+    let c = ctx.clone();
+    func("services", &[], "Array", SERVICES)
+        .set_into_module(&mut m, move |cx: NativeCallContext| {
+            at(&cx, services(&c, &Map::new()))
+        });
+    let c = ctx.clone();
+    func("services", &["filters: Map"], "Array", SERVICES)
+        .set_into_module(&mut m, move |cx: NativeCallContext, filters: Map| {
+            at(&cx, services(&c, &filters))
+        });
+    let c = ctx.clone();
+    func("service", &["uuid_or_name: String"], "Map", SERVICE).set_into_module(
+        &mut m,
+        move |cx: NativeCallContext, id: ImmutableString| {
+            at(&cx, service(&c, &id).and_then(|a| to_map(&a)))
+        },
+    );
+
+    let c = ctx.clone();
+    func("instances", &[], "Array", INSTANCES)
+        .set_into_module(&mut m, move |cx: NativeCallContext| {
+            at(&cx, instances(&c, Map::new()))
+        });
+    let c = ctx.clone();
+    func("instances", &["filters: Map"], "Array", INSTANCES)
+        .set_into_module(&mut m, move |cx: NativeCallContext, filters: Map| {
+            at(&cx, instances(&c, filters))
+        });
+    let c = ctx.clone();
+    func(
+        "instance",
+        &["uuid: String"],
+        "Map",
+        "One SAPI instance by UUID (= its VM's UUID).",
+    )
+    .set_into_module(
+        &mut m,
+        move |cx: NativeCallContext, uuid: ImmutableString| {
+            at(
+                &cx,
+                c.call(c.dc.sapi.get_instance(&uuid))
+                    .and_then(|v| to_map(&v)),
+            )
+        },
+    );
+
+    let c = ctx.clone();
+    func("create_instance", &["instance: Map"], "Map", CREATE).set_into_module(
+        &mut m,
+        move |cx: NativeCallContext, instance: Map| {
+            at(&cx, create_instance(&c, instance, ProvisionMode::Blocking))
+        },
+    );
+    let c = ctx.clone();
+    func(
+        "create_instance",
+        &["instance: Map", "options: Map"],
+        "Map",
+        CREATE_ASYNC,
+    )
+    .set_into_module(
+        &mut m,
+        move |cx: NativeCallContext, instance: Map, options: Map| {
+            at(&cx, create_instance_with(&c, instance, &options))
+        },
+    );
+
+    let c = ctx.clone();
+    func(
+        "update_service",
+        &["uuid_or_name: String", "changes: Map"],
+        "Map",
+        UPDATE_SERVICE,
+    )
+    .set_into_module(
+        &mut m,
+        move |cx: NativeCallContext, id: ImmutableString, changes: Map| {
+            at(&cx, update_service(&c, &id, changes))
+        },
+    );
+    let c = ctx.clone();
+    func(
+        "update_instance",
+        &["uuid: String", "changes: Map"],
+        "Map",
+        UPDATE_INSTANCE,
+    )
+    .set_into_module(
+        &mut m,
+        move |cx: NativeCallContext, uuid: ImmutableString, changes: Map| {
+            at(&cx, update_instance(&c, &uuid, changes))
+        },
+    );
+
+    let c = ctx.clone();
+    func("delete_instance", &["uuid: String"], "()", DELETE).set_into_module(
+        &mut m,
+        move |cx: NativeCallContext, uuid: ImmutableString| {
+            at(&cx, c.call(c.dc.sapi.delete_instance(&uuid)))
+        },
+    );
+
+    let c = ctx.clone();
+    func("config", &["uuid: String"], "Map", CONFIG).set_into_module(
+        &mut m,
+        move |cx: NativeCallContext, uuid: ImmutableString| {
+            at(
+                &cx,
+                c.call(c.dc.sapi.get_config(&uuid)).and_then(|v| to_map(&v)),
+            )
+        },
+    );
+    let c = ctx.clone();
+    func("payload", &["uuid: String"], "Map", PAYLOAD).set_into_module(
+        &mut m,
+        move |cx: NativeCallContext, uuid: ImmutableString| {
+            at(
+                &cx,
+                c.call(c.dc.sapi.get_payload(&uuid))
+                    .and_then(|v| to_map(&v)),
+            )
+        },
+    );
+    m
+}
+
+const APPLICATIONS: &str = "SAPI applications (Triton's is \"sdc\").\n\
+Filters: name, owner_uuid, include_master (SAPI knows no others).\n\
+Example: sapi::applications(#{name: \"sdc\"})";
+const APPLICATION: &str = "One SAPI application by UUID or by name.\n\
+Example: sapi::application(\"sdc\").metadata.datacenter_name";
+const SERVICES: &str = "SAPI services.\n\
+Filters: name, application_uuid, type (\"vm\" or \"agent\"), include_master.\n\
+Example: sapi::services(#{type: \"vm\"}).select([\"name\", \"uuid\"])";
+const SERVICE: &str = "One SAPI service by UUID or by name.\n\
+Example: sapi::service(\"binder\").params.image_uuid";
+const INSTANCES: &str = "SAPI instances (an instance's UUID is its VM's UUID; its alias is params.alias).\n\
+Filters: service (a service name or UUID), service_uuid, type, include_master.\n\
+Example: sapi::instances(#{service: \"manatee\"}).get(\"params.alias\")";
+const CREATE: &str = "Provisions an instance and waits for its VM (minutes).\n\
+instance: #{service_uuid, params: #{alias, server_uuid, …}, metadata: #{…}}; returns the instance.";
+const CREATE_ASYNC: &str = "Provisions an instance; #{async: true} returns without waiting.\n\
+The instance then has job_uuid: wait with jobs::wait(inst.job_uuid, 600).";
+const UPDATE_SERVICE: &str = "Changes a service's params, metadata or manifests.\n\
+changes: #{action: \"update\"|\"replace\"|\"delete\", params: #{…}, metadata: #{…}}. Existing VMs are not changed.";
+const UPDATE_INSTANCE: &str =
+    "Changes an instance's params/metadata/manifests, like update_service.";
+const DELETE: &str =
+    "Deletes an instance: SAPI destroys its VM first and waits for that (minutes).";
+const CONFIG: &str = "The config an instance's config-agent sees: #{manifests, metadata}.";
+const PAYLOAD: &str = "The VMAPI CreateVm body SAPI would send for an instance.";
+
+fn applications(c: &ScriptCtx, filters: &Map) -> Result<Dynamic> {
+    let q = query("sapi::applications", filters)?;
+    to_map(&c.call(c.dc.sapi.list_applications(&q))?)
+}
+
+fn application(c: &ScriptCtx, id: &str) -> Result<Application> {
+    if is_uuid(id) {
+        return c.call(c.dc.sapi.get_application(id));
+    }
+    let q = vec![("name".to_string(), id.to_string())];
+    let found = c.call(c.dc.sapi.list_applications(&q))?;
+    one(found, "SAPI application", id, "sapi::applications()", |a| {
+        &a.uuid
+    })
+}
+
+fn services(c: &ScriptCtx, filters: &Map) -> Result<Dynamic> {
+    let q = query("sapi::services", filters)?;
+    to_map(&c.call(c.dc.sapi.list_services(&q))?)
+}
+
+fn service(c: &ScriptCtx, id: &str) -> Result<Service> {
+    if is_uuid(id) {
+        return c.call(c.dc.sapi.get_service(id));
+    }
+    let q = vec![("name".to_string(), id.to_string())];
+    let found = c.call(c.dc.sapi.list_services(&q))?;
+    one(found, "SAPI service", id, "sapi::services()", |s| &s.uuid)
+}
+
+/// `service: NAME` is ours, not SAPI's: it becomes `service_uuid`.
+fn instances(c: &ScriptCtx, mut filters: Map) -> Result<Dynamic> {
+    if let Some(name) = filters.remove("service") {
+        let name = name.into_immutable_string().map_err(|t| {
+            format!("sapi::instances: filter service must be a name or uuid, not {t}")
+        })?;
+        filters.insert("service_uuid".into(), service(c, &name)?.uuid.into());
+    }
+    let q = query("sapi::instances", &filters)?;
+    to_map(&c.call(c.dc.sapi.list_instances(&q))?)
+}
+
+fn create_instance(c: &ScriptCtx, instance: Map, mode: ProvisionMode) -> Result<Dynamic> {
+    let body: NewInstance = from_map("sapi::create_instance", "instance", &instance.into())?;
+    to_map(&c.call(c.dc.sapi.create_instance(&body, mode))?)
+}
+
+fn create_instance_with(c: &ScriptCtx, instance: Map, options: &Map) -> Result<Dynamic> {
+    let is_async = match options.get("async") {
+        None => false,
+        Some(v) => v.as_bool().map_err(|t| {
+            format!("sapi::create_instance: option async must be true or false, not {t}")
+        })?,
+    };
+    let mode = if is_async {
+        ProvisionMode::Async
+    } else {
+        ProvisionMode::Blocking
+    };
+    create_instance(c, instance, mode)
+}
+
+fn update_service(c: &ScriptCtx, id: &str, changes: Map) -> Result<Dynamic> {
+    let changes = update_request("sapi::update_service", changes)?;
+    let uuid = if is_uuid(id) {
+        id.to_string()
+    } else {
+        service(c, id)?.uuid
+    };
+    to_map(&c.call(c.dc.sapi.update_service(&uuid, &changes))?)
+}
+
+fn update_instance(c: &ScriptCtx, uuid: &str, changes: Map) -> Result<Dynamic> {
+    let changes = update_request("sapi::update_instance", changes)?;
+    to_map(&c.call(c.dc.sapi.update_instance(uuid, &changes))?)
+}
+
+fn update_request(function: &str, changes: Map) -> Result<UpdateRequest> {
+    const KEYS: &[&str] = &["action", "params", "metadata", "manifests"];
+    if let Some(key) = changes.keys().find(|k| !KEYS.contains(&k.as_str())) {
+        return Err(format!(
+            "{function}: {key} cannot be changed (only action, params, metadata, manifests)"
+        )
+        .into());
+    }
+    from_map(function, "changes", &changes.into())
+}

@@ -1,0 +1,148 @@
+//! `vmapi::` — VMs (Triton's VMAPI). Actions answer with the job to wait for.
+
+use std::sync::Arc;
+
+use rhai::{Dynamic, ImmutableString, Map, Module, NativeCallContext};
+
+use super::convert::{Result, at, from_map, query, to_map};
+use super::ctx::ScriptCtx;
+use super::register::func;
+
+pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
+    let mut m = Module::new();
+    m.set_doc("/// VMAPI: VMs, and the jobs that change them.");
+
+    let c = ctx.clone();
+    func(
+        "ping",
+        &[],
+        "Map",
+        "VMAPI's health: #{api, ok, status, summary, body}.",
+    )
+    .set_into_module(&mut m, move |cx: NativeCallContext| {
+        at(&cx, c.call(c.dc.vmapi.ping()).and_then(|v| to_map(&v)))
+    });
+
+    let c = ctx.clone();
+    func("list", &[], "Array", LIST).set_into_module(&mut m, move |cx: NativeCallContext| {
+        at(&cx, list(&c, &Map::new()))
+    });
+    let c = ctx.clone();
+    func("list", &["filters: Map"], "Array", LIST)
+        .set_into_module(&mut m, move |cx: NativeCallContext, filters: Map| {
+            at(&cx, list(&c, &filters))
+        });
+
+    let c = ctx.clone();
+    func("count", &[], "i64", COUNT).set_into_module(&mut m, move |cx: NativeCallContext| {
+        at(&cx, count(&c, &Map::new()))
+    });
+    let c = ctx.clone();
+    func("count", &["filters: Map"], "i64", COUNT)
+        .set_into_module(&mut m, move |cx: NativeCallContext, filters: Map| {
+            at(&cx, count(&c, &filters))
+        });
+
+    let c = ctx.clone();
+    func(
+        "get",
+        &["uuid: String"],
+        "Map",
+        "One VM by UUID (every field VMAPI has).",
+    )
+    .set_into_module(
+        &mut m,
+        move |cx: NativeCallContext, uuid: ImmutableString| {
+            at(&cx, c.call(c.dc.vmapi.get(&uuid)).and_then(|v| to_map(&v)))
+        },
+    );
+
+    let c = ctx.clone();
+    func("create", &["payload: Map"], "Map", CREATE)
+        .set_into_module(&mut m, move |cx: NativeCallContext, payload: Map| {
+            at(&cx, create(&c, payload))
+        });
+
+    let c = ctx.clone();
+    func(
+        "start",
+        &["uuid: String"],
+        "Map",
+        "Starts a VM; returns #{vm_uuid, job_uuid}.",
+    )
+    .set_into_module(
+        &mut m,
+        move |cx: NativeCallContext, uuid: ImmutableString| {
+            at(
+                &cx,
+                c.call(c.dc.vmapi.start(&uuid)).and_then(|v| to_map(&v)),
+            )
+        },
+    );
+    let c = ctx.clone();
+    func(
+        "stop",
+        &["uuid: String"],
+        "Map",
+        "Stops a VM; returns #{vm_uuid, job_uuid}.",
+    )
+    .set_into_module(
+        &mut m,
+        move |cx: NativeCallContext, uuid: ImmutableString| {
+            at(&cx, c.call(c.dc.vmapi.stop(&uuid)).and_then(|v| to_map(&v)))
+        },
+    );
+    let c = ctx.clone();
+    func(
+        "reboot",
+        &["uuid: String"],
+        "Map",
+        "Reboots a VM; returns #{vm_uuid, job_uuid}.",
+    )
+    .set_into_module(
+        &mut m,
+        move |cx: NativeCallContext, uuid: ImmutableString| {
+            at(
+                &cx,
+                c.call(c.dc.vmapi.reboot(&uuid)).and_then(|v| to_map(&v)),
+            )
+        },
+    );
+    let c = ctx.clone();
+    func("delete", &["uuid: String"], "Map", DELETE).set_into_module(
+        &mut m,
+        move |cx: NativeCallContext, uuid: ImmutableString| {
+            at(
+                &cx,
+                c.call(c.dc.vmapi.delete(&uuid)).and_then(|v| to_map(&v)),
+            )
+        },
+    );
+    m
+}
+
+const LIST: &str = "VMs, every page (VMAPI answers 1000 at a time).\n\
+Filters go to VMAPI as they are: state, alias (a prefix match!), owner_uuid, server_uuid,\n\
+\"tag.smartdc_role\", fields, limit, offset, query, predicate, …\n\
+Example: vmapi::list(#{\"tag.smartdc_role\": \"binder\", state: \"active\"})";
+const COUNT: &str = "How many VMs match the filters (one HEAD request; nothing listed).\n\
+Example: vmapi::count(#{state: \"running\"})";
+const CREATE: &str = "Queues a VM provision (VMAPI CreateVm); returns #{vm_uuid, job_uuid}.\n\
+The VM exists once the job succeeds: jobs::wait(r.job_uuid, 600).";
+const DELETE: &str = "Queues the destruction of a VM; returns #{vm_uuid, job_uuid}.";
+
+fn list(c: &ScriptCtx, filters: &Map) -> Result<Dynamic> {
+    let q = query("vmapi::list", filters)?;
+    to_map(&c.call(c.dc.vmapi.list(&q))?)
+}
+
+fn create(c: &ScriptCtx, payload: Map) -> Result<Dynamic> {
+    let body: serde_json::Value = from_map("vmapi::create", "payload", &payload.into())?;
+    to_map(&c.call(c.dc.vmapi.create(&body))?)
+}
+
+fn count(c: &ScriptCtx, filters: &Map) -> Result<rhai::INT> {
+    let q = query("vmapi::count", filters)?;
+    let n = c.call(c.dc.vmapi.count(&q))?;
+    Ok(rhai::INT::try_from(n).unwrap_or(rhai::INT::MAX))
+}
