@@ -19,25 +19,34 @@ struct Home(PathBuf);
 
 impl Home {
     fn new(name: &str) -> Home {
+        // Port 9 (discard) on a loopback address nothing here binds.
+        Home::at(name, "http://127.77.0.1:9")
+    }
+
+    /// A home whose default profile points all three APIs at `url`.
+    fn at(name: &str, url: &str) -> Home {
         let dir = std::env::temp_dir().join(format!("tritonsh-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let config = dir.join("config/tritonsh");
         std::fs::create_dir_all(&config).unwrap();
-        // Port 9 (discard) on a loopback address nothing here binds.
         std::fs::write(
             config.join("config.toml"),
-            "default = \"nowhere\"\n\
-             [profiles.nowhere]\n\
-             sapi_url = \"http://127.77.0.1:9\"\n\
-             vmapi_url = \"http://127.77.0.1:9\"\n\
-             cnapi_url = \"http://127.77.0.1:9\"\n",
+            format!(
+                "default = \"nowhere\"\n[profiles.nowhere]\n\
+                 sapi_url = \"{url}\"\nvmapi_url = \"{url}\"\ncnapi_url = \"{url}\"\n"
+            ),
         )
         .unwrap();
         Home(dir)
     }
 
     fn spawn(&self) -> Child {
+        self.spawn_with(&[])
+    }
+
+    fn spawn_with(&self, args: &[&str]) -> Child {
         Command::new(env!("CARGO_BIN_EXE_tritonsh"))
+            .args(args)
             .env("XDG_CONFIG_HOME", self.0.join("config"))
             .env("XDG_STATE_HOME", self.0.join("state"))
             .env("XDG_DATA_HOME", self.0.join("data"))
@@ -59,8 +68,12 @@ impl Drop for Home {
 
 /// Feeds `input`, closes stdin (EOF, like Ctrl-D) and collects the result.
 fn session(name: &str, input: &str) -> (ExitStatus, String, String, Home) {
+    session_with(name, &[], input)
+}
+
+fn session_with(name: &str, args: &[&str], input: &str) -> (ExitStatus, String, String, Home) {
     let home = Home::new(name);
-    let mut child = home.spawn();
+    let mut child = home.spawn_with(args);
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(input.as_bytes()).unwrap();
     drop(stdin);
@@ -112,6 +125,20 @@ fn an_error_is_one_line_and_the_repl_goes_on() {
     assert_eq!(errors.len(), 2, "one line per error: {stderr}");
     assert!(errors[0].contains("no_such_function"), "{stderr}");
     assert!(!stderr.contains('\x1b'), "NO_COLOR: {stderr}");
+}
+
+#[test]
+fn results_are_tables_or_json() {
+    let input = "[#{name: \"moray\", n: 1}, #{name: \"binder\", n: 2}]\n";
+    let (_, stdout, stderr, _home) = session("table", input);
+    let table = answers(&stdout);
+    assert!(table.len() >= 3, "a header and two rows: {stdout} {stderr}");
+    assert!(table.iter().any(|l| l.contains("binder")), "{stdout}");
+
+    let (status, stdout, stderr, _home) = session_with("json", &["--json"], "#{a: 1}\n");
+    assert!(status.success(), "{stderr}");
+    let json: String = answers(&stdout).join("\n");
+    assert_eq!(json, "{\n  \"a\": 1\n}");
 }
 
 #[test]
@@ -242,4 +269,28 @@ fn ctrl_c_while_waiting_for_input_does_not_kill_the_shell() {
     repl.expect("42");
     let (status, stderr) = repl.finish();
     assert!(status.success(), "{status}; {stderr}");
+}
+
+#[test]
+fn ctrl_c_reaches_a_call_waiting_on_the_network() {
+    // Accepts connections and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    let home = Home::at("sigint-network", &url);
+    let mut repl = Live::start(&home);
+    repl.send("print(\"calling\"); cnapi::servers()");
+    repl.expect("calling");
+    repl.sigint();
+    repl.send("40 + 2");
+    repl.expect("42");
+    let (status, stderr) = repl.finish();
+    assert!(status.success(), "{status}; {stderr}");
+    let errors: Vec<&str> = stderr.lines().collect();
+    assert_eq!(errors, ["interrupted"], "not a timeout: {stderr}");
 }

@@ -114,12 +114,25 @@ fn rank(name: &str, cells: &[String], nested: bool, widest: usize, constant: boo
         _ if style::is_verdict_column(name) => 1,
         "server" | "role" | "service" | "smartdc_role" | "type" => 2,
         "ip" | "ips" | "address" | "admin_ip" | "host" | "port" | "url" => 3,
-        _ if nested || widest > LONG => 8,
+        "uuid" => 4,
         // A value every row shares tells nothing about any one row.
-        _ if constant => 7,
-        "uuid" => 5,
-        _ if name.ends_with("_uuid") || cells.iter().any(|c| is_uuid(c) || is_timestamp(c)) => 6,
-        _ => 4,
+        _ if constant => 8,
+        // What an operator looks at next: where it runs, what it is, how big.
+        "server_uuid"
+        | "headnode"
+        | "setup"
+        | "reserved"
+        | "brand"
+        | "ram"
+        | "max_physical_memory"
+        | "image_uuid"
+        | "current_platform"
+        | "job_uuid"
+        | "service_uuid"
+        | "message" => 5,
+        _ if nested || widest > LONG => 9,
+        _ if name.ends_with("_uuid") || cells.iter().any(|c| is_uuid(c) || is_timestamp(c)) => 7,
+        _ => 6,
     }
 }
 
@@ -274,7 +287,7 @@ mod tests {
             .unwrap_or_default()
             .split_whitespace()
             .collect();
-        assert_eq!(header, ["alias", "ram", "uuid", "brand"]);
+        assert_eq!(header, ["alias", "uuid", "ram", "brand"]);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 use rustyline::completion::Pair;
 
+use super::access_path;
 use super::lexer::{Kind, Token, tokenize};
 use super::live::LiveNames;
 
@@ -39,22 +40,19 @@ pub fn complete(line: &str, pos: usize, sources: &Sources) -> (usize, Vec<Pair>)
 }
 
 fn complete_word(before: &str, sources: &Sources) -> (usize, Vec<Pair>) {
-    let start = before
-        .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':' || c == '.'))
-        .map_or(0, |i| {
-            i + before[i..].chars().next().map_or(1, char::len_utf8)
-        });
+    let ident_start = word_start(before, |c| c.is_alphanumeric() || c == '_');
+    if let Some(object) = before[..ident_start].strip_suffix('.') {
+        let prefix = &before[ident_start..];
+        let keys = map_keys(object, sources);
+        return (
+            ident_start,
+            plain(keys.into_iter().filter(|k| k.starts_with(prefix))),
+        );
+    }
+    let start = word_start(before, |c| c.is_alphanumeric() || c == '_' || c == ':');
     let word = &before[start..];
     if word.is_empty() {
         return (start, Vec::new());
-    }
-    if let Some((object, prefix)) = word.rsplit_once('.') {
-        let keys = map_keys(object, sources);
-        let offset = before.len() - prefix.len();
-        return (
-            offset,
-            plain(keys.into_iter().filter(|k| k.starts_with(prefix))),
-        );
     }
     let mut found = BTreeSet::new();
     for name in sources.known {
@@ -72,17 +70,26 @@ fn complete_word(before: &str, sources: &Sources) -> (usize, Vec<Pair>) {
     (start, plain(found.into_iter()))
 }
 
-/// Keys of the map at `object` (`x` or `x.y`), if `x` is a variable in scope.
+/// Where the run of `part` characters that ends `before` starts.
+fn word_start(before: &str, part: impl Fn(char) -> bool) -> usize {
+    before
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| part(c))
+        .last()
+        .map_or(before.len(), |(i, _)| i)
+}
+
+/// Keys of the map at the access path ending `object` (`x`, `x.y`,
+/// `xs[0]`), if its root is a variable in scope.
 fn map_keys(object: &str, sources: &Sources) -> Vec<String> {
-    let mut parts = object.split('.');
-    let root = parts.next().unwrap_or_default();
-    let is_path = object
-        .split('.')
-        .all(|p| !p.is_empty() && !p.starts_with(|c: char| c.is_ascii_digit()) && !p.contains(':'));
-    if !is_path || !sources.known.iter().any(|n| n == root) {
+    let Some((path, root)) = access_path::trailing(object) else {
+        return Vec::new();
+    };
+    if !sources.known.iter().any(|n| n == root) {
         return Vec::new();
     }
-    let mut keys = (sources.map_keys)(object);
+    let mut keys = (sources.map_keys)(path);
     keys.sort();
     keys.dedup();
     keys
@@ -197,6 +204,7 @@ mod tests {
             "print",
             "vm",
             "inst",
+            "vms",
         ]
         .map(String::from)
         .to_vec()
@@ -220,6 +228,7 @@ mod tests {
         let keys = |path: &str| match path {
             "vm" => vec!["uuid".into(), "alias".into(), "state".into()],
             "vm.tags" => vec!["smartdc_role".into()],
+            "vms[0]" => vec!["alias".into()],
             _ => Vec::new(),
         };
         let sources = Sources {
@@ -250,7 +259,8 @@ mod tests {
                     "vm".into(),
                     "vmapi::".into(),
                     "vmapi::get".into(),
-                    "vmapi::list".into()
+                    "vmapi::list".into(),
+                    "vms".into(),
                 ]
             )
         );
@@ -299,6 +309,7 @@ mod tests {
             (3, vec!["alias".into(), "state".into(), "uuid".into()])
         );
         assert_eq!(run("vm.tags.s"), (8, vec!["smartdc_role".to_string()]));
+        assert_eq!(run("vms[0].a"), (7, vec!["alias".to_string()]));
     }
 
     #[test]
@@ -306,6 +317,7 @@ mod tests {
         assert_eq!(run("unknown.a").1, Vec::<String>::new());
         assert_eq!(run("f().a").1, Vec::<String>::new());
         assert_eq!(run("1.5").1, Vec::<String>::new());
+        assert_eq!(run("vms[i].a").1, Vec::<String>::new());
     }
 
     #[test]

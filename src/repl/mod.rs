@@ -2,6 +2,7 @@
 //! the datacenter), history hints, highlighting, multi-line input, and
 //! Ctrl-C that cancels an evaluation without leaving the shell.
 
+mod access_path;
 mod completer;
 mod evaluator;
 mod helper;
@@ -16,10 +17,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use nu_ansi_term::Color;
+use rhai::Dynamic;
 use rustyline::error::ReadlineError;
 use rustyline::history::FileHistory;
 use rustyline::{CompletionType, Config, Editor};
 
+use crate::render;
 use crate::script::session::Session;
 use helper::ReplHelper;
 use history::HistoryFile;
@@ -31,7 +34,8 @@ const PROMPT: &str = "tritonsh> ";
 /// Runs the REPL on `session` until Ctrl-D. `banner` says what the shell is
 /// connected to. Exits non-zero only when the terminal itself fails.
 pub fn run(session: Session, banner: &str) -> ExitCode {
-    let color = crate::render::color_wanted();
+    let color = render::color_wanted();
+    let json = session.ctx().output.json;
     let config = Config::builder()
         .completion_type(CompletionType::List)
         .history_ignore_space(true)
@@ -79,10 +83,13 @@ pub fn run(session: Session, banner: &str) -> ExitCode {
         history.save(&mut editor);
 
         let (result, interrupted) = sigint.during(|| session.eval(&line));
-        match result {
-            Ok(value) if value.is_unit() => {}
-            Ok(value) => println!("{}", crate::render::render(&value, width(), color)),
-            Err(_) if interrupted => eprintln!("{}", paint(color, Color::Yellow, "interrupted")),
+        match result.and_then(|value| show(&value, json, color)) {
+            Ok(text) if text.is_empty() => {}
+            Ok(text) => println!("{text}"),
+            // The session says where it stopped; the operator knows where.
+            Err(message) if interrupted && message.ends_with("interrupted") => {
+                eprintln!("{}", paint(color, Color::Yellow, "interrupted"));
+            }
             Err(message) => eprintln!("{}", paint(color, Color::Red, &one_line(&message))),
         }
     }
@@ -100,8 +107,16 @@ fn live_names(session: &Session) -> LiveCache {
     cache
 }
 
-fn width() -> usize {
-    terminal_size::terminal_size().map_or(80, |(w, _)| usize::from(w.0))
+/// A result as text: a table or record fitted to the terminal as it is now
+/// (it may have been resized), or JSON with `--json`; `()` shows nothing.
+fn show(value: &Dynamic, json: bool, color: bool) -> Result<String, String> {
+    if value.is_unit() {
+        Ok(String::new())
+    } else if json {
+        render::json::to_json(value)
+    } else {
+        Ok(render::render(value, render::terminal_width(), color))
+    }
 }
 
 fn paint(color: bool, c: Color, text: &str) -> String {
