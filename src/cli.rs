@@ -15,8 +15,7 @@ use crate::script::{OutputOptions, Session};
 #[command(
     name = "tritonsh",
     version,
-    about = "The operator shell for Triton DataCenter",
-    args_conflicts_with_subcommands = true
+    about = "The operator shell for Triton DataCenter"
 )]
 pub struct Cli {
     /// Evaluate EXPR and print its result, then exit.
@@ -39,16 +38,13 @@ pub struct Cli {
     #[arg(short = 'v', action = ArgAction::Count, global = true)]
     pub verbose: u8,
 
-    /// A script to run; the ARGS after it are the script's `ARGS` array.
-    #[arg(value_name = "FILE.rhai")]
-    pub script: Option<PathBuf>,
-
+    /// A script to run, then its ARGS (the script's `ARGS` array).
     #[arg(
-        value_name = "ARGS",
+        value_name = "FILE.rhai ARGS",
         trailing_var_arg = true,
         allow_hyphen_values = true
     )]
-    pub args: Vec<String>,
+    pub script: Vec<String>,
 
     #[command(subcommand)]
     pub subcommand: Option<Command>,
@@ -120,8 +116,8 @@ fn shell(cli: &Cli) -> ExitCode {
     if let Some(expr) = &cli.command {
         return batch(&rt, &session, None, expr, output);
     }
-    if let Some(script) = &cli.script {
-        return run_file(&rt, &session, script, &cli.args, output);
+    if let Some((script, args)) = cli.script.split_first() {
+        return run_file(&rt, &session, Path::new(script), args, output);
     }
     // The REPL's banner says which datacenter it uses, so it finds it now
     // (starting the default lab if need be); a batch run waits for a call.
