@@ -114,8 +114,18 @@ fn lab_endpoints(status: &LabStatus) -> Result<Endpoints, String> {
         .map_err(|e| format!("no datacenter: the lab's status: {e}"))
 }
 
-/// A profile gives the three URLs, or the names to build them from.
+/// The APIs a profile leads to, and its ZooKeeper members.
 fn profile_endpoints(profile: &Profile) -> Result<Endpoints, String> {
+    let apis = profile_apis(profile)?;
+    Ok(Endpoints {
+        zk_hosts: profile.zk.clone(),
+        ..apis
+    })
+}
+
+/// A profile gives the three URLs, or binder and the names to ask it, or
+/// only the names (for a host whose resolver is binder).
+fn profile_apis(profile: &Profile) -> Result<Endpoints, String> {
     let urls = [&profile.sapi_url, &profile.vmapi_url, &profile.cnapi_url];
     match urls {
         [Some(sapi), Some(vmapi), Some(cnapi)] => {
@@ -140,11 +150,11 @@ fn profile_endpoints(profile: &Profile) -> Result<Endpoints, String> {
             "give sapi_url, vmapi_url and cnapi_url, or datacenter_name and dns_domain".to_string(),
         );
     };
-    if profile.binder.is_some() {
-        return Err(format!(
-            "asking binder directly is not supported yet; remove `binder` to use this host's \
-             resolver for sapi.{dc}.{domain}, or give sapi_url, vmapi_url and cnapi_url"
-        ));
+    if let Some(binder) = &profile.binder {
+        // Binder itself is asked, as it is the only one that knows (apis.md §1.1).
+        let binders =
+            crate::dc::binder::parse_binders(&binder.to_vec()).map_err(|e| e.to_string())?;
+        return Endpoints::from_binder_blocking(&binders, dc, domain).map_err(|e| e.to_string());
     }
     // The names Triton's own tools use (sdcadm loadConfig); they resolve
     // where binder is the resolver, as on the headnode.
@@ -168,6 +178,18 @@ mod tests {
     }
 
     #[test]
+    fn zookeeper_members_come_along() {
+        let profile = Profile {
+            datacenter_name: Some("coal".into()),
+            dns_domain: Some("joyent.us".into()),
+            zk: vec!["10.99.99.11:2181".into()],
+            ..Profile::default()
+        };
+        let zk = profile_endpoints(&profile).map(|e| e.zk_hosts);
+        assert_eq!(zk, Ok(vec!["10.99.99.11:2181".to_string()]));
+    }
+
+    #[test]
     fn half_given_urls_name_what_is_missing() {
         let profile = Profile {
             sapi_url: Some("http://127.0.0.1:1".into()),
@@ -178,14 +200,14 @@ mod tests {
     }
 
     #[test]
-    fn binder_is_refused_plainly() {
+    fn a_binder_must_be_an_address() {
         let profile = Profile {
-            binder: Some(config::OneOrMany::One("10.0.0.1".into())),
+            binder: Some(config::OneOrMany::One("binder.coal.joyent.us".into())),
             datacenter_name: Some("coal".into()),
             dns_domain: Some("joyent.us".into()),
             ..Profile::default()
         };
         let err = profile_endpoints(&profile).err().unwrap_or_default();
-        assert!(err.contains("not supported yet"), "{err}");
+        assert!(err.contains("is not an IP or IP:port"), "{err}");
     }
 }

@@ -3,6 +3,7 @@
 //! next where that is not obvious.
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -99,6 +100,11 @@ pub enum DcError {
     InvalidRequest { call: Call, detail: String },
     /// The datacenter description itself is unusable (bad URL, client setup).
     Config { detail: String },
+    /// Binder could not say where an API is (no record, no answer, refused).
+    Binder {
+        servers: Vec<SocketAddr>,
+        detail: String,
+    },
 }
 
 impl DcError {
@@ -112,7 +118,7 @@ impl DcError {
             | DcError::NotSent { call }
             | DcError::MutationDenied { call }
             | DcError::InvalidRequest { call, .. } => Some(call),
-            DcError::Config { .. } => None,
+            DcError::Config { .. } | DcError::Binder { .. } => None,
         }
     }
 
@@ -350,6 +356,15 @@ impl fmt::Display for DcError {
             }
             DcError::InvalidRequest { call, detail } => write!(f, "{call}: {detail}"),
             DcError::Config { detail } => write!(f, "datacenter configuration: {detail}"),
+            DcError::Binder { servers, detail } => {
+                let servers: Vec<String> = servers.iter().map(ToString::to_string).collect();
+                let noun = if servers.len() == 1 {
+                    "binder"
+                } else {
+                    "binders"
+                };
+                write!(f, "{noun} {}: {detail}", servers.join(", "))
+            }
         }
     }
 }

@@ -31,12 +31,16 @@ pub use vmapi::{JobRef, Vm, Vmapi};
 /// `tag.smartdc_role` key stays one key).
 pub type Query = Vec<(String, String)>;
 
-/// Base URLs of the APIs, e.g. `http://sapi.coal.joyent.us`.
+/// Where a datacenter's services are: base URLs of the APIs, e.g.
+/// `http://sapi.coal.joyent.us`, and its ZooKeeper members.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Endpoints {
     pub sapi: Url,
     pub vmapi: Url,
     pub cnapi: Url,
+    /// ZooKeeper members as `ip:port` (the profile's `zk`); empty when not
+    /// known. Nothing connects to them yet.
+    pub zk_hosts: Vec<String>,
 }
 
 impl Endpoints {
@@ -46,6 +50,7 @@ impl Endpoints {
             sapi: parse_url("SAPI", sapi)?,
             vmapi: parse_url("VMAPI", vmapi)?,
             cnapi: parse_url("CNAPI", cnapi)?,
+            zk_hosts: Vec::new(),
         })
     }
 }

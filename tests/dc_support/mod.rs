@@ -105,9 +105,18 @@ pub struct Canned {
 
 impl Canned {
     pub async fn start(handler: impl Fn(&Seen) -> Answer + Send + Sync + 'static) -> Canned {
-        let listener = TcpListener::bind("127.0.0.1:0")
+        Canned::start_at("127.0.0.1:0", handler).await
+    }
+
+    /// Listens on `addr` (e.g. `127.0.0.33:80`, where binder's A records
+    /// lead: the APIs' port is fixed).
+    pub async fn start_at(
+        addr: &str,
+        handler: impl Fn(&Seen) -> Answer + Send + Sync + 'static,
+    ) -> Canned {
+        let listener = TcpListener::bind(addr)
             .await
-            .expect("bind 127.0.0.1:0");
+            .unwrap_or_else(|e| panic!("bind {addr}: {e}"));
         let addr = listener.local_addr().expect("local addr");
         let seen = Arc::new(Mutex::new(Vec::new()));
         let connections = Arc::new(AtomicUsize::new(0));
