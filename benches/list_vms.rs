@@ -3,9 +3,8 @@
 //!
 //! Run with `cargo bench --bench list_vms`. It starts its own lab, then runs
 //! `tritonsh --lab DIR -c 'vmapi::list().len()'` several times, timing each
-//! run and reading the child's peak RSS from `wait4`'s rusage.
+//! run and reading the child's peak RSS from getrusage(RUSAGE_CHILDREN).
 
-use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -27,36 +26,39 @@ impl Drop for Lab<'_> {
     }
 }
 
-/// Runs the command and returns its wall time and peak RSS in KiB.
-fn measure(cmd: &mut Command) -> (Duration, i64, String) {
+/// Runs the command and returns its wall time and output.
+fn measure(cmd: &mut Command) -> (Duration, String) {
     let start = Instant::now();
-    let child = cmd.stdout(Stdio::piped()).spawn().expect("spawn tritonsh");
-    let pid = child.id() as i32;
-    let mut stdout = child.stdout.expect("stdout");
-    let mut out = String::new();
-    std::io::Read::read_to_string(&mut stdout, &mut out).expect("read stdout");
-    let mut status = 0;
-    let mut usage: libc_rusage::Rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: wait4 writes into the zeroed rusage we own.
-    let rc = unsafe { libc_rusage::wait4(pid, &mut status, 0, &mut usage) };
+    let out = cmd.stderr(Stdio::inherit()).output().expect("run tritonsh");
     let elapsed = start.elapsed();
-    assert!(rc > 0, "wait4 failed");
-    let code = std::process::ExitStatus::from_raw(status);
-    assert!(code.success(), "tritonsh failed: {code:?}");
-    (elapsed, usage.ru_maxrss, out)
+    assert!(out.status.success(), "tritonsh failed: {:?}", out.status);
+    (elapsed, String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-mod libc_rusage {
+/// The peak RSS in KiB of the largest child waited for so far: every child
+/// but `lab up` (whose daemon is not our child) is a listing run.
+fn peak_rss_of_children() -> i64 {
     #[repr(C)]
-    pub struct Rusage {
-        pub ru_utime: [i64; 2],
-        pub ru_stime: [i64; 2],
-        pub ru_maxrss: i64,
-        pub rest: [i64; 13],
+    struct Rusage {
+        utime: [i64; 2],
+        stime: [i64; 2],
+        maxrss: i64,
+        rest: [i64; 13],
     }
     unsafe extern "C" {
-        pub fn wait4(pid: i32, status: *mut i32, options: i32, rusage: *mut Rusage) -> i32;
+        fn getrusage(who: i32, usage: *mut Rusage) -> i32;
     }
+    const RUSAGE_CHILDREN: i32 = -1;
+    let mut usage = Rusage {
+        utime: [0; 2],
+        stime: [0; 2],
+        maxrss: 0,
+        rest: [0; 13],
+    };
+    // SAFETY: getrusage only writes into the struct we own, laid out as Linux's.
+    let rc = unsafe { getrusage(RUSAGE_CHILDREN, &mut usage) };
+    assert_eq!(rc, 0, "getrusage failed");
+    usage.maxrss
 }
 
 fn main() {
@@ -75,9 +77,8 @@ fn main() {
     );
 
     let mut times = Vec::new();
-    let mut peak = 0;
     for _ in 0..RUNS {
-        let (t, rss, out) = measure(
+        let (t, out) = measure(
             Command::new(exe)
                 .arg("--lab")
                 .arg(&lab.dir)
@@ -86,8 +87,8 @@ fn main() {
         let n: usize = out.trim().parse().expect("a count");
         assert!(n >= VMS, "listed {n} VMs, expected at least {VMS}");
         times.push(t);
-        peak = peak.max(rss);
     }
+    let peak = peak_rss_of_children();
     times.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
