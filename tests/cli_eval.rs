@@ -259,7 +259,10 @@ fn a_run_without_its_datacenter_fails_before_it_starts() {
     assert!(!out.status.success(), "{}", stdout(&out));
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains(&format!("no lab is running in {dir}")), "{err}");
+    assert!(
+        err.contains(&format!("no lab is running in {dir}")),
+        "{err}"
+    );
     assert!(
         !home.0.join("state/tritonsh/runs").exists(),
         "a run that never started left a journal"
