@@ -252,6 +252,24 @@ fn a_lab_that_is_not_running_is_said_plainly_by_the_call_that_needs_it() {
 }
 
 #[test]
+fn a_run_without_its_datacenter_fails_before_it_starts() {
+    let home = Home::new("run-no-lab");
+    let dir = home.0.join("lab").display().to_string();
+    let out = home.run(&["run", "scale-service", "--lab", &dir, "-p", "service=papi"]);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(&format!("no lab is running in {dir}")),
+        "{err}"
+    );
+    assert!(
+        !home.0.join("state/tritonsh/runs").exists(),
+        "a run that never started left a journal"
+    );
+}
+
+#[test]
 fn nothing_configured_and_no_datacenter_call_starts_no_lab() {
     let home = Home::new("no-config");
     std::fs::remove_dir_all(home.0.join("config")).unwrap_or_else(|e| panic!("{e}"));
@@ -340,6 +358,20 @@ fn help_documents_functions() {
         "{text}"
     );
     assert!(text.contains("tag.smartdc_role"), "{text}");
+    let text = stdout(&home.run(&["-c", "help()"]));
+    for listed in [
+        "run(runbook, params, [options])",
+        "resume_run(run_id, [options])",
+        "pass(why)",
+        "needs_force(why)",
+        "spread(servers, instances, count)",
+    ] {
+        let line = text.lines().find(|l| l.trim_start().starts_with(listed));
+        assert!(
+            line.is_some_and(|l| l.len() > listed.len() + 10),
+            "help() lists {listed} with a summary: {text}"
+        );
+    }
     let err = assert_one_line_error(&home.run(&["-c", "help(\"vmapi::lst\")"]));
     assert!(
         err.ends_with("no function named vmapi::lst (help() lists them)"),

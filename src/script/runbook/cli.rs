@@ -161,6 +161,8 @@ impl Shell {
         };
         let (ctx, _banner) = crate::connect::connect(connect, rt.handle().clone(), output)
             .map_err(RunbookError::Other)?;
+        // A run needs the datacenter: no journal for a run that cannot start.
+        ctx.dc.find(true).map_err(RunbookError::Other)?;
         let on_signal = ctx.clone();
         rt.spawn(async move {
             let Ok(mut term) =

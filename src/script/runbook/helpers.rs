@@ -5,9 +5,25 @@
 
 use rhai::{Array, Dynamic, Engine, Map};
 
+use crate::script::register::func;
+
 pub fn register(engine: &mut Engine) {
-    engine.register_fn("next_instance_number", next_instance_number_rhai);
-    engine.register_fn("spread", spread_rhai);
+    func(
+        "next_instance_number",
+        &["service: String", "aliases: Array"],
+        "i64",
+        "The N of the next `$service$N` alias: the highest in use plus one (sdcadm's rule).\n\
+         Example: next_instance_number(\"papi\", [\"papi0\", \"papi3\"]) is 4",
+    )
+    .register_into_engine(engine, next_instance_number_rhai);
+    func(
+        "spread",
+        &["servers: Array", "instances: Array", "count: i64"],
+        "Array",
+        "A server for each of `count` new instances: the fewest `instances` first, the headnode on ties last.\n\
+         `servers` are CNAPI records; `instances` are records with a server_uuid (VMs, SAPI instances).",
+    )
+    .register_into_engine(engine, spread_rhai);
 }
 
 /// sdcadm's rule for `$service$N` aliases: strip the service name from

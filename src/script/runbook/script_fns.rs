@@ -15,29 +15,50 @@ use super::error::RunbookError;
 use super::params;
 use super::runner::{self, RunOptions, RunReport};
 use crate::script::ctx::{ScriptCtx, terminated};
+use crate::script::register::func;
 
 type Result<T> = std::result::Result<T, Box<EvalAltResult>>;
 
+const RUN: &str = "Runs a runbook (see `tritonsh runbook list`); returns the run's journal.\n\
+    Options: #{dry_run: true} shows the plan and sends nothing, #{yes: true} confirms every step, \
+    #{force: true} also the destructive ones.\n\
+    Example: run(\"scale-service\", #{service: \"papi\", count: 2}, #{dry_run: true})";
+const RESUME: &str = "Continues run `run_id` at its first step not done, with the plan it started with.\n\
+    Options as for run().";
+
 pub fn register(engine: &mut Engine, ctx: Arc<ScriptCtx>) {
     let c = ctx.clone();
-    engine.register_fn(
-        "run",
+    func("run", &["runbook: String", "params: Map"], "Map", RUN).register_into_engine(
+        engine,
         move |cx: NativeCallContext, name: &str, given: Map| run(&cx, &c, name, given, Map::new()),
     );
     let c = ctx.clone();
-    engine.register_fn(
+    func(
         "run",
+        &["runbook: String", "params: Map", "options: Map"],
+        "Map",
+        RUN,
+    )
+    .register_into_engine(
+        engine,
         move |cx: NativeCallContext, name: &str, given: Map, options: Map| {
             run(&cx, &c, name, given, options)
         },
     );
     let c = ctx.clone();
-    engine.register_fn("resume_run", move |cx: NativeCallContext, id: &str| {
-        resume(&cx, &c, id, Map::new())
-    });
+    func("resume_run", &["run_id: String"], "Map", RESUME)
+        .register_into_engine(engine, move |cx: NativeCallContext, id: &str| {
+            resume(&cx, &c, id, Map::new())
+        });
     let c = ctx;
-    engine.register_fn(
+    func(
         "resume_run",
+        &["run_id: String", "options: Map"],
+        "Map",
+        RESUME,
+    )
+    .register_into_engine(
+        engine,
         move |cx: NativeCallContext, id: &str, options: Map| resume(&cx, &c, id, options),
     );
 }

@@ -6,6 +6,8 @@
 
 use rhai::{Dynamic, Engine, Map};
 
+use crate::script::register::func;
+
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "verdict", content = "why", rename_all = "snake_case")]
 pub enum Verdict {
@@ -62,11 +64,23 @@ fn verdict(kind: &str, why: &str) -> Map {
 }
 
 pub fn register(engine: &mut Engine) {
-    engine.register_fn("pass", |why: &str| verdict("pass", why));
-    engine.register_fn("fail", |why: &str| verdict("fail", why));
-    engine.register_fn("pending", |why: &str| verdict("pending", why));
-    engine.register_fn("needs_force", |why: &str| verdict("needs_force", why));
+    let doc = |what: &str| format!("{what}\nExample: {EXAMPLE}");
+    let pass = doc("A check's answer: it holds; `why` says why.");
+    func("pass", &["why: String"], "Map", &pass)
+        .register_into_engine(engine, |why: &str| verdict("pass", why));
+    let fail = doc("A check's answer: it does not hold; `why` says why.");
+    func("fail", &["why: String"], "Map", &fail)
+        .register_into_engine(engine, |why: &str| verdict("fail", why));
+    let pending =
+        doc("A verification's answer: not yet; it is asked again until its wait runs out.");
+    func("pending", &["why: String"], "Map", &pending)
+        .register_into_engine(engine, |why: &str| verdict("pending", why));
+    let needs_force = doc("A check's answer: refused unless the operator gave --force.");
+    func("needs_force", &["why: String"], "Map", &needs_force)
+        .register_into_engine(engine, |why: &str| verdict("needs_force", why));
 }
+
+const EXAMPLE: &str = "if n > 0 { pass(`${n} instances`) } else { fail(\"no instance\") }";
 
 #[cfg(test)]
 mod tests {
