@@ -69,6 +69,12 @@ pub enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
+    if cli.command.is_some() && cli.subcommand.is_some() {
+        eprintln!(
+            "tritonsh: -c EXPR cannot be combined with a subcommand (lab, run, runbook): use one or the other"
+        );
+        return ExitCode::from(2);
+    }
     match cli.subcommand {
         Some(Command::Lab { command }) => {
             crate::lab::cli::run(command, cli.json, cli.lab.as_deref())

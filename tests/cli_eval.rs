@@ -426,3 +426,43 @@ fn ctrl_c_stops_a_running_script() {
     assert_eq!(err.lines().count(), 1, "{err:?}");
     assert!(err.trim_end().ends_with("interrupted"), "{err:?}");
 }
+
+#[test]
+fn global_flags_may_come_before_the_subcommand() {
+    let home = Home::new("flag-order");
+    let dir = home.0.join("lab").display().to_string();
+    // The same refusal as with `run … --lab DIR`: `run` is the subcommand, not a script file.
+    let out = home.run(&["--lab", &dir, "run", "scale-service", "-p", "service=papi"]);
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("no lab is running in {dir}")),
+        "{err}"
+    );
+}
+
+#[test]
+fn words_after_a_script_file_are_its_args_even_subcommand_names() {
+    let home = Home::new("args-not-subcommands");
+    let script = home.0.join("echo.rhai");
+    std::fs::write(&script, "ARGS").unwrap_or_else(|e| panic!("{e}"));
+    let script_arg = script.display().to_string();
+    let out = home.run(&["--json", &script_arg, "lab", "run", "-c"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let args: serde_json::Value =
+        serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(args, serde_json::json!(["lab", "run", "-c"]));
+}
+
+#[test]
+fn dash_c_with_a_subcommand_is_refused() {
+    let home = Home::new("c-and-subcommand");
+    let out = home.run(&["-c", "1", "runbook", "list"]);
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("-c EXPR cannot be combined with a subcommand"),
+        "{err}"
+    );
+    assert_eq!(stdout(&out), "", "the runbook list must not run");
+}
