@@ -5,6 +5,7 @@
 //! ones SAPI implements (apis.md §2.2) and unknown ones are refused.
 
 use reqwest::Method;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -186,18 +187,7 @@ impl Sapi {
         uuid: &str,
         changes: &UpdateRequest,
     ) -> Result<Application, DcError> {
-        let body = to_body(
-            &self.client,
-            "PUT",
-            &format!("/applications/{uuid}"),
-            changes,
-        )?;
-        self.client
-            .send(
-                Request::new(Method::PUT, &["applications", uuid], &[], Uuid::new_v4()).body(body),
-            )
-            .await?
-            .json()
+        self.update("applications", uuid, changes).await
     }
 
     pub async fn list_services(&self, filters: &Query) -> Result<Vec<Service>, DcError> {
@@ -215,11 +205,7 @@ impl Sapi {
         uuid: &str,
         changes: &UpdateRequest,
     ) -> Result<Service, DcError> {
-        let body = to_body(&self.client, "PUT", &format!("/services/{uuid}"), changes)?;
-        self.client
-            .send(Request::new(Method::PUT, &["services", uuid], &[], Uuid::new_v4()).body(body))
-            .await?
-            .json()
+        self.update("services", uuid, changes).await
     }
 
     pub async fn list_instances(&self, filters: &Query) -> Result<Vec<Instance>, DcError> {
@@ -257,9 +243,21 @@ impl Sapi {
         uuid: &str,
         changes: &UpdateRequest,
     ) -> Result<Instance, DcError> {
-        let body = to_body(&self.client, "PUT", &format!("/instances/{uuid}"), changes)?;
+        self.update("instances", uuid, changes).await
+    }
+
+    /// `PUT /{collection}/:uuid`: the same update semantics for
+    /// applications, services and instances (apis.md §2.2).
+    async fn update<T: DeserializeOwned>(
+        &self,
+        collection: &str,
+        uuid: &str,
+        changes: &UpdateRequest,
+    ) -> Result<T, DcError> {
+        let path = format!("/{collection}/{uuid}");
+        let body = to_body(&self.client, "PUT", &path, changes)?;
         self.client
-            .send(Request::new(Method::PUT, &["instances", uuid], &[], Uuid::new_v4()).body(body))
+            .send(Request::new(Method::PUT, &[collection, uuid], &[], Uuid::new_v4()).body(body))
             .await?
             .json()
     }
