@@ -1,8 +1,12 @@
 //! `tritonsh -c EXPR` and `tritonsh FILE.rhai ARGS`: results, JSON, errors,
 //! config and profiles — everything that needs no running lab.
 
+mod dc_support;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
+
+use dc_support::{Answer, Canned, vm_json};
 
 /// A private config/state/data home, so no test sees the user's files or
 /// another test's.
@@ -223,6 +227,28 @@ fn an_unreachable_api_is_one_line_naming_the_api() {
     let err = assert_one_line_error(&home.run(&["-c", "let s = sapi::service(\"papi\");"]));
     assert!(
         err.starts_with("line 1, col 15: SAPI GET /services"),
+        "{err}"
+    );
+}
+
+/// `vmapi::list()` decodes pages straight into script maps; a record the
+/// typed client would refuse is refused there too, naming the record.
+#[test]
+fn a_listed_vm_without_uuid_is_a_bad_response() {
+    let rt = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
+    let body = format!(
+        "[{},{{\"alias\":\"nouuid\",\"state\":\"running\",\"owner_uuid\":\"o\"}}]",
+        vm_json(0)
+    );
+    let server = rt.block_on(Canned::start(move |_| Answer::json(200, body.clone())));
+    let home = Home::new("vm-without-uuid");
+    let url = server.url();
+    home.config(&format!(
+        "default = \"c\"\n[profiles.c]\nsapi_url = \"{url}\"\nvmapi_url = \"{url}\"\ncnapi_url = \"{url}\"\n"
+    ));
+    let err = assert_one_line_error(&home.run(&["-c", "vmapi::list()"]));
+    assert!(
+        err.ends_with("VMAPI GET /vms?limit=1000: bad response: missing field `uuid` at [1]"),
         "{err}"
     );
 }

@@ -14,6 +14,7 @@ mod register;
 pub mod runbook;
 mod sapi;
 pub mod session;
+mod vm_map;
 mod vmapi;
 
 pub use ctx::{OutputOptions, ScriptCtx};

@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 
-use rhai::{Dynamic, ImmutableString, Map, Module, NativeCallContext};
+use rhai::{Array, Dynamic, ImmutableString, Map, Module, NativeCallContext};
 
 use super::convert::{Result, at, from_map, query, to_map};
 use super::ctx::ScriptCtx;
 use super::register::func;
+use super::vm_map::VmMap;
 
 pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
     let mut m = Module::new();
@@ -146,7 +147,8 @@ const DELETE: &str = "Queues the destruction of a VM; returns #{vm_uuid, job_uui
 
 fn list(c: &ScriptCtx, filters: &Map) -> Result<Dynamic> {
     let q = query("vmapi::list", filters)?;
-    to_map(&c.call_dc(|dc| dc.vmapi.list(&q))?)
+    let vms = c.call_dc(|dc| dc.vmapi.list_as::<VmMap>(&q))?;
+    Ok(vms.into_iter().map(|vm| vm.0).collect::<Array>().into())
 }
 
 fn create(c: &ScriptCtx, payload: Map) -> Result<Dynamic> {
