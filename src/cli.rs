@@ -69,6 +69,14 @@ pub enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
+    if !matches!(
+        cli.subcommand,
+        Some(Command::Lab {
+            command: crate::lab::cli::LabCommand::Serve(_)
+        })
+    ) {
+        die_quietly_on_closed_stdout();
+    }
     if cli.command.is_some() && cli.subcommand.is_some() {
         eprintln!(
             "tritonsh: -c EXPR cannot be combined with a subcommand (lab, run, runbook): use one or the other"
@@ -205,6 +213,18 @@ fn batch(
 fn fail(message: &str) -> ExitCode {
     eprintln!("tritonsh: {message}");
     ExitCode::FAILURE
+}
+
+/// `tritonsh … | head` must end like any Unix tool when the reader goes
+/// away, not panic in `println!`. Rust ignores SIGPIPE so that writes to a
+/// closed socket return an error; sockets are written with MSG_NOSIGNAL on
+/// Linux, so restoring the default only affects stdout and stderr. The lab
+/// daemon keeps ignoring it: its output is a log file, and it must not die.
+fn die_quietly_on_closed_stdout() {
+    use nix::sys::signal::{SigHandler, Signal, signal};
+    // SAFETY: installing the default disposition runs no code of ours in
+    // the handler; nothing else in the process changes SIGPIPE.
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
 }
 
 /// Quiet by default; `-v` logs to a file so the terminal stays clean.

@@ -492,3 +492,35 @@ fn dash_c_with_a_subcommand_is_refused() {
     );
     assert_eq!(stdout(&out), "", "the runbook list must not run");
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_shell_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::process::ExitStatusExt;
+    let home = Home::new("broken-pipe");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tritonsh"))
+        .args(["-c", "for i in 0..1000000 { print(i) }"])
+        .env("XDG_STATE_HOME", home.0.join("state"))
+        .env("XDG_CONFIG_HOME", home.0.join("config"))
+        .env("XDG_DATA_HOME", home.0.join("data"))
+        .env_remove("TRITONSH_LAB")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut first = String::new();
+    let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+    BufReader::new(stdout)
+        .read_line(&mut first)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(first, "0\n");
+    // `| head -1`: the reader is gone now.
+    let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        out.status.signal(),
+        Some(13),
+        "ended by SIGPIPE: {:?}",
+        out.status
+    );
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+}

@@ -128,8 +128,22 @@ fn ha_lab_has_the_recommended_layout_on_its_own_addresses() {
     assert_eq!(meta["ZK_SERVERS"][2]["last"], true);
 
     // up again: says so, changes nothing.
-    let again = lab.must(&["lab", "up"]);
-    assert!(again.contains("already running"), "{again}");
+    let again = lab.run(&["lab", "up"]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already running"));
+    assert_eq!(
+        String::from_utf8_lossy(&again.stderr),
+        "",
+        "nothing was ignored"
+    );
+    // Asking for another layout does not get it, and is told so.
+    let other = lab.run(&["lab", "up", "--profile", "fresh", "--vms", "5"]);
+    assert!(other.status.success());
+    let warning = String::from_utf8_lossy(&other.stderr);
+    assert!(
+        warning.contains("already exists as profile ha with 0 customer VMs")
+            && warning.contains("--profile and --vms shape a new lab only"),
+        "{warning}"
+    );
     let table = lab.must(&["lab", "status"]);
     assert!(table.contains("ALIAS") && table.contains("manatee2") && table.contains("cn2"));
 }

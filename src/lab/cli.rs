@@ -9,7 +9,7 @@ use crate::lab::control_client::{ControlInfo, FaultKind, inject};
 use crate::lab::down::{Stopped, down};
 use crate::lab::error::LabError;
 use crate::lab::lab_dir::LabDir;
-use crate::lab::settings::{NewLab, Profile};
+use crate::lab::settings::{LabSettings, NewLab, Profile};
 use crate::lab::status::LabStatus;
 use crate::lab::status_table::table;
 use crate::lab::up::{Started, up};
@@ -44,12 +44,12 @@ pub struct DirArg {
 pub struct UpArgs {
     #[command(flatten)]
     pub dir: DirArg,
-    /// The layout of a new lab (an existing lab keeps its own).
-    #[arg(long, value_enum, default_value_t = Profile::Ha)]
-    pub profile: Profile,
-    /// Customer VMs to seed a new lab with, spread over the compute nodes.
-    #[arg(long, default_value_t = 0, value_name = "N")]
-    pub vms: u32,
+    /// The layout of a new lab: ha (the default) or fresh. An existing lab keeps its own.
+    #[arg(long, value_enum)]
+    pub profile: Option<Profile>,
+    /// Customer VMs to seed a new lab with (default 0), spread over the compute nodes.
+    #[arg(long, value_name = "N")]
+    pub vms: Option<u32>,
     /// How long a provisioning job runs before it succeeds, in milliseconds.
     #[arg(long, value_name = "MS")]
     pub provision_delay_ms: Option<u64>,
@@ -106,8 +106,8 @@ pub fn run(command: LabCommand, json: bool, lab: Option<&Path>) -> ExitCode {
 
 fn new_lab(args: &UpArgs) -> NewLab {
     NewLab {
-        profile: args.profile,
-        vms: args.vms,
+        profile: args.profile.unwrap_or(Profile::Ha),
+        vms: args.vms.unwrap_or(0),
         provision_delay_ms: args.provision_delay_ms,
     }
 }
@@ -117,6 +117,10 @@ fn run_up(dir: &LabDir, args: &UpArgs, json: bool) -> Result<(), LabError> {
         Started::Now(status) => (status, "started"),
         Started::AlreadyRunning(status) => (status, "already running"),
     };
+    // lab.json now holds the layout the lab really has, new or kept.
+    if let Some(kept) = dir.read_json::<LabSettings>(&dir.settings_file())? {
+        warn_if_ignored(dir, args, &kept);
+    }
     if json {
         print_json(&status)?;
     } else {
@@ -127,6 +131,22 @@ fn run_up(dir: &LabDir, args: &UpArgs, json: bool) -> Result<(), LabError> {
         println!("  requests are logged in {}", dir.request_log().display());
     }
     Ok(())
+}
+
+/// `--profile` and `--vms` shape a new lab only: an existing one keeps its
+/// layout, and the operator must hear that rather than believe otherwise.
+fn warn_if_ignored(dir: &LabDir, args: &UpArgs, kept: &LabSettings) {
+    let profile_differs = args.profile.is_some_and(|p| p != kept.profile);
+    let vms_differ = args.vms.is_some_and(|n| n != kept.vms);
+    if profile_differs || vms_differ {
+        eprintln!(
+            "lab up: the lab in {} already exists as profile {} with {} customer VMs and keeps them; \
+             --profile and --vms shape a new lab only (lab down, then remove the directory, to start over)",
+            dir.root().display(),
+            kept.profile.as_str(),
+            kept.vms
+        );
+    }
 }
 
 fn run_down(dir: &LabDir) -> Result<(), LabError> {
