@@ -143,6 +143,20 @@ fn stopping_a_vm_is_a_job_to_wait_for() {
     assert_eq!(value, serde_json::json!(["succeeded", "stopped"]));
 }
 
+/// Absurd waits are the operator's call, not a crash: a float too big for
+/// a Duration is refused in one line, and i64::MAX seconds is just long.
+#[test]
+fn absurd_job_waits_neither_panic_nor_hang() {
+    let lab = Lab::up("cli-lab-wait", &[]);
+    let err = one_line_error(&lab, &["-c", r#"jobs::wait("x", 1e308)"#]);
+    assert!(err.contains("jobs::wait: seconds must be"), "{err}");
+    let code = r#"
+        let vm = vmapi::list(#{alias: "binder1"}).first();
+        jobs::wait(vmapi::stop(vm.uuid).job_uuid, 9223372036854775807).outcome
+    "#;
+    assert_eq!(ok(&lab, &["-c", code]).trim(), "succeeded");
+}
+
 /// The REPL started before its lab: the first call says so, and once the
 /// lab is up the next call finds it without restarting the shell.
 #[test]
