@@ -48,7 +48,12 @@ pub struct UpArgs {
     #[arg(long, value_enum, default_value_t = Profile::Ha)]
     pub profile: Profile,
     /// Customer VMs to seed a new lab with, spread over the compute nodes.
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    #[arg(
+        long,
+        default_value_t = 0,
+        value_name = "N",
+        value_parser = clap::value_parser!(u32).range(..=i64::from(crate::lab::layout::MAX_CUSTOMER_VMS))
+    )]
     pub vms: u32,
     /// How long a provisioning job runs before it succeeds, in milliseconds.
     #[arg(long, value_name = "MS")]
