@@ -225,5 +225,8 @@ fn number(v: &Dynamic) -> f64 {
 }
 
 fn to_json(value: &Dynamic) -> Result<String> {
+    if let Some(what) = crate::render::json::not_data(value, "the value") {
+        return Err(format!("to_json: {what}").into());
+    }
     serde_json::to_string(value).map_err(|e| format!("to_json: {e}").into())
 }
