@@ -190,6 +190,13 @@ fn errors_in_a_script_file_name_the_file() {
     let missing = home.0.join("missing.rhai").display().to_string();
     let err = assert_one_line_error(&home.run(&[&missing]));
     assert!(err.contains(&format!("cannot read {missing}")), "{err}");
+
+    // A mistyped option lands in the script slot: it is named as an option.
+    let err = assert_one_line_error(&home.run(&["--jsno", "-c", "1"]));
+    assert!(
+        err.starts_with("tritonsh: unknown option --jsno (tritonsh --help lists them"),
+        "{err}"
+    );
 }
 
 #[test]
