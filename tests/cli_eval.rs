@@ -371,6 +371,11 @@ fn helpers_refuse_bad_arguments_in_one_line() {
         err.contains("where: the function must return true or false"),
         "{err}"
     );
+    let err = assert_one_line_error(&home.run(&["-c", &format!("{VMS}\nvms.count(|v| 1)")]));
+    assert!(
+        err.contains("count: the function must return true or false"),
+        "{err}"
+    );
     let err = assert_one_line_error(&home.run(&["-c", &format!("{VMS}\nvms.select([1])")]));
     assert!(err.contains("select: field names must be strings"), "{err}");
     let err = assert_one_line_error(&home.run(&["-c", "vmapi::list(#{tags: #{a: 1}})"]));

@@ -132,9 +132,12 @@ fn filter(ctx: &NativeCallContext, rows: Array, keep: &FnPtr) -> Result<Array> {
             Ok(true) => kept.push(row),
             Ok(false) => {}
             Err(found) => {
-                return Err(
-                    format!("where: the function must return true or false, not {found}").into(),
-                );
+                // `where` and `count` share this loop: name the one called.
+                return Err(format!(
+                    "{}: the function must return true or false, not {found}",
+                    ctx.fn_name()
+                )
+                .into());
             }
         }
     }
