@@ -143,6 +143,28 @@ fn stopping_a_vm_is_a_job_to_wait_for() {
     assert_eq!(value, serde_json::json!(["succeeded", "stopped"]));
 }
 
+/// A closure in a change is refused before anything is sent: serde would
+/// have written its internal name ("anon$…") into SAPI.
+#[test]
+fn functions_in_a_change_are_refused_not_sent() {
+    let lab = read_only_lab();
+    let err = one_line_error(
+        &lab,
+        &[
+            "-c",
+            r#"sapi::update_service("papi", #{params: #{a: |x| x}})"#,
+        ],
+    );
+    assert!(
+        err.ends_with(
+            "sapi::update_service: changes.params.a is a Fn, which has no JSON form; leave it out"
+        ),
+        "{err}"
+    );
+    let code = r#"sapi::service("papi").params.a == ()"#;
+    assert_eq!(ok(&lab, &["-c", code]).trim(), "true");
+}
+
 /// Absurd waits are the operator's call, not a crash: a float too big for
 /// a Duration is refused in one line, and i64::MAX seconds is just long.
 #[test]
