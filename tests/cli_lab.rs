@@ -165,6 +165,22 @@ fn functions_in_a_change_are_refused_not_sent() {
     assert_eq!(ok(&lab, &["-c", code]).trim(), "true");
 }
 
+/// A misspelt option of a change is refused, not ignored: `asink` would
+/// have provisioned and waited as if no option were given.
+#[test]
+fn unknown_create_options_are_refused_before_provisioning() {
+    let lab = read_only_lab();
+    let code =
+        r#"sapi::create_instance(#{service_uuid: sapi::service("papi").uuid}, #{asink: true})"#;
+    let err = one_line_error(&lab, &["-c", code]);
+    assert!(
+        err.ends_with(r#"sapi::create_instance: unknown option 'asink' (the only one is "async")"#),
+        "{err}"
+    );
+    let count = r#"sapi::instances(#{service: "papi"}).len()"#;
+    assert_eq!(ok(&lab, &["-c", count]).trim(), "1");
+}
+
 /// Absurd waits are the operator's call, not a crash: a float too big for
 /// a Duration is refused in one line, and i64::MAX seconds is just long.
 #[test]

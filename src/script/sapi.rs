@@ -254,6 +254,13 @@ fn create_instance(c: &ScriptCtx, instance: Map, mode: ProvisionMode) -> Result<
 }
 
 fn create_instance_with(c: &ScriptCtx, instance: Map, options: &Map) -> Result<Dynamic> {
+    // A misspelt option would otherwise provision, and wait, as if unsaid.
+    if let Some(key) = options.keys().find(|k| k.as_str() != "async") {
+        return Err(format!(
+            "sapi::create_instance: unknown option '{key}' (the only one is \"async\")"
+        )
+        .into());
+    }
     let is_async = match options.get("async") {
         None => false,
         Some(v) => v.as_bool().map_err(|t| {
