@@ -125,6 +125,10 @@ fn counts_and_pings_answer() {
         "true\n"
     );
     assert_eq!(ok(lab, &["-c", "sapi::mode()"]), "full\n");
+    // A refused count says why, though a HEAD answer carries no body.
+    let err = one_line_error(lab, &["-c", r#"vmapi::count(#{state: "nope"})"#]);
+    assert!(err.contains("409 ValidationFailed"), "{err}");
+    assert!(err.contains("state"), "{err}");
 }
 
 #[test]
