@@ -504,3 +504,10 @@ fn dash_c_with_a_subcommand_is_refused() {
     );
     assert_eq!(stdout(&out), "", "the runbook list must not run");
 }
+
+#[test]
+fn deeply_nested_values_do_not_overflow_the_stack() {
+    let home = Home::with_dead_profile("deep-values");
+    let out = home.run(&["-c", "let a = 1; for i in 0..5000 { a = [a]; } a == a"]);
+    assert_eq!(stdout(&out), "true\n", "{}", stderr(&out));
+}
