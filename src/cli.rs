@@ -150,6 +150,17 @@ fn run_file(
 ) -> ExitCode {
     let code = match std::fs::read_to_string(script) {
         Ok(code) => code,
+        // The script slot takes anything (its ARGS may start with `-`), so a
+        // mistyped option such as `--jsno` lands here: name it as an option.
+        Err(e)
+            if e.kind() == std::io::ErrorKind::NotFound
+                && script.to_string_lossy().starts_with('-') =>
+        {
+            return fail(&format!(
+                "unknown option {} (tritonsh --help lists them; a script whose name starts with - is ./{0})",
+                script.display()
+            ));
+        }
         Err(e) => return fail(&format!("cannot read {}: {e}", script.display())),
     };
     // `#!/usr/bin/env tritonsh` lets a script run as a command; Rhai does

@@ -190,6 +190,13 @@ fn errors_in_a_script_file_name_the_file() {
     let missing = home.0.join("missing.rhai").display().to_string();
     let err = assert_one_line_error(&home.run(&[&missing]));
     assert!(err.contains(&format!("cannot read {missing}")), "{err}");
+
+    // A mistyped option lands in the script slot: it is named as an option.
+    let err = assert_one_line_error(&home.run(&["--jsno", "-c", "1"]));
+    assert!(
+        err.starts_with("tritonsh: unknown option --jsno (tritonsh --help lists them"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -364,6 +371,11 @@ fn helpers_refuse_bad_arguments_in_one_line() {
         err.contains("where: the function must return true or false"),
         "{err}"
     );
+    let err = assert_one_line_error(&home.run(&["-c", &format!("{VMS}\nvms.count(|v| 1)")]));
+    assert!(
+        err.contains("count: the function must return true or false"),
+        "{err}"
+    );
     let err = assert_one_line_error(&home.run(&["-c", &format!("{VMS}\nvms.select([1])")]));
     assert!(err.contains("select: field names must be strings"), "{err}");
     let err = assert_one_line_error(&home.run(&["-c", "vmapi::list(#{tags: #{a: 1}})"]));
@@ -523,4 +535,11 @@ fn a_reader_that_goes_away_ends_the_shell_quietly() {
         out.status
     );
     assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+}
+
+#[test]
+fn deeply_nested_values_do_not_overflow_the_stack() {
+    let home = Home::with_dead_profile("deep-values");
+    let out = home.run(&["-c", "let a = 1; for i in 0..5000 { a = [a]; } a == a"]);
+    assert_eq!(stdout(&out), "true\n", "{}", stderr(&out));
 }

@@ -125,6 +125,10 @@ fn counts_and_pings_answer() {
         "true\n"
     );
     assert_eq!(ok(lab, &["-c", "sapi::mode()"]), "full\n");
+    // A refused count says why, though a HEAD answer carries no body.
+    let err = one_line_error(lab, &["-c", r#"vmapi::count(#{state: "nope"})"#]);
+    assert!(err.contains("409 ValidationFailed"), "{err}");
+    assert!(err.contains("state"), "{err}");
 }
 
 #[test]
@@ -141,6 +145,58 @@ fn stopping_a_vm_is_a_job_to_wait_for() {
     let value: serde_json::Value =
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
     assert_eq!(value, serde_json::json!(["succeeded", "stopped"]));
+}
+
+/// A closure in a change is refused before anything is sent: serde would
+/// have written its internal name ("anon$…") into SAPI.
+#[test]
+fn functions_in_a_change_are_refused_not_sent() {
+    let lab = read_only_lab();
+    let err = one_line_error(
+        &lab,
+        &[
+            "-c",
+            r#"sapi::update_service("papi", #{params: #{a: |x| x}})"#,
+        ],
+    );
+    assert!(
+        err.ends_with(
+            "sapi::update_service: changes.params.a is a Fn, which has no JSON form; leave it out"
+        ),
+        "{err}"
+    );
+    let code = r#"sapi::service("papi").params.a == ()"#;
+    assert_eq!(ok(&lab, &["-c", code]).trim(), "true");
+}
+
+/// A misspelt option of a change is refused, not ignored: `asink` would
+/// have provisioned and waited as if no option were given.
+#[test]
+fn unknown_create_options_are_refused_before_provisioning() {
+    let lab = read_only_lab();
+    let code =
+        r#"sapi::create_instance(#{service_uuid: sapi::service("papi").uuid}, #{asink: true})"#;
+    let err = one_line_error(&lab, &["-c", code]);
+    assert!(
+        err.ends_with(r#"sapi::create_instance: unknown option 'asink' (the only one is "async")"#),
+        "{err}"
+    );
+    let count = r#"sapi::instances(#{service: "papi"}).len()"#;
+    assert_eq!(ok(&lab, &["-c", count]).trim(), "1");
+}
+
+/// Absurd waits are the operator's call, not a crash: a float too big for
+/// a Duration is refused in one line, and i64::MAX seconds is just long.
+#[test]
+fn absurd_job_waits_neither_panic_nor_hang() {
+    let lab = Lab::up("cli-lab-wait", &[]);
+    let err = one_line_error(&lab, &["-c", r#"jobs::wait("x", 1e308)"#]);
+    assert!(err.contains("jobs::wait: seconds must be"), "{err}");
+    let code = r#"
+        let vm = vmapi::list(#{alias: "binder1"}).first();
+        jobs::wait(vmapi::stop(vm.uuid).job_uuid, 9223372036854775807).outcome
+    "#;
+    assert_eq!(ok(&lab, &["-c", code]).trim(), "succeeded");
 }
 
 /// The REPL started before its lab: the first call says so, and once the

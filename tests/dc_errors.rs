@@ -546,3 +546,14 @@ async fn blocking_create_waits_longer_than_reads() {
         Some("/instances".to_string())
     );
 }
+
+#[tokio::test]
+async fn a_url_too_long_to_send_is_the_callers_input_not_a_broken_connection() {
+    let server = Canned::start(|_| Answer::json(200, "{}")).await;
+    let dc = server.datacenter(fast_options());
+    let huge = "a".repeat(70_000);
+    let err = dc.vmapi.get(&huge).await.expect_err("a 70 kB URL");
+    assert_one_line(&err, "VMAPI GET /vms/aaa", "use shorter filters");
+    assert!(!err.to_string().contains("retry"), "{err}");
+    assert_eq!(server.connections(), 0);
+}

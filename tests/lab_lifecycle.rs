@@ -332,6 +332,17 @@ fn bad_input_gets_one_line_that_says_what_to_do() {
         )
     );
 
+    // Customer VMs beyond the lab's address block are refused up front,
+    // not seeded until the daemon runs out of memory.
+    let out = std::process::Command::new(lab_support::BIN)
+        .args(["lab", "up", "--vms", "4000000000", "--dir"])
+        .arg(&nested)
+        .output()
+        .expect("run tritonsh");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("4000000000 is not in 0..=49151"), "{err}");
+
     // A damaged world is reported, not replaced.
     lab.must(&["lab", "down"]);
     std::fs::write(lab.dir.join("world.json"), b"{not json").expect("damage the world");

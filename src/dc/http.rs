@@ -314,6 +314,18 @@ impl ApiClient {
                 call,
                 after: timeout,
             }
+        } else if err.is_builder() {
+            // Refused here, before anything was sent (a URL too long for
+            // HTTP, from a huge filter): "connection broke, retry" would
+            // send the operator after the API for their own input.
+            DcError::InvalidRequest {
+                call,
+                detail: format!(
+                    "cannot send this request ({}; the URL is {} bytes): use shorter filters",
+                    root_cause(err),
+                    url.as_str().len()
+                ),
+            }
         } else if err.is_connect() {
             DcError::Connect {
                 call,

@@ -14,6 +14,9 @@ use uuid::Uuid;
 use super::error::DcError;
 use super::http::ApiClient;
 
+/// Longer than any job runs (a year): a cap, so the deadline never overflows.
+const LONGEST_WAIT: Duration = Duration::from_secs(365 * 24 * 3600);
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Job {
     pub uuid: String,
@@ -143,7 +146,9 @@ impl Jobs {
 
     /// Polls the job until it finishes or `max` has passed.
     pub async fn wait(&self, uuid: &str, max: Duration) -> Result<Outcome, DcError> {
-        let deadline = Instant::now() + max;
+        // `Instant + Duration` panics on overflow, and a script may ask for
+        // i64::MAX seconds: a wait past the longest one is simply that long.
+        let deadline = Instant::now() + max.min(LONGEST_WAIT);
         let mut pause = FIRST_POLL;
         let mut failures = 0;
         loop {

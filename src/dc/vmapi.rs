@@ -171,15 +171,29 @@ impl Vmapi {
 
     /// `HEAD /vms`: how many VMs match, without fetching them.
     pub async fn count(&self, filters: &Query) -> Result<u64, DcError> {
-        let reply = self
+        let id = Uuid::new_v4();
+        let reply = match self
             .client
-            .send(Request::new(
-                Method::HEAD,
-                &["vms"],
-                filters,
-                Uuid::new_v4(),
-            ))
-            .await?;
+            .send(Request::new(Method::HEAD, &["vms"], filters, id))
+            .await
+        {
+            Ok(reply) => reply,
+            // A HEAD answer has no body, so a refused filter would read
+            // "409 Conflict (empty body)": the same filters as a one-VM GET
+            // bring VMAPI's reason.
+            Err(
+                err @ DcError::Status {
+                    status: 400..=499, ..
+                },
+            ) => {
+                let asked: Result<Vec<Value>, DcError> = self
+                    .client
+                    .get_json(&["vms"], &page(filters, 1, None), id)
+                    .await;
+                return Err(asked.err().unwrap_or(err));
+            }
+            Err(err) => return Err(err),
+        };
         match reply
             .header(RESOURCE_COUNT)
             .map(|v| v.trim().parse::<u64>())

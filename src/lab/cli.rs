@@ -48,7 +48,11 @@ pub struct UpArgs {
     #[arg(long, value_enum)]
     pub profile: Option<Profile>,
     /// Customer VMs to seed a new lab with (default 0), spread over the compute nodes.
-    #[arg(long, value_name = "N")]
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = clap::value_parser!(u32).range(..=i64::from(crate::lab::layout::MAX_CUSTOMER_VMS))
+    )]
     pub vms: Option<u32>,
     /// How long a provisioning job runs before it succeeds, in milliseconds.
     #[arg(long, value_name = "MS")]

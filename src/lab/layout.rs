@@ -69,6 +69,11 @@ mod addresses {
     pub const CUSTOMER_ROW: u8 = 64;
 }
 
+/// The most customer VMs `lab up --vms` seeds: one address each from
+/// 127.A.64.1 to the end of the lab's block. More would spill into the next
+/// lab's block and, long before u32::MAX, exhaust the daemon's memory.
+pub const MAX_CUSTOMER_VMS: u32 = (256 - addresses::CUSTOMER_ROW as u32) * 256 - 1;
+
 pub fn seed(settings: &LabSettings, block: AddressBlock) -> Result<World, WorldError> {
     let config = WorldConfig {
         provision_ips: IpRange {

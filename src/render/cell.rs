@@ -28,19 +28,30 @@ pub fn compact(value: &Dynamic) -> String {
     if let Some(map) = value.read_lock::<rhai::Map>() {
         let items: Vec<String> = map
             .iter()
-            .map(|(k, v)| format!("{k}: {}", compact(v)))
+            .map(|(k, v)| format!("{}: {}", one_line(k), compact(v)))
             .collect();
         return format!("{{{}}}", items.join(", "));
     }
     one_line(&scalar(value))
 }
 
-fn one_line(s: &str) -> String {
-    if s.contains(['\n', '\r', '\t']) {
-        s.replace(['\n', '\r', '\t'], " ")
-    } else {
-        s.to_string()
+/// `s` on one line and harmless to a terminal: line breaks and tabs become
+/// spaces, other control characters are written out (`\u{1b}`). Records
+/// carry text anyone may set (a customer's VM alias or tags): an escape
+/// sequence in it must not repaint or retitle the operator's terminal.
+pub fn one_line(s: &str) -> String {
+    if !s.contains(char::is_control) {
+        return s.to_string();
     }
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Display width in terminal columns.
@@ -99,5 +110,15 @@ mod tests {
             Dynamic::from(vec![Dynamic::from(1_i64), "a\nb".into()]),
         );
         assert_eq!(compact(&Dynamic::from(m)), "{n: [1, a b], role: binder}");
+    }
+
+    #[test]
+    fn escape_sequences_from_records_are_written_out_not_sent() {
+        let mut m = rhai::Map::new();
+        m.insert("k\u{1b}]0;x\u{7}".into(), "\u{1b}[31mred".into());
+        assert_eq!(
+            compact(&Dynamic::from(m)),
+            "{k\\u{1b}]0;x\\u{7}: \\u{1b}[31mred}"
+        );
     }
 }

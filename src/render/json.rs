@@ -4,7 +4,43 @@ use rhai::Dynamic;
 
 /// `value` as pretty JSON (`()` is `null`).
 pub fn to_json(value: &Dynamic) -> Result<String, String> {
+    if let Some(what) = not_data(value, "the result") {
+        return Err(format!("cannot show the result as JSON: {what}"));
+    }
     serde_json::to_string_pretty(value).map_err(|e| format!("cannot show the result as JSON: {e}"))
+}
+
+/// Where `value` holds something that is not data (a function, a range, a
+/// timestamp…), as "`at` [2].f is a Fn, which has no JSON form; leave it
+/// out". Rhai's serde would print such values as their Rust type name
+/// ("anon$45b4…", "core::ops::range::Range<i64>"), a silent lie in JSON.
+pub fn not_data(value: &Dynamic, at: &str) -> Option<String> {
+    if value.is_array() {
+        let items = value.read_lock::<rhai::Array>()?;
+        return items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| not_data(item, &format!("{at}[{i}]")));
+    }
+    if value.is_map() {
+        let map = value.read_lock::<rhai::Map>()?;
+        return map
+            .iter()
+            .find_map(|(k, item)| not_data(item, &format!("{at}.{k}")));
+    }
+    let plain = value.is_unit()
+        || value.is_bool()
+        || value.is_int()
+        || value.is_float()
+        || value.is_string()
+        || value.is_char()
+        || value.is_blob();
+    (!plain).then(|| {
+        format!(
+            "{at} is a {}, which has no JSON form; leave it out",
+            value.type_name()
+        )
+    })
 }
 
 #[cfg(test)]
@@ -19,5 +55,18 @@ mod tests {
         let json = to_json(&Dynamic::from(m)).unwrap_or_default();
         let back: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
         assert_eq!(back, serde_json::json!({"a": 1, "b": ["x"]}));
+    }
+
+    #[test]
+    fn functions_and_ranges_are_refused_not_named() {
+        let engine = rhai::Engine::new();
+        let value: Dynamic = engine.eval("[1, #{ f: |x| x }]").unwrap();
+        let err = to_json(&value).unwrap_err();
+        assert_eq!(
+            err,
+            "cannot show the result as JSON: the result[1].f is a Fn, which has no JSON form; leave it out"
+        );
+        let value: Dynamic = engine.eval("1..3").unwrap();
+        assert!(to_json(&value).is_err());
     }
 }

@@ -10,7 +10,11 @@ pub fn render(map: &Map, width: usize, color: bool) -> String {
     if map.is_empty() {
         return "(empty)".to_string();
     }
-    let key_width = map.keys().map(|k| cell::width(k)).max().unwrap_or(0);
+    let key_width = map
+        .keys()
+        .map(|k| cell::width(&cell::one_line(k)))
+        .max()
+        .unwrap_or(0);
     let value_width = width.saturating_sub(key_width + 2).max(10);
     map.iter()
         .map(|(key, value)| {
@@ -21,7 +25,7 @@ pub fn render(map: &Map, width: usize, color: bool) -> String {
             } else {
                 shown
             };
-            let key = style::header(&cell::pad(key, key_width), color);
+            let key = style::header(&cell::pad(&cell::one_line(key), key_width), color);
             format!("{key}  {shown}").trim_end().to_string()
         })
         .collect::<Vec<_>>()

@@ -79,9 +79,10 @@ fn columns(rows: &[Map]) -> Vec<Column> {
     }
     let mut columns: Vec<Column> = names
         .into_iter()
-        .map(|name| {
+        .map(|key| {
             let values: Vec<Option<&rhai::Dynamic>> =
-                rows.iter().map(|r| r.get(name.as_str())).collect();
+                rows.iter().map(|r| r.get(key.as_str())).collect();
+            let name = cell::one_line(&key);
             let cells: Vec<String> = values
                 .iter()
                 .map(|v| v.map(cell::compact).unwrap_or_default())

@@ -47,6 +47,11 @@ fn query_value(function: &str, key: &str, value: &Dynamic) -> Result<String> {
 
 /// A script map as the typed body the datacenter layer sends.
 pub fn from_map<T: DeserializeOwned>(function: &str, what: &str, value: &Dynamic) -> Result<T> {
+    // serde would send a closure as its internal name ("anon$5f4a…"),
+    // writing garbage into the datacenter: refuse anything that is not data.
+    if let Some(detail) = crate::render::json::not_data(value, what) {
+        return Err(format!("{function}: {detail}").into());
+    }
     let json = serde_json::to_value(value).map_err(|e| format!("{function}: {what}: {e}"))?;
     serde_json::from_value(json).map_err(|e| format!("{function}: {what}: {e}").into())
 }

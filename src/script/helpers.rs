@@ -132,9 +132,12 @@ fn filter(ctx: &NativeCallContext, rows: Array, keep: &FnPtr) -> Result<Array> {
             Ok(true) => kept.push(row),
             Ok(false) => {}
             Err(found) => {
-                return Err(
-                    format!("where: the function must return true or false, not {found}").into(),
-                );
+                // `where` and `count` share this loop: name the one called.
+                return Err(format!(
+                    "{}: the function must return true or false, not {found}",
+                    ctx.fn_name()
+                )
+                .into());
             }
         }
     }
@@ -225,5 +228,8 @@ fn number(v: &Dynamic) -> f64 {
 }
 
 fn to_json(value: &Dynamic) -> Result<String> {
+    if let Some(what) = crate::render::json::not_data(value, "the value") {
+        return Err(format!("to_json: {what}").into());
+    }
     serde_json::to_string(value).map_err(|e| format!("to_json: {e}").into())
 }

@@ -53,10 +53,11 @@ ended first — neither a success nor a failure.\n\
 Example: jobs::wait(vmapi::stop(uuid).job_uuid, 120).outcome";
 
 fn wait(c: &ScriptCtx, uuid: &str, seconds: FLOAT) -> Result<Dynamic> {
-    if !seconds.is_finite() || seconds < 0.0 {
-        return Err(format!("jobs::wait: seconds must be 0 or more, not {seconds}").into());
-    }
-    let outcome = c.call_dc(|dc| dc.jobs.wait(uuid, Duration::from_secs_f64(seconds)))?;
+    // `Duration::from_secs_f64` panics on values too big for a Duration.
+    let max = Duration::try_from_secs_f64(seconds).map_err(|_| {
+        format!("jobs::wait: seconds must be 0 or more and under 1e19, not {seconds}")
+    })?;
+    let outcome = c.call_dc(|dc| dc.jobs.wait(uuid, max))?;
     let mut result = Map::new();
     result.insert("outcome".into(), outcome.label().into());
     result.insert("message".into(), outcome.message().into());

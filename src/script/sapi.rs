@@ -195,7 +195,7 @@ Filters: service (a service name or UUID), service_uuid, type, include_master.\n
 Example: sapi::instances(#{service: \"manatee\"}).get(\"params.alias\")";
 const CREATE: &str = "Provisions an instance and waits for its VM (minutes).\n\
 instance: #{service_uuid, params: #{alias, server_uuid, …}, metadata: #{…}}; returns the instance.";
-const CREATE_ASYNC: &str = "Provisions an instance; #{async: true} returns without waiting.\n\
+const CREATE_ASYNC: &str = "Provisions an instance; #{\"async\": true} returns without waiting (quoted: async is a reserved word in Rhai).\n\
 The instance then has job_uuid: wait with jobs::wait(inst.job_uuid, 600).";
 const UPDATE_SERVICE: &str = "Changes a service's params, metadata or manifests.\n\
 changes: #{action: \"update\"|\"replace\"|\"delete\", params: #{…}, metadata: #{…}}. Existing VMs are not changed.";
@@ -254,6 +254,13 @@ fn create_instance(c: &ScriptCtx, instance: Map, mode: ProvisionMode) -> Result<
 }
 
 fn create_instance_with(c: &ScriptCtx, instance: Map, options: &Map) -> Result<Dynamic> {
+    // A misspelt option would otherwise provision, and wait, as if unsaid.
+    if let Some(key) = options.keys().find(|k| k.as_str() != "async") {
+        return Err(format!(
+            "sapi::create_instance: unknown option '{key}' (the only one is \"async\")"
+        )
+        .into());
+    }
     let is_async = match options.get("async") {
         None => false,
         Some(v) => v.as_bool().map_err(|t| {

@@ -43,6 +43,12 @@ impl Interrupter {
     }
 }
 
+/// Rhai builds, compares and drops nested values recursively, a frame per
+/// level: with the default 2 MiB, `a = [a]` 3000 times (debug build) aborted
+/// the process on a stack overflow. This is address space, committed only
+/// as deep values use it.
+const ENGINE_STACK: usize = 256 << 20;
+
 const ENGINE_GONE: &str = "the script engine stopped unexpectedly; restart tritonsh";
 
 impl Session {
@@ -53,6 +59,7 @@ impl Session {
         let thread_names = names.clone();
         let thread = std::thread::Builder::new()
             .name("rhai-engine".into())
+            .stack_size(ENGINE_STACK)
             .spawn(move || serve(thread_ctx, inbox, thread_names))
             .ok();
         Session {

@@ -153,9 +153,16 @@ impl<S: Send + Sync> FromRequest<S> for Req {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string();
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
+        // axum's own rejection is plain text; clients of the real services
+        // read restify's `{code, message}` (a body over the limit is 413
+        // RequestEntityTooLarge there too).
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            let code = match rejection.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => "RequestEntityTooLarge",
+                _ => "BadRequest",
+            };
+            ApiError::rest(rejection.status(), code, rejection.body_text()).into_response()
+        })?;
         let mut params = Map::new();
         for (k, v) in &query {
             match params.get_mut(k) {

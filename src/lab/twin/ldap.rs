@@ -36,6 +36,7 @@ impl Filter {
         let mut p = Parser {
             s: text.as_bytes(),
             i: 0,
+            depth: 0,
         };
         let f = p.filter()?;
         if p.i != p.s.len() {
@@ -99,9 +100,15 @@ fn substring_match(value: &str, initial: Option<&str>, any: &[String], last: Opt
     }
 }
 
+/// How deep `(&(|(!…` may nest. The parser recurses once per level, so a
+/// query thousands deep would overflow the daemon's stack and kill the lab;
+/// real filters nest a few levels.
+const MAX_DEPTH: usize = 64;
+
 struct Parser<'a> {
     s: &'a [u8],
     i: usize,
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -124,6 +131,19 @@ impl Parser<'_> {
     }
 
     fn filter(&mut self) -> Result<Filter, String> {
+        if self.depth == MAX_DEPTH {
+            return Err(format!(
+                "filter nested more than {MAX_DEPTH} levels deep at offset {}",
+                self.i
+            ));
+        }
+        self.depth += 1;
+        let f = self.nested_filter();
+        self.depth -= 1;
+        f
+    }
+
+    fn nested_filter(&mut self) -> Result<Filter, String> {
         self.expect(b'(')?;
         let f = match self.peek() {
             Some(b'&') => {
@@ -342,5 +362,14 @@ mod tests {
         ] {
             assert!(Filter::parse(bad).is_err(), "{bad:?} should not parse");
         }
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow() {
+        let deep = format!("{}(alias=x){}", "(&".repeat(100_000), ")".repeat(100_000));
+        let err = Filter::parse(&deep).unwrap_err();
+        assert!(err.contains("nested more than 64 levels"), "{err}");
+        let ok = format!("{}(alias=x){}", "(!".repeat(63), ")".repeat(63));
+        assert!(Filter::parse(&ok).is_ok());
     }
 }

@@ -53,6 +53,17 @@ async fn headers_errors_and_routes_follow_restify() {
     assert_eq!(b["code"], "InvalidContent");
     let (s, _, b) = call(
         lab.http
+            .post(format!("{}/vms", lab.vmapi))
+            .header("content-type", "application/json")
+            .body(vec![b' '; 8 << 20]),
+    )
+    .await;
+    assert_eq!(
+        (s, b["code"].clone()),
+        (413, json!("RequestEntityTooLarge"))
+    );
+    let (s, _, b) = call(
+        lab.http
             .get(format!("{}/vms", lab.vmapi))
             .header("accept-version", "~7"),
     )

@@ -147,7 +147,10 @@ impl StepRun<'_> {
         args: &rhai::Dynamic,
         wait_secs: u64,
     ) -> Result<Verdict, Interrupted> {
-        let deadline = Instant::now() + Duration::from_secs(wait_secs);
+        // A journal edited by hand skips the plan's check of `wait`: capped
+        // here too, since `Instant + Duration` panics on overflow.
+        let max = wait_secs.min(super::step::MAX_WAIT_SECS);
+        let deadline = Instant::now() + Duration::from_secs(max);
         let mut announced = false;
         loop {
             let last = match self.verdict(verify, args) {

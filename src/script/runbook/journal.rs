@@ -196,11 +196,35 @@ impl Journal {
             return Err(unknown());
         }
         let path = Journal::path(&runs.join(id));
-        let text = std::fs::read_to_string(&path).map_err(|_| unknown())?;
-        serde_json::from_str(&text).map_err(|e| RunbookError::Read {
-            path,
+        // Only a missing journal is an unknown run: one that is unreadable
+        // (not UTF-8, a directory) is a damaged run, and must say so.
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(unknown()),
+            Err(e) => {
+                return Err(RunbookError::Read {
+                    path,
+                    cause: format!("{e}; restore it or start a new run"),
+                });
+            }
+        };
+        let journal: Journal = serde_json::from_str(&text).map_err(|e| RunbookError::Read {
+            path: path.clone(),
             cause: format!("not a run journal: {e}"),
-        })
+        })?;
+        // The run is saved under its directory but named by its `id`: a
+        // journal copied from another run would tell the operator to resume
+        // a run that does not exist.
+        if journal.id != id {
+            return Err(RunbookError::Read {
+                path,
+                cause: format!(
+                    "it is the journal of run '{}', not '{id}'; restore it or start a new run",
+                    journal.id
+                ),
+            });
+        }
+        Ok(journal)
     }
 
     /// Every journal under `runs`, newest first; unreadable ones skipped.
@@ -261,5 +285,23 @@ mod tests {
         let err = Journal::load(&runs, "nope").unwrap_err().to_string();
         assert!(err.starts_with("no run 'nope' in "), "{err}");
         assert!(Journal::load(&runs, "../x").is_err());
+
+        // A copied journal and a damaged one are not "no run".
+        std::fs::create_dir_all(runs.join("copy")).unwrap();
+        std::fs::copy(
+            Journal::path(&runs.join(&id)),
+            runs.join("copy/journal.json"),
+        )
+        .unwrap();
+        let err = Journal::load(&runs, "copy").unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("it is the journal of run '{id}', not 'copy'")),
+            "{err}"
+        );
+        std::fs::create_dir_all(runs.join("binary")).unwrap();
+        std::fs::write(runs.join("binary/journal.json"), b"\xff\xfe").unwrap();
+        let err = Journal::load(&runs, "binary").unwrap_err().to_string();
+        assert!(err.starts_with("cannot read "), "{err}");
+        assert!(err.contains("start a new run"), "{err}");
     }
 }

@@ -13,6 +13,10 @@ use super::error::RunbookError;
 /// How long a verification waits when the step does not say.
 pub const DEFAULT_WAIT_SECS: u64 = 60;
 
+/// The longest a verification may wait: a week. Longer is a typo, and a
+/// deadline that far (i64::MAX seconds) overflows the clock.
+pub const MAX_WAIT_SECS: u64 = 7 * 24 * 3600;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Step {
     /// What the step does, for people: "provision papi1 on cn1".
@@ -79,7 +83,12 @@ impl Step {
                 .as_int()
                 .ok()
                 .and_then(|w| u64::try_from(w).ok())
-                .ok_or_else(|| bad("'wait' must be a number of seconds".into()))?,
+                .filter(|w| *w <= MAX_WAIT_SECS)
+                .ok_or_else(|| {
+                    bad(format!(
+                        "'wait' must be a number of seconds from 0 to {MAX_WAIT_SECS} (a week)"
+                    ))
+                })?,
         };
         let mutates = match map.get("mutates") {
             None => action.is_some(),
@@ -154,6 +163,13 @@ mod tests {
         assert!(err.contains("destroys"), "{err}");
         let err = step(r#"#{ name: "x", wait: -1 }"#).unwrap_err().to_string();
         assert!(err.contains("'wait'"), "{err}");
+        let err = step(r#"#{ name: "x", wait: 9223372036854775807 }"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("'wait' must be a number of seconds from 0 to"),
+            "{err}"
+        );
     }
 
     #[test]
