@@ -67,6 +67,9 @@ pub fn local_names(dir: &Path) -> Vec<String> {
     };
     let mut names: Vec<String> = entries
         .filter_map(|e| e.ok())
+        // A directory named x.rhai is not a runbook (listing it sent the
+        // operator to `runbook list` for a runbook that list showed).
+        .filter(|e| e.path().is_file())
         .filter_map(|e| runbook_name(&e.path()))
         .collect();
     names.sort();
@@ -155,7 +158,12 @@ pub enum LocalState {
 }
 
 pub fn local_state(dir: &Path, name: &str) -> LocalState {
-    let local = std::fs::read_to_string(local_path(dir, name)).ok();
+    // An unreadable local file (not UTF-8) is still local: reading it as
+    // absent labelled it "stdlib" beside its own load error.
+    let path = local_path(dir, name);
+    let local = path
+        .is_file()
+        .then(|| std::fs::read_to_string(&path).unwrap_or_default());
     let stdlib = stdlib_text(name);
     let base = std::fs::read_to_string(exported_path(dir, name)).ok();
     match (local, stdlib) {
@@ -262,6 +270,11 @@ mod tests {
         std::fs::write(local_path(&dir, "mine"), "#{}").unwrap();
         assert_eq!(local_state(&dir, "mine"), LocalState::LocalOnly);
         assert!(all_names(&dir).contains(&"mine".to_string()));
+
+        std::fs::write(local_path(&dir, "binary"), b"\xff\xfe").unwrap();
+        assert_eq!(local_state(&dir, "binary"), LocalState::LocalOnly);
+        std::fs::create_dir_all(local_path(&dir, "folder")).unwrap();
+        assert!(!all_names(&dir).contains(&"folder".to_string()));
     }
 
     #[test]
