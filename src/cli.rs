@@ -1,5 +1,5 @@
 //! The command line: `tritonsh` (the REPL), `-c EXPR`, `FILE.rhai [ARGS]`,
-//! and the `lab`, `run` and `runbook` subcommands.
+//! and the `lab`, `run`, `runbook` and `manatee` subcommands.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -64,6 +64,16 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::script::runbook::cli::RunbookCommand,
     },
+    /// Inspect a manatee shard as manatee-adm does (peers, pg-status, show, verify).
+    #[command(disable_help_flag = true)]
+    Manatee {
+        #[arg(
+            value_name = "COMMAND ARGS",
+            trailing_var_arg = true,
+            allow_hyphen_values = true
+        )]
+        args: Vec<String>,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -79,7 +89,7 @@ pub fn main() -> ExitCode {
     }
     if cli.command.is_some() && cli.subcommand.is_some() {
         eprintln!(
-            "tritonsh: -c EXPR cannot be combined with a subcommand (lab, run, runbook): use one or the other"
+            "tritonsh: -c EXPR cannot be combined with a subcommand (lab, run, runbook, manatee): use one or the other"
         );
         return ExitCode::from(2);
     }
@@ -97,6 +107,7 @@ pub fn main() -> ExitCode {
         Some(Command::Runbook { command }) => {
             crate::script::runbook::cli::runbook(command, cli.json)
         }
+        Some(Command::Manatee { args }) => crate::manatee_cli::run(args),
         None => shell(&cli),
     }
 }

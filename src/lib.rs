@@ -9,6 +9,7 @@ pub mod config;
 pub mod connect;
 pub mod dc;
 pub mod lab;
+pub mod manatee_cli;
 pub mod paths;
 pub mod render;
 pub mod repl;

@@ -11,6 +11,7 @@ pub mod gate;
 pub mod health;
 pub mod http;
 pub mod jobs;
+pub mod manatee;
 pub mod query;
 pub mod sapi;
 pub mod vm;

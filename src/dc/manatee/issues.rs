@@ -1,0 +1,123 @@
+//! The problems manatee-adm reports for a cluster: errors (the shard cannot
+//! take writes safely) and warnings (it is degraded). Both lists keep the
+//! order in which they are found; output prints all errors, then warnings.
+
+use super::cluster::{Cluster, Peer, Role};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Issues {
+    pub errors: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// Whether a broken replication link makes the shard unsafe (the primary's
+/// link to the sync) or only degraded (links further down the chain).
+#[derive(Clone, Copy)]
+enum Severity {
+    Error,
+    Warning,
+}
+
+impl Issues {
+    pub fn of(cluster: &Cluster) -> Issues {
+        let mut issues = Issues::default();
+        let primary = cluster.with_role(Role::Primary).next();
+        if primary.is_some_and(|p| !p.is_online()) {
+            issues
+                .errors
+                .push("cannot query postgres on primary".into());
+        }
+        if cluster.singleton {
+            // A singleton has no replication to check; extra peers mean
+            // someone started a sitter that the mode will never use.
+            if cluster.peers.len() > 1 {
+                issues.warnings.push(format!(
+                    "found {} peers in singleton mode",
+                    cluster.peers.len()
+                ));
+            }
+            return issues;
+        }
+        let sync = cluster.with_role(Role::Sync).next();
+        if sync.is_some_and(|s| !s.is_online()) {
+            issues.errors.push("cannot query postgres on sync".into());
+        }
+        if cluster.with_role(Role::Deposed).next().is_some() {
+            issues.warnings.push("cluster has a deposed peer".into());
+        }
+        if cluster.with_role(Role::Async).next().is_none() {
+            issues.warnings.push("cluster has no async peers".into());
+        }
+        // Without the sync's answer its downstream link cannot be judged,
+        // and the sync error already says what to look at.
+        let (Some(primary), Some(sync)) = (primary, sync) else {
+            return issues;
+        };
+        if !sync.is_online() {
+            return issues;
+        }
+        issues.check_link(primary, sync, "sync", Severity::Error);
+        let chain: Vec<&Peer> = std::iter::once(sync)
+            .chain(cluster.with_role(Role::Async))
+            .collect();
+        for pair in chain.windows(2) {
+            issues.check_link(pair[0], pair[1], "async", Severity::Warning);
+        }
+        issues
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty() && self.warnings.is_empty()
+    }
+
+    /// `error: …` lines, then `warning: …` lines, each ending in a newline.
+    pub fn lines(&self) -> String {
+        let errors = self.errors.iter().map(|e| format!("error: {e}\n"));
+        let warnings = self.warnings.iter().map(|w| format!("warning: {w}\n"));
+        errors.chain(warnings).collect()
+    }
+
+    /// Checks that `upstream` streams to `downstream` with the expected
+    /// `sync_state`; a wrong sync_state is only worth saying when the right
+    /// peer is connected and streaming.
+    fn check_link(
+        &mut self,
+        upstream: &Peer,
+        downstream: &Peer,
+        expected: &str,
+        severity: Severity,
+    ) {
+        let peer = &upstream.label;
+        let mut found = Vec::new();
+        match upstream.downstream() {
+            None => found.push(format!(
+                "peer \"{peer}\": downstream replication peer not connected"
+            )),
+            Some(row) => {
+                let client = row.client_addr.as_deref().unwrap_or("");
+                if client != downstream.ip {
+                    found.push(format!(
+                        "peer \"{peer}\": expected downstream peer to be \"{}\", but found \"{client}\"",
+                        downstream.ip
+                    ));
+                }
+                let state = row.state.as_deref().unwrap_or("");
+                if state != "streaming" {
+                    found.push(format!(
+                        "peer \"{peer}\": downstream replication not yet established (expected state \"streaming\", found \"{state}\")"
+                    ));
+                }
+                let sync_state = row.sync_state.as_deref().unwrap_or("");
+                if found.is_empty() && sync_state != expected {
+                    found.push(format!(
+                        "peer \"{peer}\": expected downstream replication to be \"{expected}\", but found \"{sync_state}\""
+                    ));
+                }
+            }
+        }
+        match severity {
+            Severity::Error => self.errors.extend(found),
+            Severity::Warning => self.warnings.extend(found),
+        }
+    }
+}
