@@ -86,8 +86,12 @@ pub fn load_snapshot(path: &Path) -> Result<Cluster, SnapshotError> {
 pub fn parse_snapshot(text: &str) -> Result<Cluster, String> {
     let mut de = serde_json::Deserializer::from_str(text);
     let details: Details = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        // A syntax error's path is wherever the parser gave up, which says
+        // nothing about the snapshot's fields.
         let at = e.path().to_string();
-        if at == "." {
+        if !e.inner().is_data() {
+            format!("not valid JSON: {}", e.inner())
+        } else if at == "." {
             e.inner().to_string()
         } else {
             format!("at {at}: {}", e.inner())
@@ -238,6 +242,12 @@ mod tests {
             err.contains("pgs_primary names peer \"10.0.0.1:5432:12345\""),
             "{err}"
         );
+    }
+
+    #[test]
+    fn text_that_is_not_json_says_so() {
+        let err = parse_snapshot("[package]").unwrap_err();
+        assert!(err.starts_with("not valid JSON: "), "{err}");
     }
 
     #[test]
