@@ -121,3 +121,106 @@ impl Issues {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dc::manatee::cluster::{Freeze, Postgres, Replication};
+
+    fn peer(role: Role, n: u8, downstream: Option<Replication>) -> Peer {
+        Peer {
+            role,
+            id: format!("10.0.0.{n}:5432:12345"),
+            zone_id: format!("peer{n}-zone"),
+            label: format!("peer{n}"),
+            ip: format!("10.0.0.{n}"),
+            postgres: Postgres::Online {
+                lag: None,
+                downstream,
+            },
+        }
+    }
+
+    fn link(to: u8, state: &str, sync_state: &str) -> Option<Replication> {
+        Some(Replication {
+            state: Some(state.into()),
+            sync_state: Some(sync_state.into()),
+            client_addr: Some(format!("10.0.0.{to}")),
+            ..Replication::default()
+        })
+    }
+
+    fn cluster(peers: Vec<Peer>, singleton: bool) -> Cluster {
+        Cluster {
+            generation: 1,
+            init_wal: "0/0".into(),
+            singleton,
+            freeze: Freeze::Thawed,
+            peers,
+        }
+    }
+
+    #[test]
+    fn a_primary_streaming_to_the_wrong_peer_is_an_error_and_its_sync_state_is_not_judged() {
+        let c = cluster(
+            vec![
+                peer(Role::Primary, 1, link(9, "catchup", "async")),
+                peer(Role::Sync, 2, link(3, "streaming", "async")),
+                peer(Role::Async, 3, None),
+            ],
+            false,
+        );
+        let issues = Issues::of(&c);
+        assert_eq!(
+            issues.errors,
+            [
+                "peer \"peer1\": expected downstream peer to be \"10.0.0.2\", but found \"10.0.0.9\"",
+                "peer \"peer1\": downstream replication not yet established (expected state \"streaming\", found \"catchup\")",
+            ]
+        );
+        assert!(issues.warnings.is_empty(), "{:?}", issues.warnings);
+    }
+
+    #[test]
+    fn links_down_the_async_chain_are_warnings_and_the_last_async_is_not_checked() {
+        let c = cluster(
+            vec![
+                peer(Role::Primary, 1, link(2, "streaming", "sync")),
+                peer(Role::Sync, 2, link(3, "streaming", "async")),
+                peer(Role::Async, 3, link(4, "streaming", "sync")),
+                peer(Role::Async, 4, None),
+                peer(Role::Deposed, 5, None),
+            ],
+            false,
+        );
+        let issues = Issues::of(&c);
+        assert!(issues.errors.is_empty(), "{:?}", issues.errors);
+        assert_eq!(
+            issues.warnings,
+            [
+                "cluster has a deposed peer",
+                "peer \"peer3\": expected downstream replication to be \"async\", but found \"sync\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn extra_peers_in_singleton_mode_are_a_warning_and_nothing_else_is_checked() {
+        let c = cluster(
+            vec![peer(Role::Primary, 1, None), peer(Role::Deposed, 2, None)],
+            true,
+        );
+        let issues = Issues::of(&c);
+        assert_eq!(issues.warnings, ["found 2 peers in singleton mode"]);
+        assert!(issues.errors.is_empty());
+    }
+
+    #[test]
+    fn errors_print_before_warnings() {
+        let issues = Issues {
+            errors: vec!["e".into()],
+            warnings: vec!["w".into()],
+        };
+        assert_eq!(issues.lines(), "error: e\nwarning: w\n");
+    }
+}

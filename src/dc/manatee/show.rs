@@ -54,3 +54,31 @@ pub fn show(cluster: &Cluster, origin: &Origin, verbose: bool) -> Output {
         ..Output::default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bare_true_freeze_shows_unknown_date_and_reason() {
+        let cluster = Cluster {
+            generation: 4,
+            init_wal: "0/4405D30".into(),
+            singleton: false,
+            freeze: Freeze::Frozen {
+                since: None,
+                reason: None,
+            },
+            peers: Vec::new(),
+        };
+        let origin = Origin {
+            zookeeper: "10.99.99.11",
+            shard: "sdc",
+        };
+        let out = show(&cluster, &origin, false).stdout;
+        assert!(
+            out.contains("generation:  4 (0/4405D30)\nmode:        normal\nfreeze:      frozen since unknown\nfreeze info: unknown\n"),
+            "{out}"
+        );
+    }
+}
