@@ -207,6 +207,9 @@ fn batch(
     });
     let result = session.eval_source(source, code);
     watch.abort();
+    if let Some(status) = session.ctx().take_exit() {
+        return ExitCode::from(status);
+    }
     match result {
         Ok(value) if value.is_unit() => ExitCode::SUCCESS,
         Ok(value) if output.json => match render::json::to_json(&value) {

@@ -543,3 +543,21 @@ fn deeply_nested_values_do_not_overflow_the_stack() {
     let out = home.run(&["-c", "let a = 1; for i in 0..5000 { a = [a]; } a == a"]);
     assert_eq!(stdout(&out), "true\n", "{}", stderr(&out));
 }
+
+#[test]
+fn exit_sets_the_exit_status_and_prints_nothing() {
+    let home = Home::new("exit");
+    let out = home.run(&["-c", "print(\"checked\"); exit(3); print(\"not reached\")"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(stdout(&out), "checked\n");
+    // Not catchable, and it ends the script from inside a function too.
+    let out = home.run(&[
+        "-c",
+        "fn check() { exit(4) } try { check() } catch { print(\"caught\") } 1",
+    ]);
+    assert_eq!((out.status.code(), stdout(&out).as_str()), (Some(4), ""));
+    let out = home.run(&["-c", "exit()"]);
+    assert_eq!((out.status.code(), stdout(&out).as_str()), (Some(0), ""));
+    let err = assert_one_line_error(&home.run(&["-c", "exit(256)"]));
+    assert!(err.contains("an exit status is 0 to 255"), "{err}");
+}

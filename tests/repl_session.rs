@@ -98,6 +98,13 @@ fn evaluates_lines_and_exits_0_at_eof() {
 }
 
 #[test]
+fn exit_ends_the_repl_with_its_status() {
+    let (status, stdout, stderr, _home) = session("exit", "1+1\nexit(7)\n40+2\n");
+    assert_eq!(status.code(), Some(7), "stderr: {stderr}");
+    assert_eq!(answers(&stdout), ["2"], "nothing after exit runs: {stdout}");
+}
+
+#[test]
 fn banner_names_the_datacenter_and_how_to_get_help() {
     let (_, stdout, _, _home) = session("banner", "");
     let banner: Vec<&str> = stdout.lines().collect();

@@ -83,6 +83,9 @@ pub fn run(session: Session, banner: &str) -> ExitCode {
         history.save(&mut editor);
 
         let (result, interrupted) = sigint.during(|| session.eval(&line));
+        if let Some(status) = session.ctx().take_exit() {
+            return ExitCode::from(status);
+        }
         match result.and_then(|value| show(&value, json, color)) {
             Ok(text) if text.is_empty() => {}
             Ok(text) => println!("{text}"),

@@ -29,6 +29,8 @@ pub struct ScriptCtx {
     /// Set with the interrupt: `on_progress` reads it on every operation,
     /// which is too often for the interrupt's lock.
     stop: AtomicBool,
+    /// The status a script asked to exit with (`exit(n)`), for the front end.
+    exit: std::sync::Mutex<Option<u8>>,
 }
 
 impl ScriptCtx {
@@ -39,7 +41,18 @@ impl ScriptCtx {
             interrupt: Interrupt::default(),
             output,
             stop: AtomicBool::new(false),
+            exit: std::sync::Mutex::new(None),
         }
+    }
+
+    /// Records that the script called `exit(status)`.
+    pub fn request_exit(&self, status: u8) {
+        *self.exit.lock().unwrap_or_else(|e| e.into_inner()) = Some(status);
+    }
+
+    /// The status of an `exit(…)` since the last call, if the script made one.
+    pub fn take_exit(&self) -> Option<u8> {
+        self.exit.lock().unwrap_or_else(|e| e.into_inner()).take()
     }
 
     /// Runs a host call's future from the engine thread. A failure becomes

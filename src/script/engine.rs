@@ -27,6 +27,7 @@ pub fn build(ctx: Arc<ScriptCtx>) -> Engine {
     engine.register_static_module("jobs", super::jobs::module(&ctx).into());
     super::helpers::register(&mut engine);
     super::help::register(&mut engine);
+    super::exit::register(&mut engine, &ctx);
     // The runbook functions (`run`, `resume_run`, verdicts, helpers): their
     // one call site.
     super::runbook::register(&mut engine, ctx.clone());

@@ -5,6 +5,7 @@ mod convert;
 pub mod ctx;
 pub mod engine;
 mod error_text;
+mod exit;
 mod help;
 mod helpers;
 pub mod interrupt;
