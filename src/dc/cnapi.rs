@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::Query;
 use super::error::DcError;
-use super::health::Health;
+use super::health::{self, Health};
 use super::http::{ApiClient, Request};
 use super::query::{has_key, page, with_required_fields};
 use super::vmapi::not_online;
@@ -53,29 +53,18 @@ impl Cnapi {
     /// `GET /ping` is always 200: `ready` says whether workflow, moray and
     /// amqp are all online.
     pub async fn ping(&self) -> Result<Health, DcError> {
-        let reply = self
-            .client
-            .send(Request::new(Method::GET, &["ping"], &[], Uuid::new_v4()).any_status())
-            .await?;
-        let body: Value = reply.json()?;
-        let ok = reply.status.is_success() && body.get("ready") == Some(&Value::Bool(true));
-        let summary = if ok {
-            "ok".to_string()
-        } else {
+        health::ping(&self.client, |body| {
+            if body.get("ready") == Some(&Value::Bool(true)) {
+                return Ok(());
+            }
             let down = not_online(body.get("services"));
-            if down.is_empty() {
+            Err(if down.is_empty() {
                 "not ready".to_string()
             } else {
                 format!("not ready: {down}")
-            }
-        };
-        Ok(Health {
-            api: "CNAPI",
-            ok,
-            status: reply.status.as_u16(),
-            summary,
-            body,
+            })
         })
+        .await
     }
 
     /// `GET /servers` with the given filters (apis.md §4.2), every page

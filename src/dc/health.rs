@@ -2,8 +2,13 @@
 //! 503, CNAPI always 200 with `ready`, SAPI with a 500), so the verdict is
 //! normalised here and the raw body kept for the curious.
 
+use reqwest::Method;
 use serde::Serialize;
 use serde_json::Value;
+use uuid::Uuid;
+
+use super::error::DcError;
+use super::http::{ApiClient, Request};
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Health {
@@ -16,4 +21,30 @@ pub struct Health {
     pub summary: String,
     /// The ping body as the API sent it.
     pub body: Value,
+}
+
+/// `GET /ping` on `client`, whatever the status; `verdict` reads the body
+/// the API's own way and gives `Err(summary)` when it is not ready.
+pub(crate) async fn ping(
+    client: &ApiClient,
+    verdict: impl Fn(&Value) -> Result<(), String>,
+) -> Result<Health, DcError> {
+    let reply = client
+        .send(Request::new(Method::GET, &["ping"], &[], Uuid::new_v4()).any_status())
+        .await?;
+    let body: Value = reply.json()?;
+    let checked = verdict(&body);
+    let ok = reply.status.is_success() && checked.is_ok();
+    let summary = match checked {
+        Err(summary) => summary,
+        Ok(()) if ok => "ok".to_string(),
+        Ok(()) => format!("HTTP {}", reply.status.as_u16()),
+    };
+    Ok(Health {
+        api: client.api(),
+        ok,
+        status: reply.status.as_u16(),
+        summary,
+        body,
+    })
 }

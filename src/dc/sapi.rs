@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::Query;
 use super::error::{Call, DcError};
-use super::health::Health;
+use super::health::{self, Health};
 use super::http::{ApiClient, Request};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -146,28 +146,16 @@ impl Sapi {
 
     /// `GET /ping`: 200 when SAPI's storage is available, 500 when not.
     pub async fn ping(&self) -> Result<Health, DcError> {
-        let reply = self
-            .client
-            .send(Request::new(Method::GET, &["ping"], &[], Uuid::new_v4()).any_status())
-            .await?;
-        let body: Value = reply.json()?;
-        let ok =
-            reply.status.is_success() && body.get("storAvailable") != Some(&Value::Bool(false));
-        let summary = if ok {
-            "ok".to_string()
-        } else {
-            format!(
+        health::ping(&self.client, |body| {
+            if body.get("storAvailable") != Some(&Value::Bool(false)) {
+                return Ok(());
+            }
+            Err(format!(
                 "storage unavailable (storType {})",
                 body.get("storType").and_then(Value::as_str).unwrap_or("?")
-            )
-        };
-        Ok(Health {
-            api: "SAPI",
-            ok,
-            status: reply.status.as_u16(),
-            summary,
-            body,
+            ))
         })
+        .await
     }
 
     pub async fn list_applications(&self, filters: &Query) -> Result<Vec<Application>, DcError> {

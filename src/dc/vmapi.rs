@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::Query;
 use super::error::{Call, DcError};
-use super::health::Health;
+use super::health::{self, Health};
 use super::http::{ApiClient, Request};
 use super::query::{has_key, page, with_required_fields};
 pub use super::vm::Vm;
@@ -62,33 +62,22 @@ impl Vmapi {
     /// `GET /ping`: 503 with `status: "some services are not ready"` when
     /// moray or workflow is not connected.
     pub async fn ping(&self) -> Result<Health, DcError> {
-        let reply = self
-            .client
-            .send(Request::new(Method::GET, &["ping"], &[], Uuid::new_v4()).any_status())
-            .await?;
-        let body: Value = reply.json()?;
-        let ok = reply.status.is_success() && body.get("healthy") != Some(&Value::Bool(false));
-        let summary = if ok {
-            "ok".to_string()
-        } else {
+        health::ping(&self.client, |body| {
+            if body.get("healthy") != Some(&Value::Bool(false)) {
+                return Ok(());
+            }
             let status = body
                 .get("status")
                 .and_then(Value::as_str)
                 .unwrap_or("not healthy");
             let down = not_online(body.get("services"));
-            if down.is_empty() {
+            Err(if down.is_empty() {
                 status.to_string()
             } else {
                 format!("{status}: {down}")
-            }
-        };
-        Ok(Health {
-            api: "VMAPI",
-            ok,
-            status: reply.status.as_u16(),
-            summary,
-            body,
+            })
         })
+        .await
     }
 
     /// `GET /vms` with the given filters (apis.md §3.3), every page unless
