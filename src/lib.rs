@@ -8,6 +8,8 @@ pub mod cli;
 pub mod config;
 pub mod connect;
 pub mod dc;
+#[cfg(test)]
+mod fixtures;
 pub mod lab;
 pub mod manatee_cli;
 pub mod paths;

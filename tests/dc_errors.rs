@@ -191,7 +191,7 @@ async fn empty_404_body() {
 
 #[tokio::test]
 async fn restify_validation_errors() {
-    let body = include_str!("fixtures/error-vmapi-duplicate-alias.json");
+    let body = include_str!("../../shared/triton/fixtures/error-vmapi-duplicate-alias.json");
     let server = Canned::start(move |_| Answer::json(409, body)).await;
     let err = server
         .datacenter(fast_options())
@@ -357,7 +357,7 @@ async fn every_request_carries_its_headers() {
         "/services" => Answer::json(200, "[]"),
         "/instances" => Answer::json(
             200,
-            include_str!("fixtures/sapi-instance-create-async.json"),
+            include_str!("../../shared/triton/fixtures/sapi-instance-create-async.json"),
         ),
         _ => Answer::json(200, vm_json(0)),
     })
@@ -511,7 +511,7 @@ async fn identifiers_cannot_escape_their_path() {
 
 #[tokio::test]
 async fn blocking_create_waits_longer_than_reads() {
-    let instance = include_str!("fixtures/sapi-instance-moray.json");
+    let instance = include_str!("../../shared/triton/fixtures/sapi-instance-moray.json");
     let server = Canned::start(move |_| {
         Answer::Later(
             Duration::from_millis(600),

@@ -9,9 +9,9 @@ use std::time::Duration;
 use dc_support::{Answer, Canned, fast_options};
 use tritonsh::dc::Outcome;
 
-const RUNNING: &str = include_str!("fixtures/vmapi-job-running.json");
-const FAILED: &str = include_str!("fixtures/vmapi-job-failed.json");
-const SUCCEEDED: &str = include_str!("fixtures/vmapi-job-succeeded.json");
+const RUNNING: &str = include_str!("../../shared/triton/fixtures/vmapi-job-running.json");
+const FAILED: &str = include_str!("../../shared/triton/fixtures/vmapi-job-failed.json");
+const SUCCEEDED: &str = include_str!("../../shared/triton/fixtures/vmapi-job-succeeded.json");
 const JOB: &str = "5bec140c-aa83-49d4-b759-8cf0c0f4f90e";
 
 /// A job that is running for `polls` polls, then ends as `last`.

@@ -191,8 +191,8 @@ impl Drop for Terminal {
 
 /// A datacenter with two servers, three VMs and one service.
 fn canned_datacenter(rt: &tokio::runtime::Runtime) -> Canned {
-    let servers = include_str!("fixtures/cnapi-servers-list.json");
-    let service = include_str!("fixtures/sapi-service-manatee.json");
+    let servers = include_str!("../../shared/triton/fixtures/cnapi-servers-list.json");
+    let service = include_str!("../../shared/triton/fixtures/sapi-service-manatee.json");
     rt.block_on(Canned::start(move |req| match req.path() {
         "/servers" => Answer::json(200, servers),
         "/vms" => Answer::json(

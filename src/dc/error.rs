@@ -384,8 +384,7 @@ mod tests {
     }
 
     fn fixture(name: &str) -> Vec<u8> {
-        let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-        std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {path}: {e}"))
+        crate::fixtures::text(name).into_bytes()
     }
 
     fn render(status: u16, content_type: Option<&str>, body: &[u8]) -> String {

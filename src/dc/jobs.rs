@@ -190,9 +190,7 @@ mod tests {
     use super::*;
 
     fn job(name: &str) -> Job {
-        let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {path}: {e}"));
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
+        serde_json::from_str(&crate::fixtures::text(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
     }
 
     #[test]

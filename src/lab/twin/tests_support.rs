@@ -163,8 +163,6 @@ pub async fn wait_job(lab: &Lab, job: &str) -> Value {
 
 /// A response body from the shared reference fixtures (`../shared/triton/fixtures`).
 pub fn fixture(name: &str) -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/triton/fixtures/");
-    let text = std::fs::read_to_string(format!("{path}{name}"))
-        .unwrap_or_else(|e| panic!("fixture {path}{name}: {e}"));
+    let text = crate::fixtures::text(name);
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
 }
