@@ -12,6 +12,7 @@ fn dry_run_then_scale_then_remove() {
 
     // Dry run: the plan, the requests it would send, and none sent.
     let before = home.mutating_requests().len();
+    let seen = home.requests().len();
     let plan = home.must(&[
         "run",
         "scale-service",
@@ -30,6 +31,9 @@ fn dry_run_then_scale_then_remove() {
         before,
         "a dry run sent a mutating request"
     );
+    // The plan was computed from the lab (reads), so the log did see the run:
+    // "no mutating request" is not an empty or missing log.
+    assert!(home.requests().len() > seen, "the dry run read nothing");
     assert_eq!(home.instances("papi").len(), 1);
 
     // The run: two instances, two different compute nodes, all running.
