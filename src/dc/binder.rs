@@ -51,6 +51,13 @@ fn parse_binder(entry: &str) -> Result<SocketAddr, DcError> {
         })
 }
 
+fn binder_error(binders: &[SocketAddr], detail: String) -> DcError {
+    DcError::Binder {
+        servers: binders.to_vec(),
+        detail,
+    }
+}
+
 impl Endpoints {
     /// Resolves the three APIs through `binders` for datacenter
     /// `datacenter_name` in `dns_domain` (the SAPI `sdc` application's
@@ -62,10 +69,7 @@ impl Endpoints {
         datacenter_name: &str,
         dns_domain: &str,
     ) -> Result<Endpoints, DcError> {
-        let failed = |detail: String| DcError::Binder {
-            servers: binders.to_vec(),
-            detail,
-        };
+        let failed = |detail: String| binder_error(binders, detail);
         let Some(first) = binders.first() else {
             return Err(failed("no binder address given".to_string()));
         };
@@ -109,10 +113,7 @@ impl Endpoints {
         datacenter_name: &str,
         dns_domain: &str,
     ) -> Result<Endpoints, DcError> {
-        let failed = |detail: String| DcError::Binder {
-            servers: binders.to_vec(),
-            detail,
-        };
+        let failed = |detail: String| binder_error(binders, detail);
         std::thread::scope(|scope| {
             let resolving = scope.spawn(|| {
                 let rt = tokio::runtime::Builder::new_current_thread()
