@@ -25,6 +25,11 @@ fn dry_run_then_scale_then_remove() {
     assert!(plan.contains("1. provision papi1 on cn1"), "{plan}");
     assert!(plan.contains("2. provision papi2 on cn2"), "{plan}");
     assert!(plan.contains("would send: SAPI POST /instances"), "{plan}");
+    assert!(plan.contains("by hand: sdcadm create papi -s "), "{plan}");
+    assert!(
+        plan.contains("✓ the service runs as several instances: papi has 1 instance(s)"),
+        "a check's title and verdict: {plan}"
+    );
     assert!(plan.contains(r#""alias":"papi1""#), "{plan}");
     assert_eq!(
         home.mutating_requests().len(),
@@ -81,7 +86,9 @@ fn dry_run_then_scale_then_remove() {
         }
         let journal = home.journal(id);
         assert_eq!(journal["runbook"], "scale-service");
-        assert_eq!(journal["version"], "1.0.0");
+        assert_eq!(journal["version"], "2.0.0");
+        // The facts gathered once are kept beside the plan.
+        assert_eq!(journal["context"]["service"]["name"], "papi");
     }
     assert_eq!(home.journal(&ids[0])["status"], "planned");
     assert_eq!(home.journal(&ids[1])["status"], "ok");

@@ -72,6 +72,19 @@ pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
     );
 
     let c = ctx.clone();
+    func("service_named", &["name: String"], "Map", SERVICE_NAMED).set_into_module(
+        &mut m,
+        move |cx: NativeCallContext, name: ImmutableString| {
+            at(&cx, service_named(&c, &name).and_then(|s| to_map(&s)))
+        },
+    );
+    let c = ctx.clone();
+    func("instance_named", &["alias: String"], "Map", INSTANCE_NAMED).set_into_module(
+        &mut m,
+        move |cx: NativeCallContext, alias: ImmutableString| at(&cx, instance_named(&c, &alias)),
+    );
+
+    let c = ctx.clone();
     func("instances", &[], "Array", INSTANCES)
         .set_into_module(&mut m, move |cx: NativeCallContext| {
             at(&cx, instances(&c, Map::new()))
@@ -190,6 +203,10 @@ Filters: name, application_uuid, type (\"vm\" or \"agent\"), include_master.\n\
 Example: sapi::services(#{type: \"vm\"}).select([\"name\", \"uuid\"])";
 const SERVICE: &str = "One SAPI service by UUID or by name.\n\
 Example: sapi::service(\"binder\").params.image_uuid";
+const SERVICE_NAMED: &str = "The service with exactly this name; an error that lists the services when there is none.\n\
+Example: sapi::service_named(\"moray\").params.image_uuid";
+const INSTANCE_NAMED: &str = "The instance whose alias (params.alias) or UUID is exactly this, or () when there is none.\n\
+Example: let i = sapi::instance_named(\"moray2\"); if i == () { print(\"no moray2\") }";
 const INSTANCES: &str = "SAPI instances (an instance's UUID is its VM's UUID; its alias is params.alias).\n\
 Filters: service (a service name or UUID), service_uuid, type, include_master.\n\
 Example: sapi::instances(#{service: \"manatee\"}).get(\"params.alias\")";
@@ -234,6 +251,49 @@ fn service(c: &ScriptCtx, id: &str) -> Result<Service> {
     let q = vec![("name".to_string(), id.to_string())];
     let found = c.call_dc(|dc| dc.sapi.list_services(&q))?;
     one(found, "SAPI service", id, "sapi::services()", |s| &s.uuid)
+}
+
+fn service_named(c: &ScriptCtx, name: &str) -> Result<Service> {
+    let q = vec![("name".to_string(), name.to_string())];
+    let found = c.call_dc(|dc| dc.sapi.list_services(&q))?;
+    if found.is_empty() {
+        let everything = Vec::new();
+        let mut names: Vec<String> = c
+            .call_dc(|dc| dc.sapi.list_services(&everything))?
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
+        names.sort();
+        return Err(format!(
+            "SAPI has no service named {name} (services: {})",
+            names.join(", ")
+        )
+        .into());
+    }
+    one(found, "SAPI service", name, "sapi::services()", |s| &s.uuid)
+}
+
+/// Instances come and go (a step asks whether one exists yet), so absence
+/// is an answer, not an error.
+fn instance_named(c: &ScriptCtx, alias: &str) -> Result<Dynamic> {
+    let everything = Vec::new();
+    let all = c.call_dc(|dc| dc.sapi.list_instances(&everything))?;
+    let found: Vec<_> = all
+        .into_iter()
+        .filter(|i| {
+            i.uuid == alias || i.params.get("alias").and_then(|a| a.as_str()) == Some(alias)
+        })
+        .collect();
+    if found.is_empty() {
+        return Ok(Dynamic::UNIT);
+    }
+    to_map(&one(
+        found,
+        "SAPI instance",
+        alias,
+        "sapi::instances()",
+        |i| &i.uuid,
+    )?)
 }
 
 /// `service: NAME` is ours, not SAPI's: it becomes `service_uuid`.

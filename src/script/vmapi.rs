@@ -38,6 +38,12 @@ pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
         });
 
     let c = ctx.clone();
+    func("by_alias", &["alias: String"], "Map", BY_ALIAS).set_into_module(
+        &mut m,
+        move |cx: NativeCallContext, alias: ImmutableString| at(&cx, by_alias(&c, &alias)),
+    );
+
+    let c = ctx.clone();
     func("count", &[], "i64", COUNT).set_into_module(&mut m, move |cx: NativeCallContext| {
         at(&cx, count(&c, &Map::new()))
     });
@@ -139,6 +145,9 @@ const LIST: &str = "VMs, every page (VMAPI answers 1000 at a time).\n\
 Filters go to VMAPI as they are: state, alias (a prefix match!), owner_uuid, server_uuid,\n\
 \"tag.smartdc_role\", fields, limit, offset, query, predicate, …\n\
 Example: vmapi::list(#{\"tag.smartdc_role\": \"binder\", state: \"active\"})";
+const BY_ALIAS: &str = "The VM with exactly this alias, destroyed VMs skipped, or () when there is none\n\
+(VMAPI's alias= filter is a prefix match: alias=moray1 also finds moray10).\n\
+Example: vmapi::by_alias(\"moray1\").server_uuid";
 const COUNT: &str = "How many VMs match the filters (one HEAD request; nothing listed).\n\
 Example: vmapi::count(#{state: \"running\"})";
 const CREATE: &str = "Queues a VM provision (VMAPI CreateVm); returns #{vm_uuid, job_uuid}.\n\
@@ -149,6 +158,28 @@ fn list(c: &ScriptCtx, filters: &Map) -> Result<Dynamic> {
     let q = query("vmapi::list", filters)?;
     let vms = c.call_dc(|dc| dc.vmapi.list_as::<VmMap>(&q))?;
     Ok(vms.into_iter().map(|vm| vm.0).collect::<Array>().into())
+}
+
+fn by_alias(c: &ScriptCtx, alias: &str) -> Result<Dynamic> {
+    let q = vec![("alias".to_string(), alias.to_string())];
+    let mut found: Vec<crate::dc::vm::Vm> = c
+        .call_dc(|dc| dc.vmapi.list(&q))?
+        .into_iter()
+        .filter(|vm| vm.alias.as_deref() == Some(alias) && vm.state != "destroyed")
+        .collect();
+    match found.len() {
+        0 => Ok(Dynamic::UNIT),
+        1 => to_map(&found.remove(0)),
+        n => Err(format!(
+            "{n} VMs are named {alias}: {} (use a uuid)",
+            found
+                .iter()
+                .map(|vm| vm.uuid.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+        .into()),
+    }
 }
 
 fn create(c: &ScriptCtx, payload: Map) -> Result<Dynamic> {

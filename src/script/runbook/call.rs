@@ -10,6 +10,8 @@ use rhai::{AST, CallFnOptions, Dynamic, Engine, EvalAltResult, Scope};
 use crate::dc::gate::{GateMode, MutationGate, RecordedRequest};
 use crate::script::interrupt::{Interrupt, Interrupted};
 
+use super::verdict::Verdict;
+
 /// What a run needs from the shell: the engine with every binding, the
 /// datacenter's gate, and the interrupt Ctrl-C triggers.
 pub struct Env<'a> {
@@ -44,7 +46,7 @@ impl Env<'_> {
         ast: &AST,
         mode: GateMode,
         function: &str,
-        arg: Dynamic,
+        args: Vec<Dynamic>,
     ) -> Result<Called, CallError> {
         if self.interrupt.is_triggered() {
             return Err(CallError::Interrupted);
@@ -59,7 +61,7 @@ impl Env<'_> {
             &mut Scope::new(),
             ast,
             function,
-            (arg,),
+            args,
         );
         self.gate.set(previous);
         let recorded = self.gate.take_recorded();
@@ -78,6 +80,18 @@ impl Env<'_> {
                 sent,
             }),
         }
+    }
+
+    /// Asks a check, a `done`/`ready` test or a verification for its
+    /// verdict, with every mutation refused.
+    pub fn verdict(
+        &self,
+        ast: &AST,
+        function: &str,
+        args: Vec<Dynamic>,
+    ) -> Result<Verdict, CallError> {
+        self.call(ast, GateMode::Deny, function, args)
+            .map(|called| Verdict::from_dynamic(function, &called.value))
     }
 
     /// Waits `duration` unless interrupted first.
@@ -133,7 +147,7 @@ mod tests {
             interrupt: &interrupt,
             rt: rt.handle().clone(),
         };
-        match env.call(&ast, GateMode::Deny, "a", "papi9".into()) {
+        match env.call(&ast, GateMode::Deny, "a", vec!["papi9".into()]) {
             Err(CallError::Failed { message, .. }) => {
                 assert_eq!(message, "no VM named papi9 (line 3, position 2)")
             }
@@ -142,7 +156,7 @@ mod tests {
         assert_eq!(env.gate.mode(), GateMode::Send, "the gate is put back");
         interrupt.trigger();
         assert!(matches!(
-            env.call(&ast, GateMode::Deny, "a", "x".into()),
+            env.call(&ast, GateMode::Deny, "a", vec!["x".into()]),
             Err(CallError::Interrupted)
         ));
     }

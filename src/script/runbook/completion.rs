@@ -1,14 +1,39 @@
 //! Completion of runbook names and parameter values, for the REPL.
 //!
-//! A parameter declares where its values come from as a Rhai expression
-//! (`complete: "sapi::services().map(|s| s.name)"`); it is evaluated with
-//! the gate denying mutations, so completing can never change anything.
+//! A parameter declares where its values come from: in form 2 a function
+//! name (`complete: "service_names"`, the runbook's own `fn x()` or one of
+//! the shell's below), in form 1 a Rhai expression. Either is evaluated
+//! with the gate denying mutations, so completing can never change anything.
 
 use rhai::Engine;
 
 use super::catalog;
 use super::definition::Definition;
 use crate::dc::gate::{GateMode, MutationGate};
+
+/// The completion sources every runbook can name, with what they list.
+const BUILTINS: &[(&str, &str)] = &[
+    ("service_names", "sapi::services().map(|s| s.name)"),
+    (
+        "instance_names",
+        "sapi::instances().map(|i| i.params.alias ?? i.uuid)",
+    ),
+    ("server_names", "cnapi::servers().map(|s| s.hostname)"),
+    (
+        "vm_aliases",
+        "vmapi::list(#{state: \"active\"}).filter(|v| v.alias != ()).map(|v| v.alias)",
+    ),
+];
+
+/// The names of the shell's completion sources, for error messages.
+pub fn builtin_names() -> Vec<&'static str> {
+    BUILTINS.iter().map(|(n, _)| *n).collect()
+}
+
+/// The expression behind a shell completion source.
+pub fn builtin(name: &str) -> Option<&'static str> {
+    BUILTINS.iter().find(|(n, _)| *n == name).map(|(_, e)| *e)
+}
 
 /// Every runbook name, stdlib and local.
 pub fn runbook_names() -> Vec<String> {
@@ -25,15 +50,26 @@ pub fn param_names(engine: &Engine, runbook: &str) -> Vec<String> {
 /// The candidates for `param` of `runbook`: its `complete` expression's
 /// values as text; empty when it declares none or the expression fails.
 pub fn candidates(engine: &Engine, gate: &MutationGate, runbook: &str, param: &str) -> Vec<String> {
-    let Some(expression) = load(engine, runbook)
-        .and_then(|d| d.params.into_iter().find(|p| p.name == param))
-        .and_then(|p| p.complete)
+    let Some(definition) = load(engine, runbook) else {
+        return Vec::new();
+    };
+    let Some(source) = definition
+        .params
+        .iter()
+        .find(|p| p.name == param)
+        .and_then(|p| p.complete.clone())
     else {
         return Vec::new();
     };
     let previous = gate.mode();
     gate.set(GateMode::Deny);
-    let values = engine.eval::<rhai::Array>(&expression);
+    let values = if definition.form == 1 {
+        engine.eval::<rhai::Array>(&source)
+    } else if definition.is_defined(&source, 0) {
+        engine.call_fn::<rhai::Array>(&mut rhai::Scope::new(), &definition.ast, &source, ())
+    } else {
+        engine.eval::<rhai::Array>(builtin(&source).unwrap_or("[]"))
+    };
     gate.set(previous);
     values
         .map(|a| {
@@ -64,6 +100,11 @@ mod tests {
             ["service", "count", "servers", "image"]
         );
         assert!(param_names(&engine, "no-such").is_empty());
+        assert!(builtin_names().contains(&"service_names"));
+        assert_eq!(
+            builtin("server_names"),
+            Some("cnapi::servers().map(|s| s.hostname)")
+        );
         // No datacenter here: the expression fails, and completion offers nothing.
         assert!(
             candidates(

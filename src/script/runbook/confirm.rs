@@ -137,6 +137,7 @@ mod tests {
             wait_secs: 1,
             mutates: true,
             destroys: destroys.map(String::from),
+            manual: None,
         }
     }
 

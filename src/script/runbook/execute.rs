@@ -85,7 +85,7 @@ impl StepRun<'_> {
                 };
                 match self
                     .env
-                    .call(&self.definition.ast, mode, action, args.clone())
+                    .call(&self.definition.ast, mode, action, vec![args.clone()])
                 {
                     Ok(called) => {
                         self.requests(&called.sent);
@@ -178,8 +178,7 @@ impl StepRun<'_> {
 
     fn verdict(&self, function: &str, args: &rhai::Dynamic) -> Result<Verdict, CallError> {
         self.env
-            .call(&self.definition.ast, GateMode::Deny, function, args.clone())
-            .map(|called| Verdict::from_dynamic(function, &called.value))
+            .verdict(&self.definition.ast, function, vec![args.clone()])
     }
 
     /// The mutating requests the action sent, for the postmortem.

@@ -2,6 +2,7 @@
 //!
 //! - `next_instance_number(service, aliases)`: sdcadm's numbering rule.
 //! - `spread(servers, instances, count)`: where new instances go.
+//! - `step(kind, name, args[, options])`: one step of a plan.
 
 use rhai::{Array, Dynamic, Engine, Map};
 
@@ -24,6 +25,38 @@ pub fn register(engine: &mut Engine) {
          `servers` are CNAPI records; `instances` are records with a server_uuid (VMs, SAPI instances).",
     )
     .register_into_engine(engine, spread_rhai);
+    func(
+        "step",
+        &["kind: String", "name: String", "args: Map"],
+        "Map",
+        STEP,
+    )
+    .register_into_engine(engine, |kind: &str, name: &str, args: Map| {
+        step(kind, name, args, Map::new())
+    });
+    func(
+        "step",
+        &["kind: String", "name: String", "args: Map", "options: Map"],
+        "Map",
+        STEP,
+    )
+    .register_into_engine(engine, step);
+}
+
+const STEP: &str = "One step of a plan: the engine runs KIND_done (already done?), KIND_ready (may it run?),\n\
+KIND (the change) and KIND_ok (did it work?), each when the runbook defines it, with `args`.\n\
+options: wait (seconds KIND_ok may take, default 60), manual (the command it replaces, printed),\n\
+destroys (what the operator must type to confirm), mutates (false for a read-only KIND).\n\
+Example: step(\"provision\", \"provision papi1 on cn1\", #{alias: \"papi1\"}, #{wait: 300, manual: \"sdcadm create papi -s cn1\"})";
+
+/// The map `plan(p)` returns for a step; the engine checks it, so a
+/// misspelt option is named there, with the step's number.
+fn step(kind: &str, name: &str, args: Map, options: Map) -> Map {
+    let mut step = options;
+    step.insert("kind".into(), kind.into());
+    step.insert("name".into(), name.into());
+    step.insert("args".into(), args.into());
+    step
 }
 
 /// sdcadm's rule for `$service$N` aliases: strip the service name from
@@ -160,6 +193,19 @@ mod tests {
         let slots = vec![slot("headnode", true, 0), slot("cn1", false, 0)];
         assert_eq!(spread(slots, 2), vec![1, 0]);
         assert!(spread(Vec::new(), 2).is_empty());
+    }
+
+    #[test]
+    fn step_makes_the_map_the_engine_reads() {
+        let mut engine = Engine::new();
+        register(&mut engine);
+        let s: Map = engine
+            .eval(r#"step("provision", "provision papi1", #{ alias: "papi1" }, #{ wait: 300 })"#)
+            .unwrap();
+        assert_eq!(s["kind"].to_string(), "provision");
+        assert_eq!(s["wait"].as_int().unwrap(), 300);
+        let s: Map = engine.eval(r#"step("look", "look", #{})"#).unwrap();
+        assert_eq!(s.len(), 3);
     }
 
     #[test]

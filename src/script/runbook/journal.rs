@@ -85,6 +85,10 @@ pub struct Journal {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub preflight: Vec<CheckRecord>,
+    /// The facts the runbook's `context(p)` gathered once, beside the plan
+    /// they shaped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<Value>,
     pub steps: Vec<StepRecord>,
     /// Why the run stopped, when it did not end ok.
     pub stopped: Option<String>,
@@ -123,6 +127,7 @@ impl Journal {
             created_at: now,
             updated_at: now,
             preflight: Vec::new(),
+            context: None,
             steps: Vec::new(),
             stopped: None,
         }
@@ -256,6 +261,7 @@ mod tests {
             wait_secs: 1,
             mutates: true,
             destroys: None,
+            manual: None,
         }
     }
 

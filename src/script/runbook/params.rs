@@ -43,11 +43,13 @@ impl ParamKind {
 pub struct ParamSpec {
     pub name: String,
     pub kind: ParamKind,
-    /// None: the parameter is required.
+    /// None: the parameter is required. `Some(Null)` (`default_value: ()`):
+    /// optional, and absent when not given.
     pub default: Option<Value>,
     pub help: String,
-    /// A Rhai expression giving the candidates for completion, e.g.
-    /// `sapi::services().map(|s| s.name)`.
+    /// Where completion finds candidates: in form 2 a function name
+    /// (`service_names`), in form 1 a Rhai expression
+    /// (`sapi::services().map(|s| s.name)`).
     pub complete: Option<String>,
 }
 
@@ -82,10 +84,14 @@ impl ParamSpec {
             Some(d) => {
                 let value = rhai::serde::from_dynamic::<Value>(d)
                     .map_err(|e| bad(format!("parameter {name}: default: {e}")))?;
-                Some(
-                    check_kind(kind, value)
-                        .map_err(|cause| bad(format!("parameter {name}: default: {cause}")))?,
-                )
+                if value.is_null() {
+                    Some(Value::Null)
+                } else {
+                    Some(
+                        check_kind(kind, value)
+                            .map_err(|cause| bad(format!("parameter {name}: default: {cause}")))?,
+                    )
+                }
             }
         };
         Ok(ParamSpec {
@@ -101,6 +107,7 @@ impl ParamSpec {
     pub fn describe(&self) -> String {
         match &self.default {
             None => format!("{} ({}, required)", self.name, self.kind.as_str()),
+            Some(Value::Null) => format!("{} ({}, optional)", self.name, self.kind.as_str()),
             Some(Value::String(s)) if s.is_empty() => {
                 format!("{} ({})", self.name, self.kind.as_str())
             }
@@ -235,7 +242,8 @@ mod tests {
             .eval(
                 r#"[ #{ name: "service", type: "string", help: "the service" },
                     #{ name: "count", type: "int", default_value: 1 },
-                    #{ name: "servers", type: "list", default_value: [] } ]"#,
+                    #{ name: "servers", type: "list", default_value: [] },
+                    #{ name: "image", default_value: () } ]"#,
             )
             .unwrap();
         list.iter()
@@ -261,12 +269,14 @@ mod tests {
         assert_eq!(v["servers"], serde_json::json!(["cn1", "cn2"]));
         let v = resolve("t", &specs(), given(&["service=papi"])).unwrap();
         assert_eq!(v["count"], 1);
+        assert_eq!(v["image"], Value::Null, "optional and not given: absent");
+        let v = resolve("t", &specs(), given(&["service=papi", "image=abc"])).unwrap();
+        assert_eq!(v["image"], "abc");
     }
 
     #[test]
     fn bad_params_name_the_problem_and_list_the_parameters() {
-        let usage =
-            "parameters: service (string, required), count (int, default 1), servers (list)";
+        let usage = "parameters: service (string, required), count (int, default 1), servers (list), image (string, optional)";
         for (pairs, cause) in [
             (
                 &["service=papi", "cuont=2"][..],

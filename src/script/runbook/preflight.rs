@@ -1,10 +1,8 @@
-//! Preflight: the runbook's declared checks, run before the plan is made,
-//! each saying why it passes or fails. A check that needs `--force` fails
+//! Preflight: the runbook's checks, run before the plan is made, each
+//! saying why it passes or fails. A check that needs `--force` fails
 //! unless the operator gave it, and says so.
 
 use serde_json::json;
-
-use crate::dc::gate::GateMode;
 
 use super::call::{CallError, Env};
 use super::definition::Definition;
@@ -22,6 +20,7 @@ pub fn run(
     env: &Env,
     definition: &Definition,
     params: &rhai::Dynamic,
+    context: &rhai::Dynamic,
     force: bool,
     journal: &mut Journal,
     transcript: &mut Transcript,
@@ -32,28 +31,39 @@ pub fn run(
     transcript.say("Preflight checks:");
     let mut failures = Vec::new();
     for check in &definition.checks {
-        let verdict = match env.call(&definition.ast, GateMode::Deny, check, params.clone()) {
-            Ok(called) => Verdict::from_dynamic(check, &called.value),
+        let function = &check.function;
+        let args = definition.arguments(function, params, context);
+        let verdict = match env.verdict(&definition.ast, function, args) {
+            Ok(verdict) => verdict,
             Err(CallError::Interrupted) => return Preflight::Interrupted,
             Err(CallError::Failed { message, .. }) => {
-                Verdict::Fail(format!("{check} could not tell: {message}"))
+                Verdict::Fail(format!("{function} could not tell: {message}"))
             }
         };
+        let title = check
+            .title
+            .as_ref()
+            .map(|t| format!("{t}: "))
+            .unwrap_or_default();
         let line = match &verdict {
-            Verdict::Pass(why) => format!("  ✓ {why}"),
-            Verdict::NeedsForce(why) if force => format!("  ! {why} (going on: --force)"),
+            Verdict::Pass(why) => format!("  ✓ {title}{why}"),
+            Verdict::NeedsForce(why) if force => format!("  ! {title}{why} (going on: --force)"),
             Verdict::NeedsForce(why) => {
                 failures.push(format!("{why}; add --force to go on anyway"));
-                format!("  ✗ {why} (add --force to go on anyway)")
+                format!("  ✗ {title}{why} (add --force to go on anyway)")
             }
             Verdict::Fail(why) | Verdict::Pending(why) => {
                 failures.push(why.clone());
-                format!("  ✗ {why}")
+                format!("  ✗ {title}{why}")
             }
         };
-        transcript.log("check", json!({"check": check, "verdict": verdict}), &line);
+        transcript.log(
+            "check",
+            json!({"check": function, "title": check.title, "verdict": verdict}),
+            &line,
+        );
         journal.preflight.push(CheckRecord {
-            check: check.clone(),
+            check: function.clone(),
             verdict,
         });
     }

@@ -34,23 +34,22 @@ pub fn preview(env: &Env, definition: &Definition, step: &Step) -> PreviewResult
     let mut preview = Preview::default();
     let args = step.args_rhai();
     if let Some(done) = &step.done {
-        match env.call(&definition.ast, GateMode::Deny, done, args.clone()) {
-            Ok(called) => {
-                if let Verdict::Pass(why) = Verdict::from_dynamic(done, &called.value) {
-                    preview.would_skip = Some(why);
-                    return PreviewResult::Done(preview);
-                }
+        match env.verdict(&definition.ast, done, vec![args.clone()]) {
+            Ok(Verdict::Pass(why)) => {
+                preview.would_skip = Some(why);
+                return PreviewResult::Done(preview);
             }
             Err(CallError::Interrupted) => return PreviewResult::Interrupted,
             // The step may depend on an earlier one: a failing check is
             // only information here.
-            Err(CallError::Failed { .. }) => {}
+            Ok(_) | Err(CallError::Failed { .. }) => {}
         }
     }
     let Some(action) = step.action.as_deref().filter(|_| step.mutates) else {
         return PreviewResult::Done(preview);
     };
-    let (recorded, failure) = match env.call(&definition.ast, GateMode::Record, action, args) {
+    let (recorded, failure) = match env.call(&definition.ast, GateMode::Record, action, vec![args])
+    {
         Ok(called) => (called.recorded, None),
         Err(CallError::Interrupted) => return PreviewResult::Interrupted,
         Err(CallError::Failed {

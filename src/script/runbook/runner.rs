@@ -59,8 +59,7 @@ pub fn start(
 ) -> Result<RunReport, RunbookError> {
     let values = params::resolve(definition.name(), &definition.params, given)?;
     let id = journal::new_id(chrono::Utc::now());
-    let dir = journal::runs_dir().join(&id);
-    let mut journal = Journal::new(
+    let journal = Journal::new(
         id.clone(),
         definition.name(),
         &definition.version,
@@ -68,10 +67,8 @@ pub fn start(
         values.clone(),
         options.dry_run,
     );
-    journal.save(&dir)?;
-    let lock = RunLock::acquire(&dir, &id)?;
-    let mut transcript = Transcript::open(&dir, options.echo)?;
-    transcript.log(
+    let mut run = Run::open(env, definition, journal, options)?;
+    run.transcript.log(
         "run_started",
         json!({"run": id, "runbook": definition.name(), "version": definition.version,
                "origin": definition.source.origin, "params": values, "dry_run": options.dry_run}),
@@ -87,20 +84,25 @@ pub fn start(
             }
         ),
     );
-    let mut run = Run {
-        env,
-        definition,
-        journal,
-        dir,
-        transcript,
-        options,
-        _lock: lock,
-    };
     let params = params::to_rhai(&values);
+    let context = match gather_context(env, definition, &params) {
+        Ok(context) => context,
+        Err(PlanError::Interrupted) => {
+            return run.stop(
+                RunStatus::Interrupted,
+                "interrupted while gathering the facts".into(),
+            );
+        }
+        Err(PlanError::Failed(why)) => return run.stop(RunStatus::Failed, why),
+    };
+    if !context.is_unit() {
+        run.journal.context = rhai::serde::from_dynamic::<Value>(&context).ok();
+    }
     match preflight::run(
         env,
         definition,
         &params,
+        &context,
         options.force,
         &mut run.journal,
         &mut run.transcript,
@@ -114,7 +116,7 @@ pub fn start(
             );
         }
     }
-    let steps = match plan(env, definition, params) {
+    let steps = match plan(env, definition, params, &context) {
         Ok(steps) => steps,
         Err(PlanError::Interrupted) => {
             return run.stop(RunStatus::Interrupted, "interrupted while planning".into());
@@ -171,30 +173,20 @@ pub fn resume(env: &Env, id: &str, options: &RunOptions) -> Result<RunReport, Ru
     for (index, record) in journal.steps.iter().enumerate() {
         check_functions(&definition, index + 1, &record.step)?;
     }
-    let dir = runs.join(id);
-    let lock = RunLock::acquire(&dir, id)?;
-    let mut transcript = Transcript::open(&dir, options.echo)?;
-    transcript.log(
+    let mut run = Run::open(env, &definition, journal, options)?;
+    let text = format!(
+        "Resuming run {id} of {} {} at step {}/{}: {}",
+        run.journal.runbook,
+        definition.version,
+        from + 1,
+        run.journal.steps.len(),
+        run.journal.steps[from].step.name
+    );
+    run.transcript.log(
         "resumed",
         json!({"run": id, "from_step": from + 1, "version": definition.version}),
-        &format!(
-            "Resuming run {id} of {} {} at step {}/{}: {}",
-            journal.runbook,
-            definition.version,
-            from + 1,
-            journal.steps.len(),
-            journal.steps[from].step.name
-        ),
+        &text,
     );
-    let mut run = Run {
-        env,
-        definition: &definition,
-        journal,
-        dir,
-        transcript,
-        options,
-        _lock: lock,
-    };
     run.journal.status = RunStatus::Running;
     run.journal.stopped = None;
     run.execute_from(from)
@@ -205,9 +197,37 @@ enum PlanError {
     Interrupted,
 }
 
+/// Calls the runbook's `context(p)`, when it has one, with the gate
+/// denying every mutation: the facts its checks and plan share.
+fn gather_context(
+    env: &Env,
+    definition: &Definition,
+    params: &rhai::Dynamic,
+) -> Result<rhai::Dynamic, PlanError> {
+    if !definition.has_context() {
+        return Ok(rhai::Dynamic::UNIT);
+    }
+    match env.call(
+        &definition.ast,
+        GateMode::Deny,
+        "context",
+        vec![params.clone()],
+    ) {
+        Ok(called) => Ok(called.value),
+        Err(CallError::Interrupted) => Err(PlanError::Interrupted),
+        Err(CallError::Failed { message, .. }) => Err(PlanError::Failed(message)),
+    }
+}
+
 /// Calls the runbook's `plan(p)` with the gate denying every mutation.
-fn plan(env: &Env, definition: &Definition, params: rhai::Dynamic) -> Result<Vec<Step>, PlanError> {
-    let value = match env.call(&definition.ast, GateMode::Deny, "plan", params) {
+fn plan(
+    env: &Env,
+    definition: &Definition,
+    params: rhai::Dynamic,
+    context: &rhai::Dynamic,
+) -> Result<Vec<Step>, PlanError> {
+    let args = definition.arguments("plan", &params, context);
+    let value = match env.call(&definition.ast, GateMode::Deny, "plan", args) {
         Ok(called) => called.value,
         Err(CallError::Interrupted) => return Err(PlanError::Interrupted),
         Err(CallError::Failed { message, .. }) => {
@@ -223,7 +243,8 @@ fn plan(env: &Env, definition: &Definition, params: rhai::Dynamic) -> Result<Vec
     })?;
     let mut steps = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let step = Step::from_dynamic(definition.name(), i + 1, item)
+        let defined = |f: &str| definition.is_defined(f, 1);
+        let step = Step::from_dynamic(definition.name(), i + 1, item, &defined)
             .map_err(|e| PlanError::Failed(e.to_string()))?;
         check_functions(definition, i + 1, &step).map_err(|e| PlanError::Failed(e.to_string()))?;
         steps.push(step);
@@ -247,7 +268,36 @@ struct Run<'a> {
     _lock: RunLock,
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
+    /// Saves the journal, takes the run's lock and opens its transcript:
+    /// what a start and a resume both need before the first line is said.
+    fn open(
+        env: &'a Env<'a>,
+        definition: &'a Definition,
+        mut journal: Journal,
+        options: &'a RunOptions,
+    ) -> Result<Run<'a>, RunbookError> {
+        let dir = journal::runs_dir().join(&journal.id);
+        std::fs::create_dir_all(&dir).map_err(|e| RunbookError::Write {
+            path: dir.clone(),
+            cause: e.to_string(),
+        })?;
+        // The lock first: a second process resuming the same run must not
+        // write its stale copy of the journal.
+        let lock = RunLock::acquire(&dir, &journal.id)?;
+        journal.save(&dir)?;
+        let transcript = Transcript::open(&dir, options.echo)?;
+        Ok(Run {
+            env,
+            definition,
+            journal,
+            dir,
+            transcript,
+            options,
+            _lock: lock,
+        })
+    }
+
     fn show_plan(&mut self) {
         if self.options.dry_run {
             // The preview lists the steps with what each would send.
@@ -257,6 +307,7 @@ impl Run<'_> {
         let mut lines = vec!["Plan:".to_string()];
         for (i, step) in steps.iter().enumerate() {
             lines.push(format!("  {}. {}{}", i + 1, step.name, risk(step)));
+            lines.extend(by_hand(step));
         }
         let text = lines.join("\n");
         self.transcript.log("plan", json!({"steps": steps}), &text);
@@ -276,6 +327,7 @@ impl Run<'_> {
                 }
             };
             let mut lines = vec![format!("  {}. {}{}", index + 1, step.name, risk(&step))];
+            lines.extend(by_hand(&step));
             if let Some(why) = &preview.would_skip {
                 lines.push(format!("       already done, a run would skip it: {why}"));
             }
@@ -322,10 +374,14 @@ impl Run<'_> {
             let step = self.journal.steps[index].step.clone();
             self.journal.mark(index, StepStatus::Started, None);
             self.journal.save(&self.dir)?;
+            let mut text = format!("[{}/{total}] {}", index + 1, step.name);
+            if let Some(manual) = &step.manual {
+                text.push_str(&format!("\n    by hand: {manual}"));
+            }
             self.transcript.log(
                 "step_started",
-                json!({"step": index + 1, "name": step.name}),
-                &format!("[{}/{total}] {}", index + 1, step.name),
+                json!({"step": index + 1, "name": step.name, "manual": step.manual}),
+                &text,
             );
             let outcome = StepRun {
                 env,
@@ -437,6 +493,13 @@ fn risk(step: &Step) -> String {
         (None, true) => "   [changes the datacenter]".into(),
         (None, false) => String::new(),
     }
+}
+
+/// The command an operator would type for the step by hand, if it says.
+fn by_hand(step: &Step) -> Option<String> {
+    step.manual
+        .as_ref()
+        .map(|manual| format!("       by hand: {manual}"))
 }
 
 /// Asks on the terminal; Ctrl-C while waiting for the answer interrupts.

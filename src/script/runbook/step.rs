@@ -3,6 +3,12 @@
 //! A step names the runbook functions that check, perform and verify it,
 //! and carries the arguments they get. It is plain data so the journal can
 //! store the plan and a resume can replay exactly the same steps.
+//!
+//! A step of kind `provision` (made with `step("provision", name, args)`)
+//! names its functions by convention: `provision_done`, `provision_ready`,
+//! `provision` and `provision_ok`, each used when the runbook defines it.
+//! The names are resolved when the plan is made, so the journal holds the
+//! same function names an explicit step would.
 
 use rhai::{Dynamic, Map};
 use serde::{Deserialize, Serialize};
@@ -35,17 +41,30 @@ pub struct Step {
     /// The name the operator must type to confirm: set only for
     /// destructive steps.
     pub destroys: Option<String>,
+    /// The command an operator would type for this step by hand
+    /// (`sdcadm create moray -s cn1`): printed in the plan and transcript.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manual: Option<String>,
 }
 
+/// The suffixes a step kind's functions carry, in the order a step uses
+/// them: is it done, may it run, do it, did it work.
+const KIND_SUFFIXES: [&str; 4] = ["_done", "_ready", "", "_ok"];
+
 const KEYS: &[&str] = &[
-    "name", "args", "done", "require", "action", "verify", "wait", "mutates", "destroys",
+    "name", "kind", "args", "done", "require", "action", "verify", "wait", "mutates", "destroys",
+    "manual",
 ];
 
 impl Step {
+    /// Reads a step from the plan. `defined` says whether the runbook has a
+    /// function of that name taking one argument; a step's `kind` is
+    /// resolved through it.
     pub fn from_dynamic(
         runbook: &str,
         index: usize,
         value: &Dynamic,
+        defined: &dyn Fn(&str) -> bool,
     ) -> Result<Step, RunbookError> {
         let bad =
             |cause: String| RunbookError::invalid(runbook, format!("plan step {index}: {cause}"));
@@ -70,13 +89,39 @@ impl Step {
             }
         };
         let name = text("name")?.ok_or_else(|| bad("has no name".into()))?;
+        let kind = text("kind")?;
+        // By kind: the functions the runbook defines, unless the step names
+        // one itself.
+        let by_kind = |slot: usize, key: &str| -> Result<Option<String>, RunbookError> {
+            match (text(key)?, &kind) {
+                (Some(named), _) => Ok(Some(named)),
+                (None, Some(kind)) => {
+                    let function = format!("{kind}{}", KIND_SUFFIXES[slot]);
+                    Ok(defined(&function).then_some(function))
+                }
+                (None, None) => Ok(None),
+            }
+        };
+        let done = by_kind(0, "done")?;
+        let require = by_kind(1, "require")?;
+        let action = by_kind(2, "action")?;
+        let verify = by_kind(3, "verify")?;
+        if let Some(kind) = &kind
+            && done.is_none()
+            && require.is_none()
+            && action.is_none()
+            && verify.is_none()
+        {
+            return Err(bad(format!(
+                "step kind '{kind}' has no function: define fn {kind}(a), and {kind}_done(a), {kind}_ok(a), {kind}_ready(a) as needed"
+            )));
+        }
         let args = match map.get("args") {
             None => Value::Object(Default::default()),
             Some(a) => {
                 rhai::serde::from_dynamic::<Value>(a).map_err(|e| bad(format!("args: {e}")))?
             }
         };
-        let action = text("action")?;
         let wait_secs = match map.get("wait") {
             None => DEFAULT_WAIT_SECS,
             Some(w) => w
@@ -105,13 +150,14 @@ impl Step {
         Ok(Step {
             name,
             args,
-            done: text("done")?,
-            require: text("require")?,
+            done,
+            require,
             action,
-            verify: text("verify")?,
+            verify,
             wait_secs,
             mutates,
             destroys,
+            manual: text("manual")?,
         })
     }
 
@@ -133,7 +179,7 @@ mod tests {
 
     fn step(src: &str) -> Result<Step, RunbookError> {
         let d: Dynamic = rhai::Engine::new().eval(src).unwrap();
-        Step::from_dynamic("t", 1, &d)
+        Step::from_dynamic("t", 1, &d, &|f| ["provision", "provision_ok"].contains(&f))
     }
 
     #[test]
@@ -168,6 +214,26 @@ mod tests {
             .to_string();
         assert!(
             err.contains("'wait' must be a number of seconds from 0 to"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_kind_names_the_functions_the_runbook_defines() {
+        let s = step(r#"#{ kind: "provision", name: "provision papi1", manual: "sdcadm create papi -s cn1" }"#)
+            .unwrap();
+        assert_eq!(s.action.as_deref(), Some("provision"));
+        assert_eq!(s.verify.as_deref(), Some("provision_ok"));
+        assert_eq!(s.done, None);
+        assert!(s.mutates);
+        assert_eq!(s.manual.as_deref(), Some("sdcadm create papi -s cn1"));
+        let s = step(r#"#{ kind: "provision", name: "p", verify: "other" }"#).unwrap();
+        assert_eq!(s.verify.as_deref(), Some("other"), "a named function wins");
+        let err = step(r#"#{ kind: "reboot", name: "reboot papi1" }"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("step kind 'reboot' has no function: define fn reboot(a)"),
             "{err}"
         );
     }
