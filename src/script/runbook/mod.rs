@@ -1,35 +1,12 @@
 //! Runbooks: declared parameters and named steps, with plan, checks,
 //! confirmation, journal and transcript.
 //!
-//! A runbook is a Rhai file: a `//!` doc comment (its first line is the
-//! summary), functions, and a final declaration map:
-//!
-//! ```rhai
-//! //! Restart a service's instances one by one.
-//! fn service_exists(p) { … pass("papi has 3 instances") }      // preflight check
-//! fn plan(p) {                                                  // computed once
-//!     [ #{ name: "reboot papi1 on cn1", args: #{ uuid: "…" },
-//!          done: "is_fresh",     // passes → already done: the action is skipped
-//!          require: "peers_up",  // must pass before the action
-//!          action: "reboot",     // runs with mutations let through
-//!          verify: "is_running", // polled until pass/fail, `wait` seconds at most
-//!          wait: 120,
-//!          destroys: "papi1",    // destructive: typed confirmation or --force
-//!       } ]
-//! }
-//! fn reboot(a) { vmapi::reboot(a.uuid) }
-//! fn is_running(a) { if vmapi::get(a.uuid).state == "running" { pass("up") } else { pending("booting") } }
-//! #{ version: "1.0.0",
-//!    params: [ #{ name: "service", type: "string", help: "…", complete: "sapi::services().map(|s| s.name)" },
-//!              #{ name: "count", type: "int", default_value: 1 } ],
-//!    checks: ["service_exists"] }
-//! ```
-//!
-//! Checks and verifications answer `pass(why)`, `fail(why)`, `pending(why)`
-//! or `needs_force(why)`; they, and `plan`, run with the mutation gate
-//! denying changes. Steps are data (function names plus JSON-able `args`):
-//! the journal stores the plan, and a resume replays exactly those steps.
-//! A step with an `action` mutates unless it says `mutates: false`.
+//! How to write one is `stdlib/README.md`, the guide for operators. Here:
+//! `definition` reads a runbook (both forms), `step` a step of its plan,
+//! `runner` takes a run from parameters to the end (or resumes one), with
+//! `preflight`, `preview` (the dry run) and `execute` (one step for real);
+//! every call into the script goes through `call`, which sets the mutation
+//! gate for what the call is for.
 
 pub mod call;
 pub mod catalog;
