@@ -7,6 +7,7 @@
 
 pub mod address_block;
 pub mod api_listener;
+pub mod binder;
 pub mod cli;
 pub mod control_client;
 pub mod control_server;

@@ -1,0 +1,6 @@
+//! The lab's binder: what registrar writes into ZooKeeper for each
+//! instance, and the DNS answers binder computes from it.
+
+pub mod answer;
+pub mod mirror;
+pub mod registration;
