@@ -2,5 +2,6 @@
 //! instance, and the DNS answers binder computes from it.
 
 pub mod answer;
+pub mod dns_server;
 pub mod mirror;
 pub mod registration;
