@@ -189,12 +189,12 @@ impl ZkEnsemble {
         match tokio::time::timeout(CALL_TIMEOUT, attempt).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err((error, connected))) => Err(self.explain(path, error, connected).await),
-            Err(_) => Err(self.diagnose().await.unwrap_or_else(|| {
-                failed(format!(
-                    "no answer within {}s (half-open connections, or an overloaded ensemble)",
-                    CALL_TIMEOUT.as_secs()
-                ))
-            })),
+            Err(_) => Err(self
+                .diagnose(
+                    path,
+                    format!("no answer within {}s", CALL_TIMEOUT.as_secs()),
+                )
+                .await),
         }
     }
 
@@ -242,11 +242,7 @@ impl ZkEnsemble {
                 if connected {
                     *self.session.lock().await = None;
                 }
-                self.diagnose().await.unwrap_or_else(|| ZkError::Failed {
-                    ensemble,
-                    path: path.to_string(),
-                    detail: format!("{error} (every member was tried)"),
-                })
+                self.diagnose(path, error.to_string()).await
             }
             other => ZkError::Failed {
                 ensemble,
@@ -256,9 +252,11 @@ impl ZkEnsemble {
         }
     }
 
-    /// Why no member gave a session, asked the way an operator would
-    /// (`srvr` on each): all refused, or some answer without serving.
-    async fn diagnose(&self) -> Option<ZkError> {
+    /// Why no member gave a session (or an answer), asked the way an
+    /// operator would, `srvr` on each: all refuse connections, some answer
+    /// without serving, or what each one did instead; `fallback` (what the
+    /// client said) when every member looks healthy.
+    async fn diagnose(&self, path: &str, fallback: String) -> ZkError {
         let answers =
             futures::future::join_all(self.members.iter().map(|m| zk_admin::srvr(m))).await;
         let ensemble = self.connect_string();
@@ -266,7 +264,7 @@ impl ZkEnsemble {
             .iter()
             .all(|a| matches!(a, Err(ZkAdminError::Refused { .. })))
         {
-            return Some(ZkError::Refused { ensemble });
+            return ZkError::Refused { ensemble };
         }
         let not_serving: Vec<&str> = self
             .members
@@ -277,8 +275,21 @@ impl ZkEnsemble {
             .collect();
         if !not_serving.is_empty() && answers.iter().all(Result::is_err) {
             let detail = format!("{} not currently serving requests", not_serving.join(", "));
-            return Some(ZkError::NoQuorum { ensemble, detail });
+            return ZkError::NoQuorum { ensemble, detail };
         }
-        None
+        let problems: Vec<String> = answers
+            .iter()
+            .filter_map(|a| a.as_ref().err().map(ToString::to_string))
+            .collect();
+        let detail = if problems.is_empty() {
+            fallback
+        } else {
+            format!("{fallback}: {}", problems.join("; "))
+        };
+        ZkError::Failed {
+            ensemble,
+            path: path.to_string(),
+            detail,
+        }
     }
 }
