@@ -3,6 +3,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# --- ZooKeeper (Debian `zookeeper`, 3.8): every lab binder instance runs a real server ---
+install_zookeeper() {
+    if [ -f /usr/share/java/zookeeper.jar ] && command -v java >/dev/null 2>&1; then
+        return 0
+    fi
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        apt-get install -y zookeeper || { apt-get update && apt-get install -y zookeeper; }
+    else
+        echo "install-deps: the lab needs ZooKeeper: run as root, or apt-get install zookeeper" >&2
+        return 1
+    fi
+}
+install_zookeeper
+
 # --- Node and Joyent's sdc-clients (tests/sdc_clients.rs runs them unchanged against a lab) ---
 install_sdc_clients() {
     local dir=tests/sdc-clients

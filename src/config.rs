@@ -40,7 +40,8 @@ pub struct Profile {
     pub binder: Option<OneOrMany>,
     pub datacenter_name: Option<String>,
     pub dns_domain: Option<String>,
-    /// ZooKeeper members as "ip:port".
+    /// ZooKeeper members as "ip:port"; when absent, the binders at port
+    /// 2181. `ZK_IPS` in the environment wins over both.
     #[serde(default)]
     pub zk: Vec<String>,
 }

@@ -110,17 +110,53 @@ fn no_dc(e: impl std::fmt::Display) -> String {
 }
 
 fn lab_endpoints(status: &LabStatus) -> Result<Endpoints, String> {
-    Endpoints::parse(&status.sapi_url, &status.vmapi_url, &status.cnapi_url)
-        .map_err(|e| format!("no datacenter: the lab's status: {e}"))
+    let apis = Endpoints::parse(&status.sapi_url, &status.vmapi_url, &status.cnapi_url)
+        .map_err(|e| format!("no datacenter: the lab's status: {e}"))?;
+    Ok(Endpoints {
+        zk_hosts: zk_members(status.zk.clone(), std::env::var("ZK_IPS").ok()),
+        ..apis
+    })
 }
 
 /// The APIs a profile leads to, and its ZooKeeper members.
 fn profile_endpoints(profile: &Profile) -> Result<Endpoints, String> {
     let apis = profile_apis(profile)?;
     Ok(Endpoints {
-        zk_hosts: profile.zk.clone(),
+        zk_hosts: zk_members(profile_zk(profile)?, std::env::var("ZK_IPS").ok()),
         ..apis
     })
+}
+
+/// The profile's `zk` list, else its binders at port 2181: binder zones
+/// run the ZooKeeper servers.
+fn profile_zk(profile: &Profile) -> Result<Vec<String>, String> {
+    if !profile.zk.is_empty() {
+        return Ok(profile.zk.clone());
+    }
+    let Some(binder) = &profile.binder else {
+        return Ok(Vec::new());
+    };
+    let binders = crate::dc::binder::parse_binders(&binder.to_vec()).map_err(|e| e.to_string())?;
+    Ok(binders
+        .iter()
+        .map(|b| format!("{}:{}", b.ip(), crate::dc::zk_admin::CLIENT_PORT))
+        .collect())
+}
+
+/// `ZK_IPS` (as manatee-adm reads it: `ip[:port]` separated by commas or
+/// spaces) wins over what the profile or the lab says.
+fn zk_members(configured: Vec<String>, zk_ips: Option<String>) -> Vec<String> {
+    let from_env: Vec<String> = zk_ips
+        .unwrap_or_default()
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(crate::dc::zk_admin::with_port)
+        .collect();
+    if from_env.is_empty() {
+        configured
+    } else {
+        from_env
+    }
 }
 
 /// A profile gives the three URLs, or binder and the names to ask it, or
@@ -187,6 +223,35 @@ mod tests {
         };
         let zk = profile_endpoints(&profile).map(|e| e.zk_hosts);
         assert_eq!(zk, Ok(vec!["10.99.99.11:2181".to_string()]));
+    }
+
+    #[test]
+    fn binders_serve_zookeeper_when_no_zk_list_is_given() {
+        let profile = Profile {
+            binder: Some(config::OneOrMany::Many(vec![
+                "10.99.99.11".into(),
+                "10.99.99.12:5353".into(),
+            ])),
+            ..Profile::default()
+        };
+        assert_eq!(
+            profile_zk(&profile),
+            Ok(vec![
+                "10.99.99.11:2181".to_string(),
+                "10.99.99.12:2181".to_string()
+            ])
+        );
+    }
+
+    #[test]
+    fn zk_ips_wins() {
+        let configured = vec!["10.99.99.11:2181".to_string()];
+        assert_eq!(
+            zk_members(configured.clone(), Some("10.0.0.1, 10.0.0.2:2182".into())),
+            vec!["10.0.0.1:2181".to_string(), "10.0.0.2:2182".to_string()]
+        );
+        assert_eq!(zk_members(configured.clone(), Some(" ".into())), configured);
+        assert_eq!(zk_members(configured.clone(), None), configured);
     }
 
     #[test]

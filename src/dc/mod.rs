@@ -1,4 +1,5 @@
-//! Typed async clients of a datacenter: SAPI, VMAPI, CNAPI and workflow jobs.
+//! Typed async clients of a datacenter: SAPI, VMAPI, CNAPI, workflow jobs
+//! and ZooKeeper.
 //!
 //! Nothing here knows about Rhai or the terminal; nothing above this layer
 //! speaks HTTP.
@@ -16,6 +17,8 @@ pub mod query;
 pub mod sapi;
 pub mod vm;
 pub mod vmapi;
+pub mod zk;
+pub mod zk_admin;
 
 use url::Url;
 
@@ -39,8 +42,8 @@ pub struct Endpoints {
     pub sapi: Url,
     pub vmapi: Url,
     pub cnapi: Url,
-    /// ZooKeeper members as `ip:port` (the profile's `zk`); empty when not
-    /// known. Nothing connects to them yet.
+    /// ZooKeeper members as `ip:port` (the profile's `zk`, `ZK_IPS`, the
+    /// lab's `zk`); empty when not known.
     pub zk_hosts: Vec<String>,
 }
 
@@ -90,6 +93,7 @@ pub struct Datacenter {
     pub vmapi: Vmapi,
     pub cnapi: Cnapi,
     pub jobs: Jobs,
+    pub zk: zk::ZkEnsemble,
     gate: MutationGate,
     endpoints: Endpoints,
 }
@@ -123,6 +127,7 @@ impl Datacenter {
             jobs: Jobs::new(vmapi.clone()),
             vmapi: Vmapi::new(vmapi),
             cnapi: Cnapi::new(client("CNAPI", &endpoints.cnapi)),
+            zk: zk::ZkEnsemble::new(&endpoints.zk_hosts),
             gate,
             endpoints,
         })

@@ -1,5 +1,6 @@
 //! `lab down`: stop the daemon by its pid. The daemon stops what it started
-//! (listeners today; ZooKeeper and PostgreSQL later) before it exits.
+//! (listeners, ZooKeeper servers) before it exits; a ZooKeeper left by a
+//! daemon that died is stopped here, by the pid in its pid file.
 
 use std::time::{Duration, Instant};
 
@@ -7,6 +8,7 @@ use nix::sys::signal::Signal;
 
 use crate::lab::error::LabError;
 use crate::lab::lab_dir::LabDir;
+use crate::lab::zookeeper_process;
 use crate::lab::{DAEMON_MARKER, pid_file};
 
 /// Time for the daemon to stop its instances and save the datacenter.
@@ -19,6 +21,7 @@ pub enum Stopped {
 
 pub fn down(dir: &LabDir) -> Result<Stopped, LabError> {
     let Some(pid) = pid_file::live_pid(&dir.pid_file(), DAEMON_MARKER) else {
+        zookeeper_process::stop_leftovers(dir);
         remove_published(dir);
         return Ok(Stopped::WasNotRunning);
     };
@@ -40,6 +43,8 @@ pub fn down(dir: &LabDir) -> Result<Stopped, LabError> {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    // Killed, or stopped with a server down: what it could not stop is ours.
+    zookeeper_process::stop_leftovers(dir);
     remove_published(dir);
     Ok(Stopped::Now { pid })
 }

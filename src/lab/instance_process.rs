@@ -2,10 +2,10 @@
 //! an instance stops, or its server goes down, whatever serves it stops too;
 //! when it starts again, so does that.
 //!
-//! Today the only implementation is an API twin's HTTP listener
-//! (`api_listener.rs`, for sapi0/vmapi0/cnapi0). A binder instance will own a
-//! ZooKeeper server and a manatee instance a PostgreSQL with its sitter: each
-//! is one more implementation of this trait, started and stopped by the same
+//! Implementations: an API twin's HTTP listener (`api_listener.rs`, for
+//! sapi0/vmapi0/cnapi0) and a binder instance's ZooKeeper server
+//! (`zookeeper_process.rs`). A manatee instance will own a PostgreSQL with
+//! its sitter: one more implementation of this trait, started and stopped by the same
 //! reconciliation (`processes.rs`), with its own pid file in the lab
 //! directory so `lab down` can stop it even if the daemon died.
 
@@ -33,6 +33,12 @@ pub trait InstanceProcess: Send + Sync {
     /// Stops serving and releases its addresses; stopping a stopped process
     /// does nothing.
     fn stop(&mut self) -> BoxFuture<'_, Result<(), LabError>>;
+
+    /// Stops at once, as a power loss does (SIGKILL): nothing gets to shut
+    /// down cleanly. By default the same as `stop`.
+    fn kill(&mut self) -> BoxFuture<'_, Result<(), LabError>> {
+        self.stop()
+    }
 
     /// The TCP port it listens on once started (kept across restarts).
     fn port(&self) -> Option<u16>;

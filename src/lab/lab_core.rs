@@ -20,9 +20,14 @@ use crate::lab::settings::LabSettings;
 use crate::lab::status::{LabInstance, LabStatus};
 use crate::lab::twin::{self, Twin};
 use crate::lab::world::{SharedWorld, VmState, World, WorldError};
+use crate::lab::zookeeper_process::{self, ZookeeperProcess};
 
 /// The APIs the lab serves, each on the admin IP of its first instance.
 const APIS: [&str; 3] = ["sapi", "vmapi", "cnapi"];
+
+/// A 3-member ensemble elects a leader in about 4 s; a loaded machine
+/// starting three JVMs at once needs more.
+const HEALTHY_WITHIN: std::time::Duration = std::time::Duration::from_secs(60);
 
 struct ApiEndpoint {
     service: &'static str,
@@ -106,15 +111,28 @@ impl LabCore {
             core.processes.lock().await.stop_all().await;
             return Err(LabError::Other(first.clone()));
         }
-        let sick = {
-            let processes = core.processes.lock().await;
-            processes.unhealthy(|alias| core.should_run(alias)).await
-        };
-        if let Some(first) = sick.first() {
+        if let Err(sick) = core.wait_healthy().await {
             core.processes.lock().await.stop_all().await;
-            return Err(LabError::Other(first.clone()));
+            return Err(LabError::Other(sick));
         }
         Ok(core)
+    }
+
+    /// Waits until every process that should run answers (ZooKeeper: serves
+    /// requests, which needs its quorum); the first complaint if not in time.
+    async fn wait_healthy(&self) -> Result<(), String> {
+        let started = std::time::Instant::now();
+        loop {
+            let sick = {
+                let processes = self.processes.lock().await;
+                processes.unhealthy(|alias| self.should_run(alias)).await
+            };
+            match sick.into_iter().next() {
+                None => return Ok(()),
+                Some(first) if started.elapsed() > HEALTHY_WITHIN => return Err(first),
+                Some(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+            }
+        }
     }
 
     pub fn world(&self) -> &SharedWorld {
@@ -129,6 +147,16 @@ impl LabCore {
     /// Starts and stops processes to match the world; returns what failed.
     pub async fn reconcile(&self) -> Vec<String> {
         let mut processes = self.processes.lock().await;
+        // A binder provisioned through SAPI gets its ZooKeeper like the seeded ones.
+        for alias in binder_aliases(&self.world) {
+            if !processes.serves(&alias) {
+                processes.add(Box::new(ZookeeperProcess::new(
+                    &alias,
+                    self.world.clone(),
+                    &self.dir,
+                )));
+            }
+        }
         let failures = processes.reconcile(|alias| self.should_run(alias)).await;
         let ports = processes.ports();
         drop(processes);
@@ -170,16 +198,18 @@ impl LabCore {
             url("cnapi", &processes),
         );
         drop(processes);
-        self.world.with(|w| LabStatus {
+        let mut status = self.world.with(|w| LabStatus {
             sapi_url,
             vmapi_url,
             cnapi_url,
             datacenter_name: w.config.datacenter_name.clone(),
             dns_domain: w.config.dns_domain.clone(),
-            zk: Vec::new(),
+            zk: zookeeper_process::ensemble(w),
             dns: None,
             instances: instances(w),
-        })
+        });
+        zookeeper_process::add_modes(&mut status.instances).await;
+        status
     }
 
     /// Applies a fault and brings the processes in line; the answer (or the
@@ -197,6 +227,19 @@ impl LabCore {
                 self.world
                     .with(|w| w.set_server_running(target, up))
                     .map_err(|e| e.to_string())?;
+                if !up {
+                    let on_server = self.world.with(|w| {
+                        let server = w.find_server(target).map(|s| s.uuid.clone());
+                        w.vms_on_server(server.as_deref().unwrap_or_default())
+                            .iter()
+                            .filter_map(|vm| vm.alias.clone())
+                            .collect::<Vec<String>>()
+                    });
+                    let mut processes = self.processes.lock().await;
+                    processes
+                        .power_off(|alias| on_server.iter().any(|a| a == alias))
+                        .await;
+                }
                 if up {
                     format!(
                         "server {target} is up: CNAPI reports it running and its instances start"
@@ -343,6 +386,19 @@ fn api_instance(world: &SharedWorld, service: &str) -> Option<(String, Ipv4Addr,
     })
 }
 
+/// The active binder instances: each runs a ZooKeeper server.
+fn binder_aliases(world: &SharedWorld) -> Vec<String> {
+    world.with(|w| {
+        w.instances()
+            .iter()
+            .filter(|i| w.service_name_of(&i.uuid) == Some("binder"))
+            .filter_map(|i| i.alias())
+            .filter(|alias| w.vm_by_alias(alias).is_some())
+            .map(str::to_string)
+            .collect()
+    })
+}
+
 fn instances(w: &World) -> Vec<LabInstance> {
     w.instances()
         .iter()
@@ -361,6 +417,7 @@ fn instances(w: &World) -> Vec<LabInstance> {
                 server,
                 ip: vm.primary_ip().unwrap_or_default().to_string(),
                 state: vm.state.as_str().to_string(),
+                zk_mode: None,
             })
         })
         .collect()

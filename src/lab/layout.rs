@@ -117,7 +117,7 @@ pub fn seed(settings: &LabSettings, block: AddressBlock) -> Result<World, WorldE
         world.add_service(ServiceSpec::agent(name, &app_uuid, &image))?;
     }
     for (placement, ip) in placements.iter().zip(&ips) {
-        world.add_instance(InstanceSpec {
+        let uuid = world.add_instance(InstanceSpec {
             service: placement.service.to_string(),
             alias: placement.alias(),
             server: placement.server.to_string(),
@@ -125,6 +125,14 @@ pub fn seed(settings: &LabSettings, block: AddressBlock) -> Result<World, WorldE
             uuid: None,
             running: true,
         })?;
+        // Each binder's myid, as ha-binder sets it (= its `num` in ZK_SERVERS).
+        if placement.service == "binder"
+            && let Some(instance) = world.instance_mut(&uuid)
+        {
+            instance
+                .metadata
+                .insert("ZK_ID".into(), Value::from(placement.number + 1));
+        }
     }
 
     if settings.vms > 0 {
@@ -232,6 +240,25 @@ mod tests {
         let sapi: Vec<_> = ha.iter().filter(|p| p.service == "sapi").collect();
         assert_eq!(sapi.len(), 1);
         assert_eq!(sapi[0].alias(), "sapi0");
+    }
+
+    #[test]
+    fn each_binder_has_the_zk_id_of_its_zk_servers_entry() {
+        let settings = LabSettings::from_request(&crate::lab::settings::NewLab::default());
+        let world = seed(&settings, AddressBlock { a: 9 }).expect("seeds");
+        let app = world.application_by_name("sdc").expect("sdc");
+        let servers = app.metadata["ZK_SERVERS"].as_array().expect("a list");
+        assert_eq!(servers.len(), 3);
+        for entry in servers {
+            let host = entry["host"].as_str().expect("host");
+            let vm = world
+                .vms()
+                .find(|v| v.primary_ip() == Some(host))
+                .expect("a binder VM");
+            let instance = world.instance(&vm.uuid).expect("instance");
+            assert_eq!(instance.metadata["ZK_ID"], entry["num"]);
+            assert_eq!(entry["port"], 2181);
+        }
     }
 
     #[test]

@@ -29,6 +29,7 @@ pub mod status_table;
 pub mod twin;
 pub mod up;
 pub mod world;
+pub mod zookeeper_process;
 
 use std::path::{Path, PathBuf};
 

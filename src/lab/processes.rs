@@ -18,6 +18,20 @@ impl Processes {
         self.all.push(process);
     }
 
+    pub fn serves(&self, alias: &str) -> bool {
+        self.all.iter().any(|p| p.alias() == alias)
+    }
+
+    /// Kills (a power loss, not an orderly stop) every process `lost` names,
+    /// all at once, before any reconciliation.
+    pub async fn power_off(&mut self, lost: impl Fn(&str) -> bool) {
+        for process in &mut self.all {
+            if lost(process.alias()) {
+                let _ = process.kill().await;
+            }
+        }
+    }
+
     /// Starts and stops processes so each runs exactly when `should_run`
     /// says its instance runs. Returns one line per process that failed to
     /// start or stop; the others are still reconciled.

@@ -12,7 +12,7 @@ pub struct LabStatus {
     pub cnapi_url: String,
     pub datacenter_name: String,
     pub dns_domain: String,
-    /// ZooKeeper members as "ip:port"; empty until the lab runs ZooKeeper.
+    /// The ZooKeeper ensemble as "ip:port", from SAPI's ZK_SERVERS.
     pub zk: Vec<String>,
     /// Binder's DNS as "ip:port"; None until the lab runs binder DNS.
     pub dns: Option<String>,
@@ -27,4 +27,8 @@ pub struct LabInstance {
     pub server: String,
     pub ip: String,
     pub state: String,
+    /// A binder's ZooKeeper, as `srvr` says: leader, follower, standalone,
+    /// "not serving" or down. Absent for other instances.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zk_mode: Option<String>,
 }

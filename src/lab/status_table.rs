@@ -21,8 +21,8 @@ pub fn table(status: &LabStatus) -> String {
         let _ = writeln!(out, "  DNS    {dns}");
     }
     out.push('\n');
-    let header = ["ALIAS", "SERVICE", "SERVER", "IP", "STATE"];
-    let rows: Vec<[&str; 5]> = status
+    let header = ["ALIAS", "SERVICE", "SERVER", "IP", "STATE", "ZK"];
+    let rows: Vec<[&str; 6]> = status
         .instances
         .iter()
         .map(|i| {
@@ -32,6 +32,7 @@ pub fn table(status: &LabStatus) -> String {
                 i.server.as_str(),
                 i.ip.as_str(),
                 i.state.as_str(),
+                i.zk_mode.as_deref().unwrap_or(""),
             ]
         })
         .collect();
@@ -73,10 +74,11 @@ mod tests {
                 server: "headnode".into(),
                 ip: "127.9.0.4".into(),
                 state: "running".into(),
+                zk_mode: Some("standalone".into()),
             }],
         };
         let text = table(&status);
-        assert!(text.contains("ALIAS    SERVICE  SERVER    IP         STATE"));
-        assert!(text.contains("binder0  binder   headnode  127.9.0.4  running"));
+        assert!(text.contains("ALIAS    SERVICE  SERVER    IP         STATE    ZK"));
+        assert!(text.contains("binder0  binder   headnode  127.9.0.4  running  standalone"));
     }
 }

@@ -17,6 +17,7 @@ mod sapi;
 pub mod session;
 mod vm_map;
 mod vmapi;
+mod zk;
 
 pub use ctx::{OutputOptions, ScriptCtx};
 pub use lazy_dc::LazyDatacenter;

@@ -1,0 +1,295 @@
+//! A ZooKeeper session with the datacenter's ensemble (binder's servers),
+//! opened on first use from a connection string `ip:port,…`, as manatee-adm
+//! and registrar connect (zookeeper-client crate).
+//!
+//! Reads only: `get`, `children`, `stat`, `exists`. A failure is one line
+//! that says which of the usual things went wrong: every member refuses
+//! connections, members answer but do not serve (no quorum), the session
+//! expired, or the znode does not exist. To tell the first two apart the
+//! members are asked `srvr` (`zk_admin.rs`), as an operator would.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::Mutex;
+use zookeeper_client as zkc;
+
+use crate::dc::zk_admin::{self, ZkAdminError};
+
+/// The session timeout asked for; the server caps it between its
+/// min/maxSessionTimeout (Triton: 4 s … 40 s; the lab: 1 s … 10 s).
+pub const SESSION_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One read, connection included, gives up after this.
+const CALL_TIMEOUT: Duration = Duration::from_secs(8);
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ZkError {
+    #[error(
+        "no ZooKeeper members are known (set ZK_IPS, or give the profile a `zk` list or its `binder` addresses)"
+    )]
+    NoMembers,
+
+    #[error("ZooKeeper {ensemble}: connection refused by every member (is ZooKeeper running?)")]
+    Refused { ensemble: String },
+
+    #[error(
+        "ZooKeeper {ensemble}: the server answers but does not serve requests (no quorum: {detail})"
+    )]
+    NoQuorum { ensemble: String, detail: String },
+
+    #[error(
+        "ZooKeeper {ensemble}: the session expired (the ensemble dropped it); the next call opens a new one"
+    )]
+    SessionExpired { ensemble: String },
+
+    #[error("ZooKeeper {ensemble}: no node {path}")]
+    NoNode { ensemble: String, path: String },
+
+    #[error("ZooKeeper {ensemble}: {path}: {detail}")]
+    Failed {
+        ensemble: String,
+        path: String,
+        detail: String,
+    },
+}
+
+/// A znode's stat, named as ZooKeeper names its fields.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ZnodeStat {
+    pub czxid: i64,
+    pub mzxid: i64,
+    pub pzxid: i64,
+    /// Milliseconds since the epoch.
+    pub ctime: i64,
+    pub mtime: i64,
+    pub version: i32,
+    pub cversion: i32,
+    pub aversion: i32,
+    /// The owning session (hex) of an ephemeral node; None for a persistent one.
+    pub ephemeral_owner: Option<String>,
+    pub data_length: i32,
+    pub num_children: i32,
+}
+
+impl From<&zkc::Stat> for ZnodeStat {
+    fn from(s: &zkc::Stat) -> ZnodeStat {
+        ZnodeStat {
+            czxid: s.czxid,
+            mzxid: s.mzxid,
+            pzxid: s.pzxid,
+            ctime: s.ctime,
+            mtime: s.mtime,
+            version: s.version,
+            cversion: s.cversion,
+            aversion: s.aversion,
+            ephemeral_owner: (s.ephemeral_owner != 0).then(|| format!("{:#x}", s.ephemeral_owner)),
+            data_length: s.data_length,
+            num_children: s.num_children,
+        }
+    }
+}
+
+/// The ensemble and, once opened, the session with it.
+#[derive(Clone)]
+pub struct ZkEnsemble {
+    members: Vec<String>,
+    session: Arc<Mutex<Option<zkc::Client>>>,
+}
+
+impl std::fmt::Debug for ZkEnsemble {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ZkEnsemble")
+            .field("members", &self.members)
+            .finish()
+    }
+}
+
+impl ZkEnsemble {
+    /// `members` as `ip:port` (or `ip`, for port 2181).
+    pub fn new(members: &[String]) -> ZkEnsemble {
+        ZkEnsemble {
+            members: members.iter().map(|m| zk_admin::with_port(m)).collect(),
+            session: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    pub fn members(&self) -> &[String] {
+        &self.members
+    }
+
+    /// The connection string: `ip:port,ip:port,…`.
+    pub fn connect_string(&self) -> String {
+        self.members.join(",")
+    }
+
+    /// The znode's data and stat.
+    pub async fn get(&self, path: &str) -> Result<(Vec<u8>, ZnodeStat), ZkError> {
+        self.read(path, |client, path| async move {
+            client
+                .get_data(&path)
+                .await
+                .map(|(data, stat)| (data, ZnodeStat::from(&stat)))
+        })
+        .await
+    }
+
+    /// The znode's children, sorted.
+    pub async fn children(&self, path: &str) -> Result<Vec<String>, ZkError> {
+        let mut children = self
+            .read(path, |client, path| async move {
+                client.list_children(&path).await
+            })
+            .await?;
+        children.sort();
+        Ok(children)
+    }
+
+    pub async fn stat(&self, path: &str) -> Result<ZnodeStat, ZkError> {
+        match self.exists(path).await? {
+            Some(stat) => Ok(stat),
+            None => Err(ZkError::NoNode {
+                ensemble: self.connect_string(),
+                path: path.to_string(),
+            }),
+        }
+    }
+
+    /// The stat, or None when the znode does not exist.
+    pub async fn exists(&self, path: &str) -> Result<Option<ZnodeStat>, ZkError> {
+        self.read(path, |client, path| async move {
+            client
+                .check_stat(&path)
+                .await
+                .map(|stat| stat.as_ref().map(ZnodeStat::from))
+        })
+        .await
+    }
+
+    async fn read<T, F, Fut>(&self, path: &str, op: F) -> Result<T, ZkError>
+    where
+        F: FnOnce(zkc::Client, String) -> Fut,
+        Fut: std::future::Future<Output = Result<T, zkc::Error>>,
+    {
+        let failed = |detail: String| ZkError::Failed {
+            ensemble: self.connect_string(),
+            path: path.to_string(),
+            detail,
+        };
+        if !path.starts_with('/') {
+            return Err(failed(
+                "a znode path starts with / (for example /manatee/sdc/state)".into(),
+            ));
+        }
+        let attempt = async {
+            let client = self.client().await?;
+            op(client, path.to_string()).await.map_err(|e| (e, true))
+        };
+        match tokio::time::timeout(CALL_TIMEOUT, attempt).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err((error, connected))) => Err(self.explain(path, error, connected).await),
+            Err(_) => Err(self
+                .diagnose(
+                    path,
+                    format!("no answer within {}s", CALL_TIMEOUT.as_secs()),
+                )
+                .await),
+        }
+    }
+
+    /// The open session, or a new one when there is none (or it ended).
+    async fn client(&self) -> Result<zkc::Client, (zkc::Error, bool)> {
+        let mut session = self.session.lock().await;
+        if let Some(client) = session.as_ref() {
+            match client.state() {
+                zkc::SessionState::Expired
+                | zkc::SessionState::Closed
+                | zkc::SessionState::AuthFailed => *session = None,
+                _ => return Ok(client.clone()),
+            }
+        }
+        if self.members.is_empty() {
+            return Err((zkc::Error::NoHosts, false));
+        }
+        let client = zkc::Client::connector()
+            .with_session_timeout(SESSION_TIMEOUT)
+            .with_connection_timeout(Duration::from_secs(2))
+            .with_fail_eagerly()
+            .connect(&self.connect_string())
+            .await
+            .map_err(|e| (e, false))?;
+        *session = Some(client.clone());
+        Ok(client)
+    }
+
+    async fn explain(&self, path: &str, error: zkc::Error, connected: bool) -> ZkError {
+        let ensemble = self.connect_string();
+        match error {
+            _ if self.members.is_empty() => ZkError::NoMembers,
+            zkc::Error::NoNode => ZkError::NoNode {
+                ensemble,
+                path: path.to_string(),
+            },
+            zkc::Error::SessionExpired => {
+                *self.session.lock().await = None;
+                ZkError::SessionExpired { ensemble }
+            }
+            zkc::Error::NoHosts
+            | zkc::Error::Timeout
+            | zkc::Error::ConnectionLoss
+            | zkc::Error::ClientClosed => {
+                if connected {
+                    *self.session.lock().await = None;
+                }
+                self.diagnose(path, error.to_string()).await
+            }
+            other => ZkError::Failed {
+                ensemble,
+                path: path.to_string(),
+                detail: other.to_string(),
+            },
+        }
+    }
+
+    /// Why no member gave a session (or an answer), asked the way an
+    /// operator would, `srvr` on each: all refuse connections, some answer
+    /// without serving, or what each one did instead; `fallback` (what the
+    /// client said) when every member looks healthy.
+    async fn diagnose(&self, path: &str, fallback: String) -> ZkError {
+        let answers =
+            futures::future::join_all(self.members.iter().map(|m| zk_admin::srvr(m))).await;
+        let ensemble = self.connect_string();
+        if answers
+            .iter()
+            .all(|a| matches!(a, Err(ZkAdminError::Refused { .. })))
+        {
+            return ZkError::Refused { ensemble };
+        }
+        let not_serving: Vec<&str> = self
+            .members
+            .iter()
+            .zip(&answers)
+            .filter(|(_, a)| matches!(a, Err(ZkAdminError::NotServing { .. })))
+            .map(|(m, _)| m.as_str())
+            .collect();
+        if !not_serving.is_empty() && answers.iter().all(Result::is_err) {
+            let detail = format!("{} not currently serving requests", not_serving.join(", "));
+            return ZkError::NoQuorum { ensemble, detail };
+        }
+        let problems: Vec<String> = answers
+            .iter()
+            .filter_map(|a| a.as_ref().err().map(ToString::to_string))
+            .collect();
+        let detail = if problems.is_empty() {
+            fallback
+        } else {
+            format!("{fallback}: {}", problems.join("; "))
+        };
+        ZkError::Failed {
+            ensemble,
+            path: path.to_string(),
+            detail,
+        }
+    }
+}

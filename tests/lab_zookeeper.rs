@@ -1,0 +1,261 @@
+//! The lab's ZooKeeper is a real 3.8 ensemble, one server per binder
+//! instance; the shell reads it through `zk::` as it would a datacenter's.
+//! Bad peers (nothing listening, a half-open connection, a word refused by
+//! the whitelist) give one-line errors.
+
+mod lab_support;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use lab_support::{BIN, Lab, scratch_dir};
+
+/// `echo WORD | nc ADDR`, as Triton's "Test the binder cluster" does.
+fn four_letter(addr: &str, word: &str) -> String {
+    let Ok(mut stream) = TcpStream::connect(addr) else {
+        return String::from("(refused)");
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let _ = stream.write_all(word.as_bytes());
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let mut text = String::new();
+    let _ = stream.read_to_string(&mut text);
+    text
+}
+
+fn mode(addr: &str) -> String {
+    let text = four_letter(addr, "srvr");
+    text.lines()
+        .find_map(|l| l.strip_prefix("Mode: "))
+        .map(str::to_string)
+        .unwrap_or(text.trim().to_string())
+}
+
+/// Waits until the members' modes, sorted, are `want`.
+fn wait_for_modes(members: &[String], want: &[&str]) -> Vec<String> {
+    let started = Instant::now();
+    loop {
+        let mut modes: Vec<String> = members.iter().map(|m| mode(m)).collect();
+        modes.sort();
+        if modes == want {
+            return modes;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "modes {modes:?}, wanted {want:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn shell(lab: &Lab, script: &str) -> Output {
+    Command::new(BIN)
+        .arg("--lab")
+        .arg(&lab.dir)
+        .args(["-c", script])
+        .env("NO_COLOR", "1")
+        .env_remove("ZK_IPS")
+        .output()
+        .expect("run tritonsh")
+}
+
+fn one_line_error(out: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "should fail; stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+    stderr
+}
+
+#[test]
+fn ha_ensemble_elects_a_leader_serves_reads_and_loses_quorum_with_two_down() {
+    let started = Instant::now();
+    let lab = Lab::up("zk-ha", &["--profile", "ha"]);
+    let status = lab.status();
+    let members: Vec<String> = status["zk"]
+        .as_array()
+        .expect("zk is a list")
+        .iter()
+        .map(|m| m.as_str().expect("ip:port").to_string())
+        .collect();
+    assert_eq!(members.len(), 3, "{status}");
+    assert!(members.iter().all(|m| m.ends_with(":2181")), "{members:?}");
+    wait_for_modes(&members, &["follower", "follower", "leader"]);
+    eprintln!(
+        "lab up --profile ha to one leader + two followers: {:?}",
+        started.elapsed()
+    );
+    for m in &members {
+        assert_eq!(four_letter(m, "ruok"), "imok");
+    }
+    let binder2 = Lab::instance(&status, "binder2");
+    assert!(
+        ["leader", "follower"].contains(&binder2["zk_mode"].as_str().unwrap_or_default()),
+        "{binder2}"
+    );
+
+    let out = shell(&lab, r#"zk::children("/")"#);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("zookeeper"));
+    let err = one_line_error(&shell(&lab, r#"zk::get("/no/such/znode")"#));
+    assert!(err.contains("no node /no/such/znode"), "{err}");
+
+    // One member stopped: the other two keep (or re-elect) a leader.
+    lab.must(&["lab", "fault", "stop", "binder2"]);
+    let binder2_addr = format!("{}:2181", binder2["ip"].as_str().expect("ip"));
+    let rest: Vec<String> = members
+        .iter()
+        .filter(|m| **m != binder2_addr)
+        .cloned()
+        .collect();
+    assert_eq!(mode(&binder2_addr), "(refused)");
+    wait_for_modes(&rest, &["follower", "leader"]);
+    let status = lab.status();
+    assert_eq!(Lab::instance(&status, "binder2")["zk_mode"], "down");
+    let out = shell(&lab, r#"zk::children("/")"#);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Two stopped: the survivor still says imok but serves nothing.
+    lab.must(&["lab", "fault", "stop", "binder1"]);
+    let binder0 = format!(
+        "{}:2181",
+        Lab::instance(&status, "binder0")["ip"]
+            .as_str()
+            .expect("ip")
+    );
+    wait_for_modes(
+        std::slice::from_ref(&binder0),
+        &["This ZooKeeper instance is not currently serving requests"],
+    );
+    assert_eq!(four_letter(&binder0, "ruok"), "imok");
+    assert_eq!(four_letter(&binder0, "isro"), "null");
+    let table = lab.must(&["lab", "status"]);
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("binder0") && l.ends_with("not serving")),
+        "{table}"
+    );
+    let err = one_line_error(&shell(&lab, r#"zk::children("/")"#));
+    assert!(err.contains("does not serve requests"), "{err}");
+    let err = one_line_error(&shell(&lab, &format!(r#"zk::admin("{binder0}", "srvr")"#)));
+    assert!(err.contains("not currently serving requests"), "{err}");
+}
+
+/// A shell with no datacenter but the ZooKeeper members in `ZK_IPS`.
+fn shell_with_zk(name: &str, zk_ips: &str, script: &str) -> Output {
+    let home = scratch_dir(name);
+    let config = home.join("config/tritonsh");
+    std::fs::create_dir_all(&config).expect("config dir");
+    // APIs nobody answers: these calls never reach them.
+    let url = "http://127.0.0.1:9";
+    std::fs::write(
+        config.join("config.toml"),
+        format!(
+            "default = \"z\"\n[profiles.z]\nsapi_url = \"{url}\"\nvmapi_url = \"{url}\"\ncnapi_url = \"{url}\"\n"
+        ),
+    )
+    .expect("config");
+    let out = Command::new(BIN)
+        .args(["-c", script])
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("ZK_IPS", zk_ips)
+        .env("NO_COLOR", "1")
+        .env_remove("TRITONSH_LAB")
+        .env_remove("TRITONSH_PROFILE")
+        .output()
+        .expect("run tritonsh");
+    let _ = std::fs::remove_dir_all(&home);
+    out
+}
+
+fn refused_addr() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").to_string()
+}
+
+#[test]
+fn an_unreachable_member_is_connection_refused() {
+    let addr = refused_addr();
+    let err = one_line_error(&shell_with_zk("zk-refused", &addr, r#"zk::children("/")"#));
+    assert!(err.contains("connection refused by every member"), "{err}");
+    let err = one_line_error(&shell_with_zk(
+        "zk-refused-4lw",
+        &addr,
+        &format!(r#"zk::admin("{addr}", "ruok")"#),
+    ));
+    assert!(err.contains("connection refused"), "{err}");
+}
+
+/// A listener that accepts and never answers (a hung host, a firewall
+/// that lets SYNs through): the calls time out.
+#[test]
+fn a_half_open_connection_times_out() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let started = Instant::now();
+    let err = one_line_error(&shell_with_zk(
+        "zk-half-open-4lw",
+        &addr,
+        &format!(r#"zk::admin("{addr}", "srvr")"#),
+    ));
+    assert!(err.contains("did not answer `srvr` within 2s"), "{err}");
+    let err = one_line_error(&shell_with_zk(
+        "zk-half-open",
+        &addr,
+        r#"zk::children("/")"#,
+    ));
+    assert!(err.contains(&addr), "{err}");
+    assert!(err.contains("within"), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+/// ZooKeeper 3.5+ answers a word outside `4lw.commands.whitelist` with a
+/// sentence instead of data.
+#[test]
+fn a_word_refused_by_the_whitelist_is_said_plainly() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut word = [0u8; 4];
+            let _ = stream.read_exact(&mut word);
+            let word = String::from_utf8_lossy(&word).into_owned();
+            let _ = write!(
+                stream,
+                "{word} is not executed because it is not in the whitelist.\n"
+            );
+        }
+    });
+    let err = one_line_error(&shell_with_zk(
+        "zk-whitelist",
+        &addr,
+        &format!(r#"zk::admin("{addr}", "stat")"#),
+    ));
+    assert!(
+        err.contains("refuses `stat`: it is not in the server's 4lw.commands.whitelist"),
+        "{err}"
+    );
+}
