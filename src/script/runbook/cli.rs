@@ -144,8 +144,19 @@ fn run_inner(
 struct Shell {
     engine: rhai::Engine,
     ctx: Arc<ScriptCtx>,
-    // Kept alive for the host calls; dropped last.
-    _rt: tokio::runtime::Runtime,
+    // Kept alive for the host calls; shut down last (see Drop).
+    rt: Option<tokio::runtime::Runtime>,
+}
+
+impl Drop for Shell {
+    /// A run interrupted at a question leaves a blocking read of stdin that
+    /// nothing can cancel; waiting for it would hang the process until the
+    /// operator typed a line. Leave it behind instead.
+    fn drop(&mut self) {
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
+    }
 }
 
 impl Shell {
@@ -180,7 +191,7 @@ impl Shell {
         Ok(Shell {
             engine,
             ctx,
-            _rt: rt,
+            rt: Some(rt),
         })
     }
 

@@ -503,9 +503,11 @@ fn by_hand(step: &Step) -> Option<String> {
 }
 
 /// Asks on the terminal; Ctrl-C while waiting for the answer interrupts.
+/// The question goes to stderr: with `--json`, stdout carries only the
+/// journal, and a redirected stdout must not swallow the question.
 fn ask_terminal(env: &Env, question: &str) -> Result<String, Interrupted> {
-    print!("{question}");
-    let _ = std::io::stdout().flush();
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
     let read = env.rt.spawn_blocking(|| {
         let mut line = String::new();
         std::io::stdin().read_line(&mut line).map(|_| line)
