@@ -96,6 +96,10 @@ impl InstanceProcess for ApiListener {
         &self.alias
     }
 
+    fn role(&self) -> &'static str {
+        "api"
+    }
+
     fn start(&mut self) -> BoxFuture<'_, Result<(), LabError>> {
         async move {
             if self.running.is_some() {

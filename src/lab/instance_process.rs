@@ -27,6 +27,10 @@ pub trait InstanceProcess: Send + Sync {
     /// The alias of the instance this process serves (e.g. "vmapi0").
     fn alias(&self) -> &str;
 
+    /// What it is to its instance: several processes may serve one
+    /// instance (a binder's ZooKeeper, its DNS, its registrar).
+    fn role(&self) -> &'static str;
+
     /// Starts serving; starting a started process does nothing.
     fn start(&mut self) -> BoxFuture<'_, Result<(), LabError>>;
 

@@ -9,6 +9,8 @@ use tokio::sync::{Mutex, Notify};
 
 use crate::lab::address_block::AddressBlock;
 use crate::lab::api_listener::ApiListener;
+use crate::lab::binder::dns_process::{BinderDnsProcess, DnsAddresses};
+use crate::lab::binder::registrar::{RegistrarProcess, registering_aliases};
 use crate::lab::control_client::FaultKind;
 use crate::lab::error::LabError;
 use crate::lab::lab_dir::{LabDir, write_atomically};
@@ -46,6 +48,8 @@ pub struct LabCore {
     /// Poked after every request that may have changed the world.
     requests_changed: Arc<Notify>,
     stopping: AtomicBool,
+    /// Each running binder member's DNS address.
+    dns: DnsAddresses,
 }
 
 impl LabCore {
@@ -105,6 +109,7 @@ impl LabCore {
             saving: Mutex::new(()),
             requests_changed,
             stopping: AtomicBool::new(false),
+            dns: DnsAddresses::default(),
         });
         let failures = core.reconcile().await;
         if let Some(first) = failures.first() {
@@ -149,12 +154,23 @@ impl LabCore {
         let mut processes = self.processes.lock().await;
         // A binder provisioned through SAPI gets its ZooKeeper like the seeded ones.
         for alias in binder_aliases(&self.world) {
-            if !processes.serves(&alias) {
+            if !processes.has(&alias, "zookeeper") {
                 processes.add(Box::new(ZookeeperProcess::new(
                     &alias,
                     self.world.clone(),
                     &self.dir,
                 )));
+                processes.add(Box::new(BinderDnsProcess::new(
+                    &alias,
+                    self.world.clone(),
+                    self.dns.clone(),
+                )));
+            }
+        }
+        // Every instance registers, as registrar does in its zone.
+        for alias in self.world.with(|w| registering_aliases(w)) {
+            if !processes.has(&alias, "registrar") {
+                processes.add(Box::new(RegistrarProcess::new(&alias, self.world.clone())));
             }
         }
         let failures = processes.reconcile(|alias| self.should_run(alias)).await;
@@ -208,6 +224,16 @@ impl LabCore {
             dns: None,
             instances: instances(w),
         });
+        let dns = self.dns.lock().map(|d| d.clone()).unwrap_or_default();
+        for instance in &mut status.instances {
+            instance.dns = dns.get(&instance.alias).map(|a| a.to_string());
+        }
+        // binder0's, or the first member's that runs.
+        status.dns = status
+            .instances
+            .iter()
+            .filter(|i| i.service == "binder")
+            .find_map(|i| i.dns.clone());
         zookeeper_process::add_modes(&mut status.instances).await;
         status
     }
@@ -418,6 +444,7 @@ fn instances(w: &World) -> Vec<LabInstance> {
                 ip: vm.primary_ip().unwrap_or_default().to_string(),
                 state: vm.state.as_str().to_string(),
                 zk_mode: None,
+                dns: None,
             })
         })
         .collect()

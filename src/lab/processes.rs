@@ -18,8 +18,11 @@ impl Processes {
         self.all.push(process);
     }
 
-    pub fn serves(&self, alias: &str) -> bool {
-        self.all.iter().any(|p| p.alias() == alias)
+    /// Whether a process of this role serves the instance.
+    pub fn has(&self, alias: &str, role: &str) -> bool {
+        self.all
+            .iter()
+            .any(|p| p.alias() == alias && p.role() == role)
     }
 
     /// Kills (a power loss, not an orderly stop) every process `lost` names,
@@ -73,8 +76,8 @@ impl Processes {
     pub fn port(&self, alias: &str) -> Option<u16> {
         self.all
             .iter()
-            .find(|p| p.alias() == alias)
-            .and_then(|p| p.port())
+            .filter(|p| p.alias() == alias)
+            .find_map(|p| p.port())
     }
 
     /// Processes that should answer and do not: `lab up` is not ready until
@@ -87,7 +90,11 @@ impl Processes {
             }
             match process.health().await {
                 Health::Up => {}
-                Health::Down => sick.push(format!("{} is not started", process.alias())),
+                Health::Down => sick.push(format!(
+                    "{} ({}) is not started",
+                    process.alias(),
+                    process.role()
+                )),
                 Health::Failing(why) => sick.push(format!("{}: {why}", process.alias())),
             }
         }

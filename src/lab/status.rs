@@ -31,4 +31,7 @@ pub struct LabInstance {
     /// "not serving" or down. Absent for other instances.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zk_mode: Option<String>,
+    /// A binder's DNS server, `ip:port`, while it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns: Option<String>,
 }

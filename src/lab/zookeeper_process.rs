@@ -320,6 +320,10 @@ impl InstanceProcess for ZookeeperProcess {
         &self.alias
     }
 
+    fn role(&self) -> &'static str {
+        "zookeeper"
+    }
+
     fn start(&mut self) -> BoxFuture<'_, Result<(), LabError>> {
         async move {
             if let Some(running) = &self.running

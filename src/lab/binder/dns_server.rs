@@ -8,7 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use hickory_proto::op::{Header, MessageType, Metadata, ResponseCode};
+use hickory_proto::op::{Edns, Header, MessageType, Metadata, ResponseCode};
 use hickory_proto::rr::rdata::{A, PTR, SOA, SRV};
 use hickory_proto::rr::{Name, RData, Record as WireRecord, RecordType};
 use hickory_server::net::runtime::Time;
@@ -23,15 +23,17 @@ pub struct BinderDns {
     pub zone: Zone,
 }
 
-/// Binds UDP and TCP on `ip`, port 53 when allowed, else a port the
-/// system picks (the same for both); returns the server and its address.
+/// Binds UDP and TCP on `ip`: on `port` when given (a restart keeps its
+/// address), else on 53 when allowed, else on a port the system picks (the
+/// same for both). Returns the server and its address.
 pub async fn serve(
     ip: IpAddr,
+    port: Option<u16>,
     handler: BinderDns,
 ) -> std::io::Result<(Server<BinderDns>, SocketAddr)> {
-    let udp = match tokio::net::UdpSocket::bind((ip, 53)).await {
+    let udp = match tokio::net::UdpSocket::bind((ip, port.unwrap_or(53))).await {
         Ok(socket) => socket,
-        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+        Err(e) if port.is_none() && e.kind() == std::io::ErrorKind::PermissionDenied => {
             tokio::net::UdpSocket::bind((ip, 0)).await?
         }
         Err(e) => return Err(e),
@@ -54,7 +56,16 @@ impl RequestHandler for BinderDns {
         let mut metadata = Metadata::response_from_request(&request.metadata);
         metadata.authentic_data = request.metadata.authentic_data;
         metadata.message_type = MessageType::Response;
-        let builder = MessageResponseBuilder::from_message_request(request);
+        // mname answers EDNS with an OPT of its own, capping the payload at 1470.
+        let edns = request.edns.as_ref().map(|asked| {
+            let mut edns = Edns::new();
+            edns.set_max_payload(asked.max_payload().min(1470));
+            edns
+        });
+        let mut builder = MessageResponseBuilder::from_message_request(request);
+        if let Some(edns) = &edns {
+            builder.edns(edns);
+        }
         let Ok(info) = request.request_info() else {
             metadata.response_code = ResponseCode::FormErr;
             return send(&mut response_handle, builder.build_no_records(metadata)).await;

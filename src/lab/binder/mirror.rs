@@ -119,7 +119,9 @@ impl Mirror {
             .iter()
             .filter_map(|(name, node)| Some((host_address(node.record.as_ref()?)?, name.clone())))
             .collect();
-        self.ready = nodes.contains_key(&self.root);
+        // Binder is ready once its first session has read the tree, even
+        // before anything is registered under it.
+        self.ready = true;
         self.nodes = nodes;
     }
 }
