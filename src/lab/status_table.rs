@@ -21,8 +21,8 @@ pub fn table(status: &LabStatus) -> String {
         let _ = writeln!(out, "  DNS    {dns}");
     }
     out.push('\n');
-    let header = ["ALIAS", "SERVICE", "SERVER", "IP", "STATE", "ZK"];
-    let rows: Vec<[&str; 6]> = status
+    let header = ["ALIAS", "SERVICE", "SERVER", "IP", "STATE", "ZK", "DNS"];
+    let rows: Vec<[&str; 7]> = status
         .instances
         .iter()
         .map(|i| {
@@ -33,6 +33,7 @@ pub fn table(status: &LabStatus) -> String {
                 i.ip.as_str(),
                 i.state.as_str(),
                 i.zk_mode.as_deref().unwrap_or(""),
+                i.dns.as_deref().unwrap_or(""),
             ]
         })
         .collect();
@@ -75,10 +76,13 @@ mod tests {
                 ip: "127.9.0.4".into(),
                 state: "running".into(),
                 zk_mode: Some("standalone".into()),
+                dns: Some("127.9.0.4:53".into()),
             }],
         };
         let text = table(&status);
-        assert!(text.contains("ALIAS    SERVICE  SERVER    IP         STATE    ZK"));
-        assert!(text.contains("binder0  binder   headnode  127.9.0.4  running  standalone"));
+        assert!(text.contains("ALIAS    SERVICE  SERVER    IP         STATE    ZK          DNS"));
+        assert!(text.contains(
+            "binder0  binder   headnode  127.9.0.4  running  standalone  127.9.0.4:53"
+        ));
     }
 }
