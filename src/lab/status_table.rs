@@ -81,8 +81,10 @@ mod tests {
         };
         let text = table(&status);
         assert!(text.contains("ALIAS    SERVICE  SERVER    IP         STATE    ZK          DNS"));
-        assert!(text.contains(
-            "binder0  binder   headnode  127.9.0.4  running  standalone  127.9.0.4:53"
-        ));
+        assert!(
+            text.contains(
+                "binder0  binder   headnode  127.9.0.4  running  standalone  127.9.0.4:53"
+            )
+        );
     }
 }

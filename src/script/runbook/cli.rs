@@ -77,6 +77,8 @@ pub fn run(args: RunArgs, json: bool, connect: &ConnectOptions) -> ExitCode {
                     "{}",
                     serde_json::to_string_pretty(&report.journal).unwrap_or_default()
                 );
+            } else if let Some(found) = &report.journal.report {
+                print_report(found);
             }
             if let Some(why) = report
                 .journal
@@ -90,6 +92,14 @@ pub fn run(args: RunArgs, json: bool, connect: &ConnectOptions) -> ExitCode {
         }
         Err(e) => fail(e),
     }
+}
+
+/// The runbook's report: records as a table, anything else as it comes.
+fn print_report(found: &serde_json::Value) {
+    let value = rhai::serde::to_dynamic(found).unwrap_or(rhai::Dynamic::UNIT);
+    let width = crate::render::terminal_width();
+    let color = crate::render::color_wanted();
+    outln!("{}", crate::render::render(&value, width, color).trim_end());
 }
 
 fn run_inner(

@@ -90,6 +90,10 @@ pub struct Journal {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<Value>,
     pub steps: Vec<StepRecord>,
+    /// What the runbook's `report(p, c)` made of the run once its steps
+    /// ended: records the shell prints as a table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<Value>,
     /// Why the run stopped, when it did not end ok.
     pub stopped: Option<String>,
 }
@@ -129,6 +133,7 @@ impl Journal {
             preflight: Vec::new(),
             context: None,
             steps: Vec::new(),
+            report: None,
             stopped: None,
         }
     }

@@ -433,6 +433,7 @@ impl<'a> Run<'a> {
             }
         }
         self.journal.status = RunStatus::Ok;
+        self.make_report();
         self.journal.save(&self.dir)?;
         self.transcript.log(
             "run_ended",
@@ -445,8 +446,49 @@ impl<'a> Run<'a> {
         Ok(self.report())
     }
 
+    /// Asks the runbook's `report(p, c)`, when it has one, what the run
+    /// found: after the steps, whether they all passed or one failed (a
+    /// health check's report matters most when its verdict fails).
+    fn make_report(&mut self) {
+        let function = "report";
+        if !(self.definition.is_defined(function, 1) || self.definition.is_defined(function, 2)) {
+            return;
+        }
+        let params = params::to_rhai(&self.journal.params);
+        let context = self
+            .journal
+            .context
+            .as_ref()
+            .and_then(|c| rhai::serde::to_dynamic(c).ok())
+            .unwrap_or(rhai::Dynamic::UNIT);
+        let args = self.definition.arguments(function, &params, &context);
+        match self
+            .env
+            .call(&self.definition.ast, GateMode::Deny, function, args)
+        {
+            Ok(called) => {
+                self.journal.report = rhai::serde::from_dynamic::<Value>(&called.value).ok();
+            }
+            Err(CallError::Interrupted) => {}
+            Err(CallError::Failed { message, .. }) => self.transcript.log(
+                "report_failed",
+                json!({"why": message}),
+                &format!("    (no report: {message})"),
+            ),
+        }
+    }
+
     /// Ends the run short of its last step, saying what to do next.
     fn stop(mut self, status: RunStatus, why: String) -> Result<RunReport, RunbookError> {
+        if matches!(status, RunStatus::Failed | RunStatus::Unknown)
+            && self
+                .journal
+                .steps
+                .iter()
+                .any(|s| s.status != StepStatus::Pending)
+        {
+            self.make_report();
+        }
         self.journal.status = status;
         self.journal.stopped = Some(why.clone());
         self.journal.save(&self.dir)?;
