@@ -36,6 +36,15 @@ fn unknown() -> String {
     "unknown".to_string()
 }
 
+/// What a command run through CommandExecute printed, and its exit code.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExecOutput {
+    pub stdout: String,
+    pub stderr: String,
+    #[serde(rename = "exitCode")]
+    pub exit_code: i64,
+}
+
 #[derive(Clone, Debug)]
 pub struct Cnapi {
     client: ApiClient,
@@ -97,6 +106,26 @@ impl Cnapi {
 
     /// `DELETE /servers/:uuid` ("forget"): removes CNAPI's record only.
     /// Nothing reaches the machine; a live server registers itself again.
+    /// CommandExecute (`POST /servers/:uuid/execute`, apis.md §4.5a): runs
+    /// `script` (a shebang first) on the server. Always with `json: true`:
+    /// without it a non-zero exit is a bare 500 and stderr is lost.
+    pub async fn execute(&self, server: &str, script: &str) -> Result<ExecOutput, DcError> {
+        let body = serde_json::json!({ "script": script, "json": true });
+        self.client
+            .send(
+                Request::new(
+                    Method::POST,
+                    &["servers", server, "execute"],
+                    &[],
+                    Uuid::new_v4(),
+                )
+                .body(body)
+                .long(),
+            )
+            .await?
+            .json()
+    }
+
     pub async fn delete_server(&self, uuid: &str) -> Result<(), DcError> {
         self.client
             .send(Request::new(

@@ -105,6 +105,8 @@ pub enum DcError {
         servers: Vec<SocketAddr>,
         detail: String,
     },
+    /// A command in a zone could not run, or failed there.
+    Zone { vm: String, detail: String },
 }
 
 impl DcError {
@@ -118,7 +120,7 @@ impl DcError {
             | DcError::NotSent { call }
             | DcError::MutationDenied { call }
             | DcError::InvalidRequest { call, .. } => Some(call),
-            DcError::Config { .. } | DcError::Binder { .. } => None,
+            DcError::Config { .. } | DcError::Binder { .. } | DcError::Zone { .. } => None,
         }
     }
 
@@ -356,6 +358,7 @@ impl fmt::Display for DcError {
             }
             DcError::InvalidRequest { call, detail } => write!(f, "{call}: {detail}"),
             DcError::Config { detail } => write!(f, "datacenter configuration: {detail}"),
+            DcError::Zone { vm, detail } => write!(f, "zone {vm}: {detail}"),
             DcError::Binder { servers, detail } => {
                 let servers: Vec<String> = servers.iter().map(ToString::to_string).collect();
                 let noun = if servers.len() == 1 {

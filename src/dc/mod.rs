@@ -19,6 +19,7 @@ pub mod vm;
 pub mod vmapi;
 pub mod zk;
 pub mod zk_admin;
+pub mod zone;
 
 use url::Url;
 

@@ -18,6 +18,7 @@ pub mod session;
 mod vm_map;
 mod vmapi;
 mod zk;
+mod zone;
 
 pub use ctx::{OutputOptions, ScriptCtx};
 pub use lazy_dc::LazyDatacenter;
