@@ -150,6 +150,53 @@ fn ha_ensemble_elects_a_leader_serves_reads_and_loses_quorum_with_two_down() {
     assert!(err.contains("does not serve requests"), "{err}");
     let err = one_line_error(&shell(&lab, &format!(r#"zk::admin("{binder0}", "srvr")"#)));
     assert!(err.contains("not currently serving requests"), "{err}");
+
+    // Back, then a power loss of cn1 (binder1): SIGKILL, and back with its data.
+    lab.must(&["lab", "fault", "start", "binder1"]);
+    lab.must(&["lab", "fault", "start", "binder2"]);
+    wait_for_modes(&members, &["follower", "follower", "leader"]);
+    let binder1 = Lab::instance(&status, "binder1");
+    let binder1_addr = format!("{}:2181", binder1["ip"].as_str().expect("ip"));
+    let member_dir = member_dir_of(&lab, &binder1_addr);
+    let pid: i32 = std::fs::read_to_string(member_dir.join("zookeeper.pid"))
+        .expect("binder1's pid file")
+        .trim()
+        .parse()
+        .expect("a pid");
+    lab.must(&["lab", "fault", "server-down", "cn1"]);
+    assert!(
+        !lab_support::process_alive(pid),
+        "binder1's JVM {pid} survived"
+    );
+    assert_eq!(mode(&binder1_addr), "(refused)");
+    lab.must(&["lab", "fault", "server-up", "cn1"]);
+    wait_for_modes(&members, &["follower", "follower", "leader"]);
+    assert!(member_dir.join("data/version-2").is_dir());
+}
+
+/// The member directory whose zoo.cfg listens on `addr`.
+fn member_dir_of(lab: &Lab, addr: &str) -> std::path::PathBuf {
+    let ip = addr.trim_end_matches(":2181");
+    std::fs::read_dir(lab.dir.join("zookeeper"))
+        .expect("zookeeper dir")
+        .flatten()
+        .map(|e| e.path())
+        .find(|dir| {
+            std::fs::read_to_string(dir.join("zoo.cfg"))
+                .is_ok_and(|cfg| cfg.lines().any(|l| l == format!("clientPortAddress={ip}")))
+        })
+        .unwrap_or_else(|| panic!("no member directory for {addr}"))
+}
+
+#[test]
+fn a_fresh_lab_has_one_standalone_member() {
+    let lab = Lab::up("zk-fresh", &["--profile", "fresh"]);
+    let status = lab.status();
+    let members = status["zk"].as_array().expect("zk is a list");
+    assert_eq!(members.len(), 1, "{status}");
+    let member = members[0].as_str().expect("ip:port").to_string();
+    wait_for_modes(std::slice::from_ref(&member), &["standalone"]);
+    assert_eq!(Lab::instance(&status, "binder0")["zk_mode"], "standalone");
 }
 
 /// A shell with no datacenter but the ZooKeeper members in `ZK_IPS`.
