@@ -306,3 +306,100 @@ fn a_word_refused_by_the_whitelist_is_said_plainly() {
         "{err}"
     );
 }
+
+/// A TCP relay to `target` that can cut every connection and refuse new
+/// ones for a while: a partition between client and server.
+struct Relay {
+    addr: String,
+    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Relay {
+    fn to(target: String) -> Relay {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr").to_string();
+        let cut = Arc::new(AtomicBool::new(false));
+        let flag = cut.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                if flag.load(Ordering::SeqCst) {
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(&target) else {
+                    continue;
+                };
+                for (mut from, mut to) in [
+                    (
+                        client.try_clone().expect("clone"),
+                        server.try_clone().expect("clone"),
+                    ),
+                    (server, client),
+                ] {
+                    let flag = flag.clone();
+                    std::thread::spawn(move || {
+                        let _ = from.set_read_timeout(Some(Duration::from_millis(50)));
+                        let mut buf = [0u8; 4096];
+                        loop {
+                            if flag.load(Ordering::SeqCst) {
+                                break;
+                            }
+                            match from.read(&mut buf) {
+                                Ok(0) => break,
+                                Ok(n) => {
+                                    if to.write_all(&buf[..n]).is_err() {
+                                        break;
+                                    }
+                                }
+                                Err(e)
+                                    if e.kind() == std::io::ErrorKind::WouldBlock
+                                        || e.kind() == std::io::ErrorKind::TimedOut => {}
+                                Err(_) => break,
+                            }
+                        }
+                        let _ = from.shutdown(std::net::Shutdown::Both);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Relay { addr, cut }
+    }
+
+    fn set_cut(&self, cut: bool) {
+        self.cut.store(cut, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// A session the ensemble dropped while the client could not reach it (a
+/// partition longer than the session timeout) is said to have expired;
+/// the next call opens a new one.
+#[test]
+fn an_expired_session_is_said_and_the_next_call_opens_a_new_one() {
+    use tritonsh::dc::zk::{ZkEnsemble, ZkError};
+
+    let lab = Lab::up("zk-expire", &["--profile", "fresh"]);
+    let status = lab.status();
+    let member = status["zk"][0].as_str().expect("ip:port").to_string();
+    wait_for_modes(std::slice::from_ref(&member), &["standalone"]);
+    let relay = Relay::to(member);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    // The lab's minimum: 1 s.
+    let zk = ZkEnsemble::new(std::slice::from_ref(&relay.addr), Duration::from_secs(1));
+    rt.block_on(zk.children("/")).expect("a first read");
+
+    relay.set_cut(true);
+    std::thread::sleep(Duration::from_secs(3));
+    relay.set_cut(false);
+
+    let err = rt
+        .block_on(zk.children("/"))
+        .expect_err("the session expired");
+    assert!(
+        matches!(err, ZkError::SessionExpired { .. }),
+        "{err:?}: {err}"
+    );
+    assert_eq!(err.to_string().lines().count(), 1);
+    rt.block_on(zk.children("/")).expect("a new session");
+}
