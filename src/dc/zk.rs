@@ -191,7 +191,7 @@ impl ZkEnsemble {
         };
         match tokio::time::timeout(CALL_TIMEOUT, attempt).await {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err((error, connected))) => Err(self.explain(path, error, connected).await),
+            Ok(Err((error, had_session))) => Err(self.explain(path, error, had_session).await),
             Err(_) => Err(self
                 .diagnose(
                     path,
@@ -202,7 +202,9 @@ impl ZkEnsemble {
     }
 
     /// The open session, or a new one when there is none (or it was closed);
-    /// an expired one is reported, then dropped.
+    /// an expired one is reported, then dropped. An error says whether a
+    /// session existed (then it is dropped on a connection loss, so the
+    /// next call starts clean).
     async fn client(&self) -> Result<zkc::Client, (zkc::Error, bool)> {
         let mut session = self.session.lock().await;
         if let Some(client) = session.as_ref() {
@@ -231,7 +233,7 @@ impl ZkEnsemble {
         Ok(client)
     }
 
-    async fn explain(&self, path: &str, error: zkc::Error, connected: bool) -> ZkError {
+    async fn explain(&self, path: &str, error: zkc::Error, had_session: bool) -> ZkError {
         let ensemble = self.connect_string();
         match error {
             _ if self.members.is_empty() => ZkError::NoMembers,
@@ -247,7 +249,7 @@ impl ZkEnsemble {
             | zkc::Error::Timeout
             | zkc::Error::ConnectionLoss
             | zkc::Error::ClientClosed => {
-                if connected {
+                if had_session {
                     *self.session.lock().await = None;
                 }
                 self.diagnose(path, error.to_string()).await
