@@ -43,8 +43,14 @@ const CLASSPATH: &str = "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar:\
                          /usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar";
 const MAIN: &str = "org.apache.zookeeper.server.quorum.QuorumPeerMain";
 /// A member holds a few KB of znodes; 64 MB of heap is plenty and keeps a
-/// three-member lab near 200 MB of RSS.
-const JVM_FLAGS: [&str; 3] = ["-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"];
+/// member near 70 MB of RSS. An out-of-memory JVM exits, as zkServer.sh's
+/// `-XX:OnOutOfMemoryError='kill -9 %p'` makes it, rather than limp on.
+const JVM_FLAGS: [&str; 4] = [
+    "-Xmx64m",
+    "-XX:+UseSerialGC",
+    "-XX:TieredStopAtLevel=1",
+    "-XX:+ExitOnOutOfMemoryError",
+];
 
 pub const CLIENT_PORT: u16 = 2181;
 const QUORUM_PORT: u16 = 2888;
