@@ -150,6 +150,53 @@ fn ha_ensemble_elects_a_leader_serves_reads_and_loses_quorum_with_two_down() {
     assert!(err.contains("does not serve requests"), "{err}");
     let err = one_line_error(&shell(&lab, &format!(r#"zk::admin("{binder0}", "srvr")"#)));
     assert!(err.contains("not currently serving requests"), "{err}");
+
+    // Back, then a power loss of cn1 (binder1): SIGKILL, and back with its data.
+    lab.must(&["lab", "fault", "start", "binder1"]);
+    lab.must(&["lab", "fault", "start", "binder2"]);
+    wait_for_modes(&members, &["follower", "follower", "leader"]);
+    let binder1 = Lab::instance(&status, "binder1");
+    let binder1_addr = format!("{}:2181", binder1["ip"].as_str().expect("ip"));
+    let member_dir = member_dir_of(&lab, &binder1_addr);
+    let pid: i32 = std::fs::read_to_string(member_dir.join("zookeeper.pid"))
+        .expect("binder1's pid file")
+        .trim()
+        .parse()
+        .expect("a pid");
+    lab.must(&["lab", "fault", "server-down", "cn1"]);
+    assert!(
+        !lab_support::process_alive(pid),
+        "binder1's JVM {pid} survived"
+    );
+    assert_eq!(mode(&binder1_addr), "(refused)");
+    lab.must(&["lab", "fault", "server-up", "cn1"]);
+    wait_for_modes(&members, &["follower", "follower", "leader"]);
+    assert!(member_dir.join("data/version-2").is_dir());
+}
+
+/// The member directory whose zoo.cfg listens on `addr`.
+fn member_dir_of(lab: &Lab, addr: &str) -> std::path::PathBuf {
+    let ip = addr.trim_end_matches(":2181");
+    std::fs::read_dir(lab.dir.join("zookeeper"))
+        .expect("zookeeper dir")
+        .flatten()
+        .map(|e| e.path())
+        .find(|dir| {
+            std::fs::read_to_string(dir.join("zoo.cfg"))
+                .is_ok_and(|cfg| cfg.lines().any(|l| l == format!("clientPortAddress={ip}")))
+        })
+        .unwrap_or_else(|| panic!("no member directory for {addr}"))
+}
+
+#[test]
+fn a_fresh_lab_has_one_standalone_member() {
+    let lab = Lab::up("zk-fresh", &["--profile", "fresh"]);
+    let status = lab.status();
+    let members = status["zk"].as_array().expect("zk is a list");
+    assert_eq!(members.len(), 1, "{status}");
+    let member = members[0].as_str().expect("ip:port").to_string();
+    wait_for_modes(std::slice::from_ref(&member), &["standalone"]);
+    assert_eq!(Lab::instance(&status, "binder0")["zk_mode"], "standalone");
 }
 
 /// A shell with no datacenter but the ZooKeeper members in `ZK_IPS`.
@@ -243,9 +290,9 @@ fn a_word_refused_by_the_whitelist_is_said_plainly() {
             let mut word = [0u8; 4];
             let _ = stream.read_exact(&mut word);
             let word = String::from_utf8_lossy(&word).into_owned();
-            let _ = write!(
+            let _ = writeln!(
                 stream,
-                "{word} is not executed because it is not in the whitelist.\n"
+                "{word} is not executed because it is not in the whitelist."
             );
         }
     });
@@ -258,4 +305,101 @@ fn a_word_refused_by_the_whitelist_is_said_plainly() {
         err.contains("refuses `stat`: it is not in the server's 4lw.commands.whitelist"),
         "{err}"
     );
+}
+
+/// A TCP relay to `target` that can cut every connection and refuse new
+/// ones for a while: a partition between client and server.
+struct Relay {
+    addr: String,
+    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Relay {
+    fn to(target: String) -> Relay {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr").to_string();
+        let cut = Arc::new(AtomicBool::new(false));
+        let flag = cut.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                if flag.load(Ordering::SeqCst) {
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(&target) else {
+                    continue;
+                };
+                for (mut from, mut to) in [
+                    (
+                        client.try_clone().expect("clone"),
+                        server.try_clone().expect("clone"),
+                    ),
+                    (server, client),
+                ] {
+                    let flag = flag.clone();
+                    std::thread::spawn(move || {
+                        let _ = from.set_read_timeout(Some(Duration::from_millis(50)));
+                        let mut buf = [0u8; 4096];
+                        loop {
+                            if flag.load(Ordering::SeqCst) {
+                                break;
+                            }
+                            match from.read(&mut buf) {
+                                Ok(0) => break,
+                                Ok(n) => {
+                                    if to.write_all(&buf[..n]).is_err() {
+                                        break;
+                                    }
+                                }
+                                Err(e)
+                                    if e.kind() == std::io::ErrorKind::WouldBlock
+                                        || e.kind() == std::io::ErrorKind::TimedOut => {}
+                                Err(_) => break,
+                            }
+                        }
+                        let _ = from.shutdown(std::net::Shutdown::Both);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Relay { addr, cut }
+    }
+
+    fn set_cut(&self, cut: bool) {
+        self.cut.store(cut, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// A session the ensemble dropped while the client could not reach it (a
+/// partition longer than the session timeout) is said to have expired;
+/// the next call opens a new one.
+#[test]
+fn an_expired_session_is_said_and_the_next_call_opens_a_new_one() {
+    use tritonsh::dc::zk::{ZkEnsemble, ZkError};
+
+    let lab = Lab::up("zk-expire", &["--profile", "fresh"]);
+    let status = lab.status();
+    let member = status["zk"][0].as_str().expect("ip:port").to_string();
+    wait_for_modes(std::slice::from_ref(&member), &["standalone"]);
+    let relay = Relay::to(member);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    // The lab's minimum: 1 s.
+    let zk = ZkEnsemble::new(std::slice::from_ref(&relay.addr), Duration::from_secs(1));
+    rt.block_on(zk.children("/")).expect("a first read");
+
+    relay.set_cut(true);
+    std::thread::sleep(Duration::from_secs(3));
+    relay.set_cut(false);
+
+    let err = rt
+        .block_on(zk.children("/"))
+        .expect_err("the session expired");
+    assert!(
+        matches!(err, ZkError::SessionExpired { .. }),
+        "{err:?}: {err}"
+    );
+    assert_eq!(err.to_string().lines().count(), 1);
+    rt.block_on(zk.children("/")).expect("a new session");
 }

@@ -128,7 +128,7 @@ impl Datacenter {
             jobs: Jobs::new(vmapi.clone()),
             vmapi: Vmapi::new(vmapi),
             cnapi: Cnapi::new(client("CNAPI", &endpoints.cnapi)),
-            zk: zk::ZkEnsemble::new(&endpoints.zk_hosts),
+            zk: zk::ZkEnsemble::new(&endpoints.zk_hosts, zk::SESSION_TIMEOUT),
             gate,
             endpoints,
         })

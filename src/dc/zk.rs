@@ -95,6 +95,7 @@ impl From<&zkc::Stat> for ZnodeStat {
 #[derive(Clone)]
 pub struct ZkEnsemble {
     members: Vec<String>,
+    session_timeout: Duration,
     session: Arc<Mutex<Option<zkc::Client>>>,
 }
 
@@ -107,10 +108,12 @@ impl std::fmt::Debug for ZkEnsemble {
 }
 
 impl ZkEnsemble {
-    /// `members` as `ip:port` (or `ip`, for port 2181).
-    pub fn new(members: &[String]) -> ZkEnsemble {
+    /// `members` as `ip:port` (or `ip`, for port 2181); the session timeout
+    /// asked for ([`SESSION_TIMEOUT`] unless a check wants a shorter one).
+    pub fn new(members: &[String], session_timeout: Duration) -> ZkEnsemble {
         ZkEnsemble {
             members: members.iter().map(|m| zk_admin::with_port(m)).collect(),
+            session_timeout,
             session: Arc::new(Mutex::new(None)),
         }
     }
@@ -188,7 +191,7 @@ impl ZkEnsemble {
         };
         match tokio::time::timeout(CALL_TIMEOUT, attempt).await {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err((error, connected))) => Err(self.explain(path, error, connected).await),
+            Ok(Err((error, had_session))) => Err(self.explain(path, error, had_session).await),
             Err(_) => Err(self
                 .diagnose(
                     path,
@@ -198,14 +201,21 @@ impl ZkEnsemble {
         }
     }
 
-    /// The open session, or a new one when there is none (or it ended).
+    /// The open session, or a new one when there is none (or it was closed);
+    /// an expired one is reported, then dropped. An error says whether a
+    /// session existed (then it is dropped on a connection loss, so the
+    /// next call starts clean).
     async fn client(&self) -> Result<zkc::Client, (zkc::Error, bool)> {
         let mut session = self.session.lock().await;
         if let Some(client) = session.as_ref() {
             match client.state() {
-                zkc::SessionState::Expired
-                | zkc::SessionState::Closed
-                | zkc::SessionState::AuthFailed => *session = None,
+                // Said once: whatever relied on the session (its ephemeral
+                // nodes, its watches) is gone. The next call starts afresh.
+                zkc::SessionState::Expired => {
+                    *session = None;
+                    return Err((zkc::Error::SessionExpired, true));
+                }
+                zkc::SessionState::Closed | zkc::SessionState::AuthFailed => *session = None,
                 _ => return Ok(client.clone()),
             }
         }
@@ -213,7 +223,7 @@ impl ZkEnsemble {
             return Err((zkc::Error::NoHosts, false));
         }
         let client = zkc::Client::connector()
-            .with_session_timeout(SESSION_TIMEOUT)
+            .with_session_timeout(self.session_timeout)
             .with_connection_timeout(Duration::from_secs(2))
             .with_fail_eagerly()
             .connect(&self.connect_string())
@@ -223,7 +233,7 @@ impl ZkEnsemble {
         Ok(client)
     }
 
-    async fn explain(&self, path: &str, error: zkc::Error, connected: bool) -> ZkError {
+    async fn explain(&self, path: &str, error: zkc::Error, had_session: bool) -> ZkError {
         let ensemble = self.connect_string();
         match error {
             _ if self.members.is_empty() => ZkError::NoMembers,
@@ -239,7 +249,7 @@ impl ZkEnsemble {
             | zkc::Error::Timeout
             | zkc::Error::ConnectionLoss
             | zkc::Error::ClientClosed => {
-                if connected {
+                if had_session {
                     *self.session.lock().await = None;
                 }
                 self.diagnose(path, error.to_string()).await

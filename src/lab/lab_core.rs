@@ -254,17 +254,7 @@ impl LabCore {
                     .with(|w| w.set_server_running(target, up))
                     .map_err(|e| e.to_string())?;
                 if !up {
-                    let on_server = self.world.with(|w| {
-                        let server = w.find_server(target).map(|s| s.uuid.clone());
-                        w.vms_on_server(server.as_deref().unwrap_or_default())
-                            .iter()
-                            .filter_map(|vm| vm.alias.clone())
-                            .collect::<Vec<String>>()
-                    });
-                    let mut processes = self.processes.lock().await;
-                    processes
-                        .power_off(|alias| on_server.iter().any(|a| a == alias))
-                        .await;
+                    self.power_off(target).await;
                 }
                 if up {
                     format!(
@@ -302,6 +292,24 @@ impl LabCore {
             Some(failure) => Err(format!("{message}, but {failure}")),
             None => Ok(message),
         }
+    }
+
+    /// A server going down is a power loss for what runs on it: its
+    /// processes are killed, all at once, not stopped in order.
+    async fn power_off(&self, server: &str) {
+        let on_server: Vec<String> = self.world.with(|w| {
+            let Some(uuid) = w.find_server(server).map(|s| s.uuid.clone()) else {
+                return Vec::new();
+            };
+            w.vms_on_server(&uuid)
+                .iter()
+                .filter_map(|vm| vm.alias.clone())
+                .collect()
+        });
+        let mut processes = self.processes.lock().await;
+        processes
+            .power_off(|alias| on_server.iter().any(|a| a == alias))
+            .await;
     }
 
     /// Writes the world, the settings and the published status. Called on

@@ -28,11 +28,12 @@ impl Processes {
     /// Kills (a power loss, not an orderly stop) every process `lost` names,
     /// all at once, before any reconciliation.
     pub async fn power_off(&mut self, lost: impl Fn(&str) -> bool) {
-        for process in &mut self.all {
-            if lost(process.alias()) {
-                let _ = process.kill().await;
-            }
-        }
+        let kills = self
+            .all
+            .iter_mut()
+            .filter(|p| lost(p.alias()))
+            .map(|p| p.kill());
+        futures::future::join_all(kills).await;
     }
 
     /// Starts and stops processes so each runs exactly when `should_run`

@@ -43,8 +43,14 @@ const CLASSPATH: &str = "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar:\
                          /usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar";
 const MAIN: &str = "org.apache.zookeeper.server.quorum.QuorumPeerMain";
 /// A member holds a few KB of znodes; 64 MB of heap is plenty and keeps a
-/// three-member lab near 200 MB of RSS.
-const JVM_FLAGS: [&str; 3] = ["-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"];
+/// member near 70 MB of RSS. An out-of-memory JVM exits, as zkServer.sh's
+/// `-XX:OnOutOfMemoryError='kill -9 %p'` makes it, rather than limp on.
+const JVM_FLAGS: [&str; 4] = [
+    "-Xmx64m",
+    "-XX:+UseSerialGC",
+    "-XX:TieredStopAtLevel=1",
+    "-XX:+ExitOnOutOfMemoryError",
+];
 
 pub const CLIENT_PORT: u16 = 2181;
 const QUORUM_PORT: u16 = 2888;
@@ -76,7 +82,8 @@ struct Running {
 struct Rendered {
     vm_uuid: String,
     ip: Ipv4Addr,
-    myid: u64,
+    /// `ZK_ID` as the template writes it (empty when unset).
+    myid: String,
     zoo_cfg: String,
 }
 
@@ -261,23 +268,16 @@ fn render(w: &World, alias: &str, root: &Path) -> Result<Rendered, String> {
         .iter()
         .find(|i| i.uuid == vm.uuid)
         .ok_or_else(|| format!("SAPI has no instance {}", vm.uuid))?;
+    // Rendered as the template would, even when wrong: ZooKeeper itself
+    // then does what it does with it (a single server line runs standalone
+    // whatever myid says; in an ensemble a myid missing from the server
+    // lines stops it, and its log says so).
     let myid = match instance.metadata.get("ZK_ID") {
-        Some(Value::Number(n)) => n.as_u64(),
-        Some(Value::String(s)) => s.parse().ok(),
-        _ => None,
-    }
-    .ok_or_else(|| format!("instance {alias} has no ZK_ID in its SAPI metadata"))?;
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::String(s)) => s.clone(),
+        _ => String::new(),
+    };
     let servers = servers(w)?;
-    if !servers.iter().any(|(num, _)| *num == myid) {
-        return Err(format!(
-            "its ZK_ID {myid} is not a num in ZK_SERVERS ({})",
-            servers
-                .iter()
-                .map(|(n, h)| format!("{n}={h}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
     let data = root.join(&vm.uuid).join("data");
     Ok(Rendered {
         vm_uuid: vm.uuid.clone(),
@@ -379,9 +379,10 @@ impl InstanceProcess for ZookeeperProcess {
                 return Health::Down;
             };
             if !pid_file::is_alive(running.pid, &running.marker) {
-                let log = self.member_dir(&running.vm_uuid).join("zookeeper.out");
+                let log = self.member_dir(&running.vm_uuid).join("zookeeper.log");
+                let why = last_error(&log).unwrap_or_default();
                 return Health::Failing(format!(
-                    "ZooKeeper (pid {}) exited; see {}",
+                    "ZooKeeper (pid {}) exited{why}; its log is {}",
                     running.pid,
                     log.display()
                 ));
@@ -396,6 +397,18 @@ impl InstanceProcess for ZookeeperProcess {
         }
         .boxed()
     }
+}
+
+/// `: <message>` of the last ERROR in a member's log, if any.
+fn last_error(log: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(log).ok()?;
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.contains(" - ERROR ") && !l.contains("Exiting JVM with code"))?;
+    // `2026-12-02 04:01:02,345 - ERROR [main:QuorumPeerMain@99] - Invalid config, exiting abnormally`
+    let message = line.rsplit_once("] - ").map_or(line, |(_, m)| m);
+    Some(format!(": {}", message.trim()))
 }
 
 /// The ensemble as clients connect to it: `host:port` of every member
@@ -470,6 +483,22 @@ pub fn stop_leftovers(dir: &LabDir) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_reason_a_member_exited_is_its_last_error() {
+        let dir = std::env::temp_dir().join(format!("zk-last-error-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let log = dir.join("zookeeper.log");
+        let text = "2026-12-02 04:05:53,600 - INFO  [main:QuorumPeerConfig@174] - Reading configuration\n\
+                    2026-12-02 04:05:53,677 - ERROR [main:QuorumPeerMain@99] - Invalid config, exiting abnormally\n\
+                    2026-12-02 04:05:53,680 - ERROR [main:ServiceUtils@42] - Exiting JVM with code 2\n";
+        std::fs::write(&log, text).expect("write");
+        assert_eq!(
+            last_error(&log).as_deref(),
+            Some(": Invalid config, exiting abnormally")
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn zoo_cfg_has_one_server_line_per_member_on_its_own_address() {

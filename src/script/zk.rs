@@ -98,16 +98,17 @@ pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
 const GET: &str = "A znode's data: JSON parsed (an object becomes a map), anything else as a string.\n\
 Example: zk::get(\"/manatee/sdc/state\").primary.zoneId";
 
-const STAT: &str = "A znode's stat: #{czxid, mzxid, pzxid, ctime, mtime, version, cversion,\n\
-aversion, ephemeral_owner (hex, () for a persistent node), data_length, num_children}.";
+const STAT: &str = "A znode's stat: its zxids, times, versions, owner and sizes.\n\
+#{czxid, mzxid, pzxid, ctime, mtime, version, cversion, aversion,\n\
+ephemeral_owner (hex, () for a persistent node), data_length, num_children}.";
 
-const MEMBERS: &str = "Every ZooKeeper member, as `echo ruok|nc` and `echo srvr|nc` see it:\n\
+const MEMBERS: &str = "Every ZooKeeper member's health, as `echo ruok|nc` and `echo srvr|nc` see it.\n\
 #{address, ruok, mode, zxid, latency_min, latency_avg, latency_max, outstanding,\n\
 node_count, followers (leader), problem}. mode is leader, follower, standalone,\n\
 \"not serving\" (no quorum) or \"down\". Members are asked at once.";
 
-const ADMIN: &str = "One four-letter word to one member (\"ip\" or \"ip:port\"), parsed:\n\
-ruok → #{imok}; srvr, stat → #{mode, zxid, latency_*, outstanding, node_count, clients, …};\n\
+const ADMIN: &str = "One four-letter word (ruok, srvr, stat, mntr, isro) to one member, parsed.\n\
+address is \"ip\" or \"ip:port\". ruok → #{imok}; srvr, stat → #{mode, zxid, latency_*, outstanding, node_count, clients, …};\n\
 mntr → #{server_state, followers, …, all}; isro → #{access: \"rw\"|\"ro\"}.\n\
 Example: zk::admin(\"10.99.99.11\", \"stat\").mode";
 
