@@ -29,6 +29,7 @@ pub mod status_table;
 pub mod twin;
 pub mod up;
 pub mod world;
+pub mod zone_command;
 pub mod zookeeper_process;
 
 use std::path::{Path, PathBuf};
