@@ -1,6 +1,7 @@
 //! tritonsh: the operator shell for Triton DataCenter's control plane.
 //!
-//! Layers (see DESIGN.md): `repl` and `cli` at the front, `script` (Rhai and
+//! Layers (see DESIGN.md): `repl` and the command-line front ends (`cli`,
+//! `runbook_cli`, `manatee_cli`) at the front, `script` (Rhai and
 //! runbooks) below them, `dc` (typed clients of a datacenter) below that.
 //! `lab` is a separate world reached only over the network.
 
@@ -15,4 +16,5 @@ pub mod manatee_cli;
 pub mod paths;
 pub mod render;
 pub mod repl;
+pub mod runbook_cli;
 pub mod script;
