@@ -18,6 +18,7 @@ pub mod session;
 mod vm_map;
 mod vmapi;
 
+pub use convert::not_data;
 pub use ctx::{OutputOptions, ScriptCtx};
 pub use lazy_dc::LazyDatacenter;
 pub use session::{Interrupter, Session};
