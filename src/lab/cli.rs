@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
-use crate::lab::control_client::{ControlInfo, FaultKind, inject};
+use crate::lab::control_client::inject;
+use crate::lab::control_protocol::{ControlInfo, FaultKind};
 use crate::lab::down::{Stopped, down};
 use crate::lab::error::LabError;
 use crate::lab::lab_dir::LabDir;

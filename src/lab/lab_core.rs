@@ -9,7 +9,7 @@ use tokio::sync::{Mutex, Notify};
 
 use crate::lab::address_block::AddressBlock;
 use crate::lab::api_listener::ApiListener;
-use crate::lab::control_client::FaultKind;
+use crate::lab::control_protocol::FaultKind;
 use crate::lab::error::LabError;
 use crate::lab::lab_dir::{LabDir, write_atomically};
 use crate::lab::layout;

@@ -9,6 +9,7 @@ pub mod address_block;
 pub mod api_listener;
 pub mod cli;
 pub mod control_client;
+pub mod control_protocol;
 pub mod control_server;
 pub mod daemon;
 pub mod down;

@@ -7,7 +7,8 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::lab::control_client::{ControlInfo, pings};
+use crate::lab::control_client::pings;
+use crate::lab::control_protocol::ControlInfo;
 use crate::lab::error::LabError;
 use crate::lab::lab_dir::LabDir;
 use crate::lab::settings::NewLab;
