@@ -219,7 +219,7 @@ impl ApiClient {
         let mut retries_left = self.options.read_retries;
         loop {
             match self.attempt(&request, &url, call.clone()).await {
-                Err(err) if retries_left > 0 && retryable(&err) => {
+                Err(err) if retries_left > 0 && err.is_transient() => {
                     tracing::debug!(%err, "retrying read");
                     retries_left -= 1;
                     tokio::time::sleep(backoff).await;
@@ -339,16 +339,6 @@ impl ApiClient {
                 cause: root_cause(err),
             }
         }
-    }
-}
-
-/// Retrying helps when nothing was reached or the API said it failed;
-/// never on 4xx (the same request would fail the same way).
-fn retryable(err: &DcError) -> bool {
-    match err {
-        DcError::Connect { .. } => true,
-        DcError::Status { status, .. } => *status >= 500,
-        _ => false,
     }
 }
 
