@@ -11,6 +11,7 @@ mod helpers;
 pub mod interrupt;
 mod jobs;
 pub mod lazy_dc;
+pub mod names;
 mod register;
 pub mod runbook;
 mod sapi;
