@@ -5,6 +5,7 @@
 //! runbooks) below them, `dc` (typed clients of a datacenter) below that.
 //! `lab` is a separate world reached only over the network.
 
+pub mod api;
 pub mod cli;
 pub mod config;
 pub mod connect;

@@ -7,6 +7,7 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::api::Api;
 use crate::lab::control_client::pings;
 use crate::lab::control_protocol::ControlInfo;
 use crate::lab::error::LabError;
@@ -140,9 +141,7 @@ fn ready_status(dir: &LabDir, expected_pid: Option<u32>) -> Option<LabStatus> {
     if expected_pid.is_none() {
         return Some(status);
     }
-    let answering = [&status.sapi_url, &status.vmapi_url, &status.cnapi_url]
-        .into_iter()
-        .all(|url| pings(url));
+    let answering = Api::ALL.into_iter().all(|api| pings(status.urls.get(api)));
     answering.then_some(status)
 }
 
