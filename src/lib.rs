@@ -4,6 +4,8 @@
 //! `runbook_cli`, `manatee_cli`) at the front, `script` (Rhai and
 //! runbooks) below them, `dc` (typed clients of a datacenter) below that.
 //! `lab` is a separate world reached only over the network.
+//! `api` is the vocabulary both sides share: the set of Triton APIs, their
+//! names, URL keys and ping rules.
 
 pub mod api;
 pub mod cli;
