@@ -58,11 +58,11 @@ pub enum Command {
         command: crate::lab::cli::LabCommand,
     },
     /// Run a runbook (by name, or a FILE.rhai).
-    Run(crate::script::runbook::cli::RunArgs),
+    Run(crate::runbook_cli::RunArgs),
     /// List, show, export and edit runbooks.
     Runbook {
         #[command(subcommand)]
-        command: crate::script::runbook::cli::RunbookCommand,
+        command: crate::runbook_cli::RunbookCommand,
     },
     /// Inspect a manatee shard as manatee-adm does (peers, pg-status, show, verify).
     #[command(disable_help_flag = true)]
@@ -102,11 +102,9 @@ pub fn main() -> ExitCode {
                 lab: cli.lab.clone(),
                 profile: cli.profile.clone(),
             };
-            crate::script::runbook::cli::run(args, cli.json, &connect)
+            crate::runbook_cli::run(args, cli.json, &connect)
         }
-        Some(Command::Runbook { command }) => {
-            crate::script::runbook::cli::runbook(command, cli.json)
-        }
+        Some(Command::Runbook { command }) => crate::runbook_cli::runbook(command, cli.json),
         Some(Command::Manatee { args }) => crate::manatee_cli::run(args),
         None => shell(&cli),
     }

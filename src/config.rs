@@ -17,9 +17,13 @@
 //! ```
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::de::{Error as _, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+
+use crate::api::Api;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -30,20 +34,90 @@ pub struct Config {
     pub profiles: BTreeMap<String, Profile>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Profile {
-    pub sapi_url: Option<String>,
-    pub vmapi_url: Option<String>,
-    pub cnapi_url: Option<String>,
+    /// The APIs' base URLs, one key per API: `sapi_url`, `vmapi_url`, …
+    /// ([`Api::url_key`]).
+    pub urls: BTreeMap<Api, String>,
     /// Binder's DNS servers ("ip" or "ip:port"), one or several.
     pub binder: Option<OneOrMany>,
     pub datacenter_name: Option<String>,
     pub dns_domain: Option<String>,
     /// ZooKeeper members as "ip:port"; when absent, the binders at port
     /// 2181. `ZK_IPS` in the environment wins over both.
-    #[serde(default)]
     pub zk: Vec<String>,
+}
+
+/// The keys of a profile besides the APIs' URLs.
+const PROFILE_KEYS: [&str; 4] = ["binder", "datacenter_name", "dns_domain", "zk"];
+
+/// A key of a profile, read as a key so that a misspelt one is reported on
+/// its own line.
+enum ProfileKey {
+    Url(Api),
+    Binder,
+    DatacenterName,
+    DnsDomain,
+    Zk,
+}
+
+impl<'de> Deserialize<'de> for ProfileKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<ProfileKey, D::Error> {
+        let key = String::deserialize(deserializer)?;
+        if let Some(api) = Api::from_url_key(&key) {
+            return Ok(ProfileKey::Url(api));
+        }
+        match key.as_str() {
+            "binder" => Ok(ProfileKey::Binder),
+            "datacenter_name" => Ok(ProfileKey::DatacenterName),
+            "dns_domain" => Ok(ProfileKey::DnsDomain),
+            "zk" => Ok(ProfileKey::Zk),
+            _ => {
+                let known: Vec<String> = Api::ALL
+                    .iter()
+                    .map(|api| api.url_key())
+                    .chain(PROFILE_KEYS)
+                    .map(|k| format!("`{k}`"))
+                    .collect();
+                Err(D::Error::custom(format!(
+                    "unknown field `{key}`, expected one of {}",
+                    known.join(", ")
+                )))
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Profile {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Profile, D::Error> {
+        struct ProfileVisitor;
+        impl<'de> Visitor<'de> for ProfileVisitor {
+            type Value = Profile;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a profile table")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Profile, A::Error> {
+                let mut profile = Profile::default();
+                while let Some(key) = map.next_key::<ProfileKey>()? {
+                    match key {
+                        ProfileKey::Url(api) => {
+                            profile.urls.insert(api, map.next_value()?);
+                        }
+                        ProfileKey::Binder => profile.binder = Some(map.next_value()?),
+                        ProfileKey::DatacenterName => {
+                            profile.datacenter_name = Some(map.next_value()?);
+                        }
+                        ProfileKey::DnsDomain => profile.dns_domain = Some(map.next_value()?),
+                        ProfileKey::Zk => profile.zk = map.next_value()?,
+                    }
+                }
+                Ok(profile)
+            }
+        }
+        deserializer.deserialize_map(ProfileVisitor)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -130,8 +204,8 @@ mod tests {
         let path = Path::new("c.toml");
         let a = config.profile(None, path).ok().flatten();
         assert_eq!(
-            a.map(|(n, p)| (n, p.sapi_url)),
-            Some(("a".into(), Some("http://s".into())))
+            a.map(|(n, p)| (n, p.urls)),
+            Some(("a".into(), [(Api::Sapi, "http://s".to_string())].into()))
         );
         let b = config.profile(Some("b"), path).ok().flatten();
         assert_eq!(

@@ -13,6 +13,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::api::Api;
 use crate::config::{self, Profile};
 use crate::dc::{Datacenter, Endpoints, MutationGate};
 use crate::lab::status::LabStatus;
@@ -73,7 +74,7 @@ impl Choice {
         match self {
             Choice::Lab(dir) => format!("connected to the lab in {}", dir.display()),
             Choice::Profile { name, endpoints } => {
-                format!("profile {name}: SAPI {}", endpoints.sapi)
+                format!("profile {name}: SAPI {}", endpoints.url(Api::Sapi))
             }
             Choice::DefaultLab(dir) => format!(
                 "no datacenter configured: using the lab at {} (tritonsh lab down to stop it)",
@@ -110,21 +111,18 @@ fn no_dc(e: impl std::fmt::Display) -> String {
 }
 
 fn lab_endpoints(status: &LabStatus) -> Result<Endpoints, String> {
-    let apis = Endpoints::parse(&status.sapi_url, &status.vmapi_url, &status.cnapi_url)
-        .map_err(|e| format!("no datacenter: the lab's status: {e}"))?;
-    Ok(Endpoints {
-        zk_hosts: zk_members(status.zk.clone(), std::env::var("ZK_IPS").ok()),
-        ..apis
-    })
+    let urls = Api::ALL.map(|api| (api, status.urls.get(api)));
+    let mut endpoints =
+        Endpoints::parse(urls).map_err(|e| format!("no datacenter: the lab's status: {e}"))?;
+    endpoints.zk_hosts = zk_members(status.zk.clone(), std::env::var("ZK_IPS").ok());
+    Ok(endpoints)
 }
 
 /// The APIs a profile leads to, and its ZooKeeper members.
 fn profile_endpoints(profile: &Profile) -> Result<Endpoints, String> {
-    let apis = profile_apis(profile)?;
-    Ok(Endpoints {
-        zk_hosts: zk_members(profile_zk(profile)?, std::env::var("ZK_IPS").ok()),
-        ..apis
-    })
+    let mut endpoints = profile_apis(profile)?;
+    endpoints.zk_hosts = zk_members(profile_zk(profile)?, std::env::var("ZK_IPS").ok());
+    Ok(endpoints)
 }
 
 /// The profile's `zk` list, else its binders at port 2181: binder zones
@@ -159,32 +157,30 @@ fn zk_members(configured: Vec<String>, zk_ips: Option<String>) -> Vec<String> {
     }
 }
 
-/// A profile gives the three URLs, or binder and the names to ask it, or
+/// A profile gives every API's URL, or binder and the names to ask it, or
 /// only the names (for a host whose resolver is binder).
 fn profile_apis(profile: &Profile) -> Result<Endpoints, String> {
-    let urls = [&profile.sapi_url, &profile.vmapi_url, &profile.cnapi_url];
-    match urls {
-        [Some(sapi), Some(vmapi), Some(cnapi)] => {
-            return Endpoints::parse(sapi, vmapi, cnapi).map_err(|e| e.to_string());
-        }
-        [None, None, None] => {}
-        _ => {
-            let missing: Vec<&str> = ["sapi_url", "vmapi_url", "cnapi_url"]
-                .into_iter()
-                .zip(urls)
-                .filter(|(_, url)| url.is_none())
-                .map(|(key, _)| key)
-                .collect();
+    if !profile.urls.is_empty() {
+        let missing: Vec<&str> = Api::ALL
+            .into_iter()
+            .filter(|api| !profile.urls.contains_key(api))
+            .map(Api::url_key)
+            .collect();
+        if !missing.is_empty() {
             return Err(format!(
-                "sapi_url, vmapi_url and cnapi_url go together (missing {})",
+                "{} go together (missing {})",
+                Api::url_keys_listed(),
                 missing.join(", ")
             ));
         }
+        let urls = profile.urls.iter().map(|(api, url)| (*api, url.as_str()));
+        return Endpoints::parse(urls).map_err(|e| e.to_string());
     }
     let (Some(dc), Some(domain)) = (&profile.datacenter_name, &profile.dns_domain) else {
-        return Err(
-            "give sapi_url, vmapi_url and cnapi_url, or datacenter_name and dns_domain".to_string(),
-        );
+        return Err(format!(
+            "give {}, or datacenter_name and dns_domain",
+            Api::url_keys_listed()
+        ));
     };
     if let Some(binder) = &profile.binder {
         // Binder itself is asked, as it is the only one that knows (apis.md §1.1).
@@ -194,8 +190,8 @@ fn profile_apis(profile: &Profile) -> Result<Endpoints, String> {
     }
     // The names Triton's own tools use (sdcadm loadConfig); they resolve
     // where binder is the resolver, as on the headnode.
-    let url = |svc: &str| format!("http://{svc}.{dc}.{domain}");
-    Endpoints::parse(&url("sapi"), &url("vmapi"), &url("cnapi")).map_err(|e| e.to_string())
+    let urls = Api::ALL.map(|api| (api, format!("http://{}.{dc}.{domain}", api.service())));
+    Endpoints::parse(urls.iter().map(|(api, url)| (*api, url.as_str()))).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -209,7 +205,7 @@ mod tests {
             dns_domain: Some("joyent.us".into()),
             ..Profile::default()
         };
-        let endpoints = profile_endpoints(&profile).map(|e| e.vmapi.to_string());
+        let endpoints = profile_endpoints(&profile).map(|e| e.url(Api::Vmapi).to_string());
         assert_eq!(endpoints, Ok("http://vmapi.coal.joyent.us/".to_string()));
     }
 
@@ -257,7 +253,7 @@ mod tests {
     #[test]
     fn half_given_urls_name_what_is_missing() {
         let profile = Profile {
-            sapi_url: Some("http://127.0.0.1:1".into()),
+            urls: [(Api::Sapi, "http://127.0.0.1:1".to_string())].into(),
             ..Profile::default()
         };
         let err = profile_endpoints(&profile).err().unwrap_or_default();

@@ -5,6 +5,7 @@
 mod lab_support;
 
 use lab_support::{Lab, scratch_dir};
+use tritonsh::api::Api;
 
 #[test]
 fn ensure_running_starts_a_lab_once_and_status_finds_it() {
@@ -20,7 +21,7 @@ fn ensure_running_starts_a_lab_once_and_status_finds_it() {
     let first = tritonsh::lab::ensure_running(&dir).expect("a lab starts");
     let pid = std::fs::read_to_string(dir.join("daemon.pid")).expect("daemon.pid");
     let second = tritonsh::lab::ensure_running(&dir).expect("the same lab");
-    assert_eq!(first.sapi_url, second.sapi_url);
+    assert_eq!(first.urls.get(Api::Sapi), second.urls.get(Api::Sapi));
     assert_eq!(
         std::fs::read_to_string(dir.join("daemon.pid")).expect("daemon.pid"),
         pid,
@@ -30,6 +31,6 @@ fn ensure_running_starts_a_lab_once_and_status_finds_it() {
         &std::fs::read_to_string(dir.join("status.json")).expect("status.json"),
     )
     .expect("status.json is a LabStatus");
-    assert_eq!(published.vmapi_url, first.vmapi_url);
+    assert_eq!(published.urls.get(Api::Vmapi), first.urls.get(Api::Vmapi));
     assert_eq!(tritonsh::lab::status(&dir).expect("status"), first);
 }

@@ -1,5 +1,5 @@
 //! Finding the APIs the way Triton's own tools do: `sapi.<dc>.<domain>`,
-//! `vmapi.…`, `cnapi.…` resolve only through binder (apis.md §1.1), so they
+//! `vmapi.…`, `cnapi.…` (every [`Api`]) resolve only through binder (apis.md §1.1), so they
 //! are asked of binder directly, never of this host's resolver.
 //!
 //! Binder answers A queries with the admin IPs of the live instances of a
@@ -19,6 +19,7 @@ use url::Url;
 
 use super::Endpoints;
 use super::error::{DcError, one_line};
+use crate::api::Api;
 
 /// Binder's DNS port.
 const DNS_PORT: u16 = 53;
@@ -59,7 +60,7 @@ fn binder_error(binders: &[SocketAddr], detail: String) -> DcError {
 }
 
 impl Endpoints {
-    /// Resolves the three APIs through `binders` for datacenter
+    /// Resolves every API through `binders` for datacenter
     /// `datacenter_name` in `dns_domain` (the SAPI `sdc` application's
     /// `datacenter_name` and `dns_domain`). With several live instances of
     /// an API, the first address binder gives is used. Gives up after a few
@@ -76,7 +77,8 @@ impl Endpoints {
         check_label("datacenter_name", datacenter_name)?;
         check_label("dns_domain", dns_domain)?;
         let resolver = resolver(binders).map_err(failed)?;
-        let url = |service: &'static str| {
+        let url = |api: Api| {
+            let service = api.service();
             let name = format!("{service}.{datacenter_name}.{dns_domain}");
             let resolver = &resolver;
             async move {
@@ -84,25 +86,24 @@ impl Endpoints {
                     .await
                     .map_err(|why| failed(why.describe(&name, service, *first)))?;
                 let base = format!("http://{}/", SocketAddr::new(ip, API_PORT));
-                Url::parse(&base).map_err(|e| {
+                let url = Url::parse(&base).map_err(|e| {
                     failed(format!("{name} resolved to {ip}, which makes no URL: {e}"))
-                })
+                })?;
+                Ok::<_, DcError>((api, url))
             }
         };
-        let all = async { futures::try_join!(url("sapi"), url("vmapi"), url("cnapi")) };
-        let (sapi, vmapi, cnapi) = tokio::time::timeout(DEADLINE, all).await.map_err(|_| {
+        let all = futures::future::try_join_all(Api::ALL.map(url));
+        let urls = tokio::time::timeout(DEADLINE, all).await.map_err(|_| {
             failed(format!(
                 "no answer within {}s (is binder running and reachable? check `{}`)",
                 DEADLINE.as_secs(),
-                dig(*first, &format!("sapi.{datacenter_name}.{dns_domain}"))
+                dig(
+                    *first,
+                    &format!("{}.{datacenter_name}.{dns_domain}", Api::ALL[0].service())
+                )
             ))
         })??;
-        Ok(Endpoints {
-            sapi,
-            vmapi,
-            cnapi,
-            zk_hosts: Vec::new(),
-        })
+        Endpoints::new(urls.into_iter().collect())
     }
 
     /// [`Endpoints::from_binder`] for callers that are not async: runs on a

@@ -10,7 +10,6 @@ use super::error::DcError;
 use super::health::{self, Health};
 use super::http::{ApiClient, Request};
 use super::query::{has_key, page, with_required_fields};
-use super::vmapi::not_online;
 
 /// CNAPI's maximum (and default) `limit`.
 pub const PAGE_LIMIT: usize = 1000;
@@ -62,18 +61,7 @@ impl Cnapi {
     /// `GET /ping` is always 200: `ready` says whether workflow, moray and
     /// amqp are all online.
     pub async fn ping(&self) -> Result<Health, DcError> {
-        health::ping(&self.client, |body| {
-            if body.get("ready") == Some(&Value::Bool(true)) {
-                return Ok(());
-            }
-            let down = not_online(body.get("services"));
-            Err(if down.is_empty() {
-                "not ready".to_string()
-            } else {
-                format!("not ready: {down}")
-            })
-        })
-        .await
+        health::ping(&self.client).await
     }
 
     /// `GET /servers` with the given filters (apis.md §4.2), every page

@@ -145,10 +145,19 @@ impl DcError {
     }
 
     /// A failure that may go away by itself: worth retrying an idempotent
-    /// read, or another poll of a job.
+    /// read (`http.rs`), or another poll of a job (`jobs.rs`) — one rule
+    /// for both.
+    ///
+    /// Transient: nothing was reached (`Connect`), the connection broke on
+    /// the wire (`Transport`: a reset, a pooled connection the API had
+    /// closed), or the API said it failed (5xx). Not transient: a 4xx (the
+    /// same request fails the same way), and a `Timeout` — the API was
+    /// reached and sat on the request for the whole timeout, so another try
+    /// would only multiply the wait the operator sees and add load to an
+    /// API that is already overloaded or hung; the error says to ping it.
     pub fn is_transient(&self) -> bool {
         match self {
-            DcError::Connect { .. } | DcError::Timeout { .. } | DcError::Transport { .. } => true,
+            DcError::Connect { .. } | DcError::Transport { .. } => true,
             DcError::Status { status, .. } => *status >= 500,
             _ => false,
         }
@@ -384,6 +393,27 @@ mod tests {
             method: "GET",
             path: "/vms/3f00".into(),
         }
+    }
+
+    #[test]
+    fn transient_means_retry_a_read_or_poll_a_job_again() {
+        let broke = |cause: &str| DcError::Transport {
+            call: call(),
+            url: "http://127.0.0.1:1".into(),
+            cause: cause.into(),
+        };
+        assert!(broke("connection reset").is_transient());
+        assert!(status_error(503).is_transient());
+        assert!(!status_error(409).is_transient());
+        let slow = DcError::Timeout {
+            call: call(),
+            after: Duration::from_secs(30),
+        };
+        assert!(!slow.is_transient(), "a timeout is not waited out twice");
+    }
+
+    fn status_error(status: u16) -> DcError {
+        DcError::from_status(call(), status, None, b"")
     }
 
     fn fixture(name: &str) -> Vec<u8> {

@@ -23,17 +23,15 @@ pub struct Health {
     pub body: Value,
 }
 
-/// `GET /ping` on `client`, whatever the status; `verdict` reads the body
-/// the API's own way and gives `Err(summary)` when it is not ready.
-pub(crate) async fn ping(
-    client: &ApiClient,
-    verdict: impl Fn(&Value) -> Result<(), String>,
-) -> Result<Health, DcError> {
+/// `GET /ping` on `client`, whatever the status; the API's ping rule
+/// ([`crate::api::Api::ping_verdict`]) reads the body and gives
+/// `Err(summary)` when it is not ready.
+pub(crate) async fn ping(client: &ApiClient) -> Result<Health, DcError> {
     let reply = client
         .send(Request::new(Method::GET, &["ping"], &[], Uuid::new_v4()).any_status())
         .await?;
     let body: Value = reply.json()?;
-    let checked = verdict(&body);
+    let checked = client.kind().ping_verdict(&body);
     let ok = reply.status.is_success() && checked.is_ok();
     let summary = match checked {
         Err(summary) => summary,

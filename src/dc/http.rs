@@ -21,6 +21,7 @@ use uuid::Uuid;
 use super::decode::decode;
 use super::error::{Call, DcError, one_line};
 use super::gate::{GateMode, MutationGate, RecordedRequest};
+use crate::api::Api;
 
 /// Timeouts and retry policy of every client of a datacenter.
 #[derive(Clone, Debug)]
@@ -54,12 +55,13 @@ impl Default for HttpOptions {
 /// A client of one API at one base URL.
 #[derive(Clone, Debug)]
 pub struct ApiClient {
+    kind: Api,
+    /// `kind`'s name, as every error names the API.
     api: &'static str,
     base: Url,
     http: reqwest::Client,
     gate: MutationGate,
     options: HttpOptions,
-    /// SAPI hides agent services and the `type` field unless asked for `~2`.
     accept_version: Option<&'static str>,
 }
 
@@ -133,25 +135,29 @@ impl<'a> Request<'a> {
 
 impl ApiClient {
     pub fn new(
-        api: &'static str,
+        kind: Api,
         base: Url,
         http: reqwest::Client,
         gate: MutationGate,
         options: HttpOptions,
     ) -> ApiClient {
-        let accept_version = (api == "SAPI").then_some("~2");
         ApiClient {
-            api,
+            kind,
+            api: kind.name(),
             base,
             http,
             gate,
             options,
-            accept_version,
+            accept_version: kind.accept_version(),
         }
     }
 
     pub fn api(&self) -> &'static str {
         self.api
+    }
+
+    pub fn kind(&self) -> Api {
+        self.kind
     }
 
     pub fn base(&self) -> &Url {
@@ -219,7 +225,7 @@ impl ApiClient {
         let mut retries_left = self.options.read_retries;
         loop {
             match self.attempt(&request, &url, call.clone()).await {
-                Err(err) if retries_left > 0 && retryable(&err) => {
+                Err(err) if retries_left > 0 && err.is_transient() => {
                     tracing::debug!(%err, "retrying read");
                     retries_left -= 1;
                     tokio::time::sleep(backoff).await;
@@ -339,16 +345,6 @@ impl ApiClient {
                 cause: root_cause(err),
             }
         }
-    }
-}
-
-/// Retrying helps when nothing was reached or the API said it failed;
-/// never on 4xx (the same request would fail the same way).
-fn retryable(err: &DcError) -> bool {
-    match err {
-        DcError::Connect { .. } => true,
-        DcError::Status { status, .. } => *status >= 500,
-        _ => false,
     }
 }
 

@@ -21,7 +21,11 @@ pub mod zk;
 pub mod zk_admin;
 pub mod zone;
 
+use std::collections::BTreeMap;
+
 use url::Url;
+
+use crate::api::Api;
 
 pub use cnapi::{Cnapi, Server};
 pub use error::DcError;
@@ -36,27 +40,51 @@ pub use vmapi::{JobRef, Vm, Vmapi};
 /// `tag.smartdc_role` key stays one key).
 pub type Query = Vec<(String, String)>;
 
-/// Where a datacenter's services are: base URLs of the APIs, e.g.
+/// Where a datacenter's services are: the base URL of every API, e.g.
 /// `http://sapi.coal.joyent.us`, and its ZooKeeper members.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Endpoints {
-    pub sapi: Url,
-    pub vmapi: Url,
-    pub cnapi: Url,
+    /// One URL for every API in [`Api::ALL`].
+    urls: BTreeMap<Api, Url>,
     /// ZooKeeper members as `ip:port` (the profile's `zk`, `ZK_IPS`, the
     /// lab's `zk`); empty when not known.
     pub zk_hosts: Vec<String>,
 }
 
 impl Endpoints {
-    /// Parses the three base URLs, naming the one that is wrong.
-    pub fn parse(sapi: &str, vmapi: &str, cnapi: &str) -> Result<Endpoints, DcError> {
+    /// Parses a base URL for every API, naming the one that is wrong or
+    /// missing.
+    pub fn parse<'a>(urls: impl IntoIterator<Item = (Api, &'a str)>) -> Result<Endpoints, DcError> {
+        let urls = urls
+            .into_iter()
+            .map(|(api, text)| Ok((api, parse_url(api.name(), text)?)))
+            .collect::<Result<BTreeMap<Api, Url>, DcError>>()?;
+        Endpoints::new(urls)
+    }
+
+    /// Every API at the same base URL: one server answering for all of
+    /// them (a test's canned server).
+    pub fn all_at(url: &str) -> Result<Endpoints, DcError> {
+        Endpoints::parse(Api::ALL.map(|api| (api, url)))
+    }
+
+    /// Endpoints from URLs already parsed; every API must have one.
+    pub fn new(urls: BTreeMap<Api, Url>) -> Result<Endpoints, DcError> {
+        if let Some(missing) = Api::ALL.into_iter().find(|api| !urls.contains_key(api)) {
+            return Err(DcError::Config {
+                detail: format!("no {missing} URL given"),
+            });
+        }
         Ok(Endpoints {
-            sapi: parse_url("SAPI", sapi)?,
-            vmapi: parse_url("VMAPI", vmapi)?,
-            cnapi: parse_url("CNAPI", cnapi)?,
+            urls,
             zk_hosts: Vec::new(),
         })
+    }
+
+    /// The base URL of `api`.
+    pub fn url(&self, api: Api) -> &Url {
+        // `new` made sure every API has one.
+        &self.urls[&api]
     }
 }
 
@@ -109,25 +137,25 @@ impl Datacenter {
         gate: MutationGate,
         options: HttpOptions,
     ) -> Result<Datacenter, DcError> {
-        check_url("SAPI", &endpoints.sapi)?;
-        check_url("VMAPI", &endpoints.vmapi)?;
-        check_url("CNAPI", &endpoints.cnapi)?;
+        for api in Api::ALL {
+            check_url(api.name(), endpoints.url(api))?;
+        }
         let http = http::build_http_client()?;
-        let client = |api: &'static str, url: &Url| {
+        let client = |api: Api| {
             http::ApiClient::new(
                 api,
-                url.clone(),
+                endpoints.url(api).clone(),
                 http.clone(),
                 gate.clone(),
                 options.clone(),
             )
         };
-        let vmapi = client("VMAPI", &endpoints.vmapi);
+        let vmapi = client(Api::Vmapi);
         Ok(Datacenter {
-            sapi: Sapi::new(client("SAPI", &endpoints.sapi)),
+            sapi: Sapi::new(client(Api::Sapi)),
             jobs: Jobs::new(vmapi.clone()),
             vmapi: Vmapi::new(vmapi),
-            cnapi: Cnapi::new(client("CNAPI", &endpoints.cnapi)),
+            cnapi: Cnapi::new(client(Api::Cnapi)),
             zk: zk::ZkEnsemble::new(&endpoints.zk_hosts, zk::SESSION_TIMEOUT),
             gate,
             endpoints,
@@ -149,26 +177,31 @@ mod tests {
 
     #[test]
     fn endpoints_must_be_plain_http() {
-        assert!(
-            Endpoints::parse(
-                "http://127.0.0.1:1",
-                "http://127.0.0.1:2",
-                "http://127.0.0.1:3"
-            )
-            .is_ok()
-        );
-        let err = Endpoints::parse("http://s", "https://vmapi.coal.joyent.us", "http://c")
-            .expect_err("https refused");
+        let urls = |vmapi: &'static str| {
+            [
+                (Api::Sapi, "http://127.0.0.1:1"),
+                (Api::Vmapi, vmapi),
+                (Api::Cnapi, "http://127.0.0.1:3"),
+            ]
+        };
+        assert!(Endpoints::parse(urls("http://127.0.0.1:2")).is_ok());
+        let err =
+            Endpoints::parse(urls("https://vmapi.coal.joyent.us")).expect_err("https refused");
         assert!(
             err.to_string()
                 .contains("VMAPI URL https://vmapi.coal.joyent.us/: only http://"),
             "{err}"
         );
-        let err = Endpoints::parse("sapi", "http://v", "http://c").expect_err("not a URL");
+        let err = Endpoints::parse([(Api::Sapi, "sapi")]).expect_err("not a URL");
         assert!(
             err.to_string()
                 .starts_with("datacenter configuration: SAPI URL \"sapi\""),
             "{err}"
+        );
+        let err = Endpoints::parse([(Api::Sapi, "http://s")]).expect_err("VMAPI missing");
+        assert_eq!(
+            err.to_string(),
+            "datacenter configuration: no VMAPI URL given"
         );
     }
 }

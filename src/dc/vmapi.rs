@@ -62,22 +62,7 @@ impl Vmapi {
     /// `GET /ping`: 503 with `status: "some services are not ready"` when
     /// moray or workflow is not connected.
     pub async fn ping(&self) -> Result<Health, DcError> {
-        health::ping(&self.client, |body| {
-            if body.get("healthy") != Some(&Value::Bool(false)) {
-                return Ok(());
-            }
-            let status = body
-                .get("status")
-                .and_then(Value::as_str)
-                .unwrap_or("not healthy");
-            let down = not_online(body.get("services"));
-            Err(if down.is_empty() {
-                status.to_string()
-            } else {
-                format!("{status}: {down}")
-            })
-        })
-        .await
+        health::ping(&self.client).await
     }
 
     /// `GET /vms` with the given filters (apis.md §3.3), every page unless
@@ -260,27 +245,6 @@ impl Vmapi {
     }
 }
 
-/// `moray: offline, wfapi: connecting` from a `services` map.
-pub(crate) fn not_online(services: Option<&Value>) -> String {
-    let Some(Value::Object(services)) = services else {
-        return String::new();
-    };
-    services
-        .iter()
-        .filter(|(_, state)| state.as_str() != Some("online"))
-        .map(|(name, state)| {
-            format!(
-                "{name}: {}",
-                state
-                    .as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| state.to_string())
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// One page of ListVms fetched and decoded on its own task; dropping it
 /// (the list was interrupted) aborts the task.
 struct PageTask<T> {
@@ -369,11 +333,5 @@ mod tests {
         let job: JobRef =
             serde_json::from_str(&fixture("vmapi-job-response.json")).expect("decodes");
         assert_eq!(job.job_uuid, "20e8799a-15e6-4362-8faa-a5f1fa55f5bd");
-    }
-
-    #[test]
-    fn services_not_online() {
-        let services = serde_json::json!({"moray": "online", "wfapi": "offline"});
-        assert_eq!(not_online(Some(&services)), "wfapi: offline");
     }
 }

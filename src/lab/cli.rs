@@ -5,13 +5,14 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
-use crate::lab::control_client::{ControlInfo, FaultKind, inject};
+use crate::lab::control_client::inject;
+use crate::lab::control_protocol::{ControlInfo, FaultKind};
 use crate::lab::down::{Stopped, down};
 use crate::lab::error::LabError;
 use crate::lab::lab_dir::LabDir;
 use crate::lab::settings::{LabSettings, NewLab, Profile};
 use crate::lab::status::LabStatus;
-use crate::lab::status_table::table;
+use crate::lab::status_table::{self, table};
 use crate::lab::up::{Started, up};
 use crate::lab::{daemon, default_dir, published};
 
@@ -129,9 +130,7 @@ fn run_up(dir: &LabDir, args: &UpArgs, json: bool) -> Result<(), LabError> {
         print_json(&status)?;
     } else {
         println!("lab {note} in {}", dir.root().display());
-        println!("  SAPI   {}", status.sapi_url);
-        println!("  VMAPI  {}", status.vmapi_url);
-        println!("  CNAPI  {}", status.cnapi_url);
+        print!("{}", status_table::api_lines(&status));
         println!("  requests are logged in {}", dir.request_log().display());
     }
     Ok(())

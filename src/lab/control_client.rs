@@ -1,5 +1,5 @@
 //! The CLI side of the control endpoint: live status and faults, asked of
-//! the running daemon over loopback HTTP.
+//! the running daemon over loopback HTTP (`control_protocol.rs`).
 //!
 //! These calls are synchronous: they run on a thread of their own with a
 //! small runtime, so they work whether or not the caller is inside tokio.
@@ -7,44 +7,9 @@
 use std::future::Future;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
+use crate::lab::control_protocol::{ControlInfo, ControlMessage, FaultKind, FaultRequest};
 use crate::lab::error::LabError;
 use crate::lab::status::LabStatus;
-
-/// `control.json`: where the daemon's control endpoint listens.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct ControlInfo {
-    pub url: String,
-    pub pid: u32,
-}
-
-/// The faults the lab can inject, as the CLI names them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FaultKind {
-    ServerDown,
-    ServerUp,
-    Stop,
-    Start,
-}
-
-impl FaultKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FaultKind::ServerDown => "server-down",
-            FaultKind::ServerUp => "server-up",
-            FaultKind::Stop => "stop",
-            FaultKind::Start => "start",
-        }
-    }
-}
-
-/// The control endpoint's answer to a fault or an error: one line.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ControlMessage {
-    pub message: String,
-}
 
 pub fn fetch_status(control: &ControlInfo) -> Result<LabStatus, LabError> {
     let url = format!("{}/status", control.url);
@@ -70,7 +35,9 @@ pub fn fetch_status(control: &ControlInfo) -> Result<LabStatus, LabError> {
 /// Applies a fault; the answer is a one-line description of what happened.
 pub fn inject(control: &ControlInfo, kind: FaultKind, target: &str) -> Result<String, LabError> {
     let url = format!("{}/faults/{}", control.url, kind.as_str());
-    let body = serde_json::json!({ "target": target });
+    let body = FaultRequest {
+        target: target.to_string(),
+    };
     blocking(async move {
         let response = client()?
             .post(&url)

@@ -4,20 +4,13 @@
 
 use std::sync::Arc;
 
+use crate::lab::control_protocol::{ControlMessage, FaultKind, FaultRequest};
+use crate::lab::lab_core::LabCore;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-
-use crate::lab::control_client::{ControlMessage, FaultKind};
-use crate::lab::lab_core::LabCore;
-
-#[derive(Deserialize)]
-struct FaultRequest {
-    target: String,
-}
 
 pub fn router(core: Arc<LabCore>) -> Router {
     Router::new()
@@ -39,17 +32,12 @@ async fn fault(
     Path(kind): Path<String>,
     Json(request): Json<FaultRequest>,
 ) -> Response {
-    let kind = match kind.as_str() {
-        "server-down" => FaultKind::ServerDown,
-        "server-up" => FaultKind::ServerUp,
-        "stop" => FaultKind::Stop,
-        "start" => FaultKind::Start,
-        other => {
-            return answer(
-                StatusCode::NOT_FOUND,
-                format!("no fault named {other} (server-down, server-up, stop, start)"),
-            );
-        }
+    let Some(kind) = FaultKind::from_name(&kind) else {
+        let known: Vec<&str> = FaultKind::ALL.iter().map(|k| k.as_str()).collect();
+        return answer(
+            StatusCode::NOT_FOUND,
+            format!("no fault named {kind} ({})", known.join(", ")),
+        );
     };
     match core.fault(kind, &request.target).await {
         Ok(message) => answer(StatusCode::OK, message),

@@ -10,7 +10,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::lab::address_block;
-use crate::lab::control_client::ControlInfo;
+use crate::lab::control_protocol::ControlInfo;
 use crate::lab::control_server;
 use crate::lab::error::LabError;
 use crate::lab::lab_core::LabCore;

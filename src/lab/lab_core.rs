@@ -7,11 +7,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::{Mutex, Notify};
 
+use crate::api::{Api, ApiUrls};
 use crate::lab::address_block::AddressBlock;
 use crate::lab::api_listener::ApiListener;
 use crate::lab::binder::dns_process::{BinderDnsProcess, DnsAddresses};
 use crate::lab::binder::registrar::{RegistrarProcess, registering_aliases};
-use crate::lab::control_client::FaultKind;
+use crate::lab::control_protocol::FaultKind;
 use crate::lab::error::LabError;
 use crate::lab::lab_dir::{LabDir, write_atomically};
 use crate::lab::layout;
@@ -24,15 +25,14 @@ use crate::lab::twin::{self, Twin};
 use crate::lab::world::{SharedWorld, VmState, World, WorldError};
 use crate::lab::zookeeper_process::{self, ZookeeperProcess};
 
-/// The APIs the lab serves, each on the admin IP of its first instance.
-const APIS: [&str; 3] = ["sapi", "vmapi", "cnapi"];
-
 /// A 3-member ensemble elects a leader in about 4 s; a loaded machine
 /// starting three JVMs at once needs more.
 const HEALTHY_WITHIN: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// An API the lab serves ([`Api::ALL`]), on the admin IP of its first
+/// instance.
 struct ApiEndpoint {
-    service: &'static str,
+    api: Api,
     alias: String,
     ip: Ipv4Addr,
 }
@@ -66,36 +66,26 @@ impl LabCore {
         let log = RequestLog::open(&dir.request_log())?;
         let requests_changed = Arc::new(Notify::new());
 
+        // `x-server-name` is the serving zone's uuid, as on the real thing.
+        let mut twin = Twin::new(world.clone());
         let mut apis = Vec::new();
-        for service in APIS {
+        for api in Api::ALL {
+            let service = api.service();
             let (alias, ip, uuid) = api_instance(&world, service).ok_or_else(|| {
                 LabError::Other(format!(
                     "the lab's world has no {service} instance with an admin IP (move {} away to start a fresh lab)",
                     dir.world_file().display()
                 ))
             })?;
-            apis.push((ApiEndpoint { service, alias, ip }, uuid));
+            twin.zones.insert(api, uuid);
+            apis.push(ApiEndpoint { api, alias, ip });
         }
-        // `x-server-name` is the serving zone's uuid, as on the real thing.
-        let mut twin = Twin::new(world.clone());
-        for (api, zone) in &apis {
-            match api.service {
-                "sapi" => twin.sapi_zone = zone.clone(),
-                "vmapi" => twin.vmapi_zone = zone.clone(),
-                _ => twin.cnapi_zone = zone.clone(),
-            }
-        }
-        let apis: Vec<ApiEndpoint> = apis.into_iter().map(|(api, _)| api).collect();
         let mut processes = Processes::default();
-        for api in &apis {
-            let (service, alias, ip) = (api.service, api.alias.clone(), api.ip);
-            let router = match service {
-                "sapi" => twin::sapi(twin.clone()),
-                "vmapi" => twin::vmapi(twin.clone()),
-                _ => twin::cnapi(twin.clone()),
-            };
+        for endpoint in &apis {
+            let (api, alias, ip) = (endpoint.api, endpoint.alias.clone(), endpoint.ip);
+            let router = twin::router(api, twin.clone());
             let router = mutation_watch::wrap(router, requests_changed.clone());
-            let router = log.wrap(service, router);
+            let router = log.wrap(api.service(), router);
             let port = settings.ports.get(&alias).copied();
             processes.add(Box::new(ApiListener::new(&alias, ip, port, router)));
         }
@@ -197,27 +187,21 @@ impl LabCore {
     }
 
     pub async fn status(&self) -> LabStatus {
-        let url = |service: &str, ports: &Processes| {
-            self.apis
-                .iter()
-                .find(|api| api.service == service)
-                .map(|api| match ports.port(&api.alias) {
-                    Some(80) | None => format!("http://{}", api.ip),
-                    Some(port) => format!("http://{}:{port}", api.ip),
-                })
-                .unwrap_or_default()
-        };
         let processes = self.processes.lock().await;
-        let (sapi_url, vmapi_url, cnapi_url) = (
-            url("sapi", &processes),
-            url("vmapi", &processes),
-            url("cnapi", &processes),
-        );
+        let urls = self
+            .apis
+            .iter()
+            .map(|endpoint| {
+                let url = match processes.port(&endpoint.alias) {
+                    Some(80) | None => format!("http://{}", endpoint.ip),
+                    Some(port) => format!("http://{}:{port}", endpoint.ip),
+                };
+                (endpoint.api, url)
+            })
+            .collect();
         drop(processes);
         let mut status = self.world.with(|w| LabStatus {
-            sapi_url,
-            vmapi_url,
-            cnapi_url,
+            urls: ApiUrls(urls),
             datacenter_name: w.config.datacenter_name.clone(),
             dns_domain: w.config.dns_domain.clone(),
             zk: zookeeper_process::ensemble(w),

@@ -10,6 +10,7 @@ pub mod api_listener;
 pub mod binder;
 pub mod cli;
 pub mod control_client;
+pub mod control_protocol;
 pub mod control_server;
 pub mod daemon;
 pub mod down;

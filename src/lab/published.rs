@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use crate::lab::control_client::{ControlInfo, fetch_status};
+use crate::lab::control_client::fetch_status;
+use crate::lab::control_protocol::ControlInfo;
 use crate::lab::error::LabError;
 use crate::lab::lab_dir::LabDir;
 use crate::lab::status::LabStatus;

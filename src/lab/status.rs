@@ -5,11 +5,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::api::ApiUrls;
+
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct LabStatus {
-    pub sapi_url: String,
-    pub vmapi_url: String,
-    pub cnapi_url: String,
+    /// Where each API twin answers, as `sapi_url`, `vmapi_url`, ….
+    #[serde(flatten)]
+    pub urls: ApiUrls,
     pub datacenter_name: String,
     pub dns_domain: String,
     /// The ZooKeeper ensemble as "ip:port", from SAPI's ZK_SERVERS.

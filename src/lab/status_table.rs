@@ -2,7 +2,17 @@
 
 use std::fmt::Write;
 
+use crate::api::Api;
 use crate::lab::status::LabStatus;
+
+/// One indented line per API: `  SAPI   http://…`.
+pub fn api_lines(status: &LabStatus) -> String {
+    let mut out = String::new();
+    for api in Api::ALL {
+        let _ = writeln!(out, "  {:<7}{}", api.name(), status.urls.get(api));
+    }
+    out
+}
 
 pub fn table(status: &LabStatus) -> String {
     let mut out = String::new();
@@ -11,9 +21,7 @@ pub fn table(status: &LabStatus) -> String {
         "datacenter {}.{}",
         status.datacenter_name, status.dns_domain
     );
-    let _ = writeln!(out, "  SAPI   {}", status.sapi_url);
-    let _ = writeln!(out, "  VMAPI  {}", status.vmapi_url);
-    let _ = writeln!(out, "  CNAPI  {}", status.cnapi_url);
+    out.push_str(&api_lines(status));
     if !status.zk.is_empty() {
         let _ = writeln!(out, "  ZK     {}", status.zk.join(","));
     }
@@ -57,14 +65,20 @@ pub fn table(status: &LabStatus) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::ApiUrls;
     use crate::lab::status::LabInstance;
 
     #[test]
     fn one_aligned_row_per_instance() {
         let status = LabStatus {
-            sapi_url: "http://127.9.0.1".into(),
-            vmapi_url: "http://127.9.0.2".into(),
-            cnapi_url: "http://127.9.0.3".into(),
+            urls: ApiUrls(
+                [
+                    (Api::Sapi, "http://127.9.0.1".into()),
+                    (Api::Vmapi, "http://127.9.0.2".into()),
+                    (Api::Cnapi, "http://127.9.0.3".into()),
+                ]
+                .into(),
+            ),
             datacenter_name: "coal".into(),
             dns_domain: "joyent.us".into(),
             zk: vec![],

@@ -7,7 +7,9 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::lab::control_client::{ControlInfo, pings};
+use crate::api::Api;
+use crate::lab::control_client::pings;
+use crate::lab::control_protocol::ControlInfo;
 use crate::lab::error::LabError;
 use crate::lab::lab_dir::LabDir;
 use crate::lab::settings::NewLab;
@@ -139,9 +141,7 @@ fn ready_status(dir: &LabDir, expected_pid: Option<u32>) -> Option<LabStatus> {
     if expected_pid.is_none() {
         return Some(status);
     }
-    let answering = [&status.sapi_url, &status.vmapi_url, &status.cnapi_url]
-        .into_iter()
-        .all(|url| pings(url));
+    let answering = Api::ALL.into_iter().all(|api| pings(status.urls.get(api)));
     answering.then_some(status)
 }
 

@@ -2,45 +2,14 @@
 
 use rhai::Dynamic;
 
+use crate::script::not_data;
+
 /// `value` as pretty JSON (`()` is `null`).
 pub fn to_json(value: &Dynamic) -> Result<String, String> {
     if let Some(what) = not_data(value, "the result") {
         return Err(format!("cannot show the result as JSON: {what}"));
     }
     serde_json::to_string_pretty(value).map_err(|e| format!("cannot show the result as JSON: {e}"))
-}
-
-/// Where `value` holds something that is not data (a function, a range, a
-/// timestamp…), as "`at` [2].f is a Fn, which has no JSON form; leave it
-/// out". Rhai's serde would print such values as their Rust type name
-/// ("anon$45b4…", "core::ops::range::Range<i64>"), a silent lie in JSON.
-pub fn not_data(value: &Dynamic, at: &str) -> Option<String> {
-    if value.is_array() {
-        let items = value.read_lock::<rhai::Array>()?;
-        return items
-            .iter()
-            .enumerate()
-            .find_map(|(i, item)| not_data(item, &format!("{at}[{i}]")));
-    }
-    if value.is_map() {
-        let map = value.read_lock::<rhai::Map>()?;
-        return map
-            .iter()
-            .find_map(|(k, item)| not_data(item, &format!("{at}.{k}")));
-    }
-    let plain = value.is_unit()
-        || value.is_bool()
-        || value.is_int()
-        || value.is_float()
-        || value.is_string()
-        || value.is_char()
-        || value.is_blob();
-    (!plain).then(|| {
-        format!(
-            "{at} is a {}, which has no JSON form; leave it out",
-            value.type_name()
-        )
-    })
 }
 
 #[cfg(test)]

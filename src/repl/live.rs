@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
 
-use crate::dc::Query;
 use crate::script::LazyDatacenter;
+use crate::script::names::{self, FetchedNames};
 
 /// How long fetched names are used before they are fetched again.
 pub const FRESH_FOR: Duration = Duration::from_secs(30);
@@ -27,16 +27,7 @@ pub struct LiveNames {
     pub services: Vec<String>,
 }
 
-/// One refresh's result: `None` where that API could not be read, so the
-/// names from the previous refresh are kept.
-#[derive(Debug, Clone, Default)]
-pub struct Fetched {
-    pub hostnames: Option<Vec<String>>,
-    pub vm_aliases: Option<Vec<String>>,
-    pub services: Option<Vec<String>>,
-}
-
-pub type Fetch = Arc<dyn Fn() -> BoxFuture<'static, Fetched> + Send + Sync>;
+pub type Fetch = Arc<dyn Fn() -> BoxFuture<'static, FetchedNames> + Send + Sync>;
 
 pub struct LiveCache {
     rt: tokio::runtime::Handle,
@@ -100,35 +91,10 @@ impl LiveCache {
     }
 }
 
-/// Reads the names through the datacenter's clients, all three at once;
-/// none until a call has found the datacenter (Tab never starts a lab).
+/// Reads the names through the script layer; none until a call has found
+/// the datacenter (Tab never starts a lab).
 pub fn from_datacenter(dc: LazyDatacenter) -> Fetch {
-    Arc::new(move || {
-        let dc = dc.get().cloned();
-        Box::pin(async move {
-            let Some(dc) = dc else {
-                return Fetched::default();
-            };
-            let all = Query::new();
-            let active: Query = vec![("state".into(), "active".into())];
-            let (servers, vms, services) = futures::join!(
-                dc.cnapi.list_servers(&all),
-                dc.vmapi.list(&active),
-                dc.sapi.list_services(&all),
-            );
-            Fetched {
-                hostnames: servers
-                    .ok()
-                    .map(|s| s.into_iter().map(|s| s.hostname).collect()),
-                vm_aliases: vms
-                    .ok()
-                    .map(|v| v.into_iter().filter_map(|v| v.alias).collect()),
-                services: services
-                    .ok()
-                    .map(|s| s.into_iter().map(|s| s.name).collect()),
-            }
-        })
-    })
+    Arc::new(move || Box::pin(names::fetch(&dc)))
 }
 
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
@@ -146,9 +112,9 @@ mod tests {
             let n = calls.fetch_add(1, Ordering::SeqCst);
             Box::pin(async move {
                 if fail {
-                    return Fetched::default();
+                    return FetchedNames::default();
                 }
-                Fetched {
+                FetchedNames {
                     hostnames: Some(vec![format!("cn{n}")]),
                     vm_aliases: Some(vec!["moray0".into()]),
                     services: Some(vec!["moray".into()]),

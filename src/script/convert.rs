@@ -49,11 +49,44 @@ fn query_value(function: &str, key: &str, value: &Dynamic) -> Result<String> {
 pub fn from_map<T: DeserializeOwned>(function: &str, what: &str, value: &Dynamic) -> Result<T> {
     // serde would send a closure as its internal name ("anon$5f4a…"),
     // writing garbage into the datacenter: refuse anything that is not data.
-    if let Some(detail) = crate::render::json::not_data(value, what) {
+    if let Some(detail) = not_data(value, what) {
         return Err(format!("{function}: {detail}").into());
     }
     let json = serde_json::to_value(value).map_err(|e| format!("{function}: {what}: {e}"))?;
     serde_json::from_value(json).map_err(|e| format!("{function}: {what}: {e}").into())
+}
+
+/// Where `value` holds something that is not data (a function, a range, a
+/// timestamp…), as "`at` [2].f is a Fn, which has no JSON form; leave it
+/// out". Rhai's serde would print such values as their Rust type name
+/// ("anon$45b4…", "core::ops::range::Range<i64>"), a silent lie in JSON.
+pub fn not_data(value: &Dynamic, at: &str) -> Option<String> {
+    if value.is_array() {
+        let items = value.read_lock::<rhai::Array>()?;
+        return items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| not_data(item, &format!("{at}[{i}]")));
+    }
+    if value.is_map() {
+        let map = value.read_lock::<rhai::Map>()?;
+        return map
+            .iter()
+            .find_map(|(k, item)| not_data(item, &format!("{at}.{k}")));
+    }
+    let plain = value.is_unit()
+        || value.is_bool()
+        || value.is_int()
+        || value.is_float()
+        || value.is_string()
+        || value.is_char()
+        || value.is_blob();
+    (!plain).then(|| {
+        format!(
+            "{at} is a {}, which has no JSON form; leave it out",
+            value.type_name()
+        )
+    })
 }
 
 /// Rhai leaves no position on errors from module functions (`vmapi::get`);

@@ -8,6 +8,7 @@ use rhai::{
     Array, Dynamic, Engine, EvalAltResult, FnPtr, INT, ImmutableString, Map, NativeCallContext,
 };
 
+use super::convert::not_data;
 use super::register::func;
 
 type Result<T> = std::result::Result<T, Box<EvalAltResult>>;
@@ -228,7 +229,7 @@ fn number(v: &Dynamic) -> f64 {
 }
 
 fn to_json(value: &Dynamic) -> Result<String> {
-    if let Some(what) = crate::render::json::not_data(value, "the value") {
+    if let Some(what) = not_data(value, "the value") {
         return Err(format!("to_json: {what}").into());
     }
     serde_json::to_string(value).map_err(|e| format!("to_json: {e}").into())

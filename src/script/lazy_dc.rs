@@ -79,7 +79,7 @@ mod tests {
 
     fn endpoints() -> Result<Endpoints, String> {
         let url = "http://127.0.0.1:9";
-        Endpoints::parse(url, url, url).map_err(|e| e.to_string())
+        Endpoints::all_at(url).map_err(|e| e.to_string())
     }
 
     /// Fails the first `failures` times, then finds a datacenter.

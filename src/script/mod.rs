@@ -11,6 +11,7 @@ mod helpers;
 pub mod interrupt;
 mod jobs;
 pub mod lazy_dc;
+pub mod names;
 mod register;
 pub mod runbook;
 mod sapi;
@@ -20,6 +21,7 @@ mod vmapi;
 mod zk;
 mod zone;
 
+pub use convert::not_data;
 pub use ctx::{OutputOptions, ScriptCtx};
 pub use lazy_dc::LazyDatacenter;
 pub use session::{Interrupter, Session};

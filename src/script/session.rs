@@ -230,8 +230,7 @@ mod tests {
             color: false,
             width: 80,
         };
-        let endpoints =
-            Endpoints::parse(url, url, url).unwrap_or_else(|e| panic!("endpoints: {e}"));
+        let endpoints = Endpoints::all_at(url).unwrap_or_else(|e| panic!("endpoints: {e}"));
         let dc = LazyDatacenter::new(
             MutationGate::default(),
             None,

@@ -154,7 +154,7 @@ impl Canned {
 }
 
 pub fn datacenter_at(url: &str, options: HttpOptions, gate: MutationGate) -> Datacenter {
-    let endpoints = Endpoints::parse(url, url, url).expect("endpoints");
+    let endpoints = Endpoints::all_at(url).expect("endpoints");
     Datacenter::with_options(endpoints, gate, options).expect("datacenter")
 }
 

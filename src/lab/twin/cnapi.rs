@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
+use crate::api::Api;
 use crate::lab::world::{Extras, JobKind, Obj, World};
 
 use super::Twin;
@@ -271,7 +272,7 @@ async fn info() -> Response {
 pub fn cnapi(twin: Twin) -> Router {
     let stamp = Stamp {
         server: "cnapi/1.26.6",
-        server_name: twin.cnapi_zone.clone(),
+        server_name: twin.zone(Api::Cnapi),
         response_time: true,
     };
     Router::new()

@@ -1,4 +1,4 @@
-//! HTTP twins of SAPI, VMAPI and CNAPI over one shared `World` (apis.md, field by field).
+//! HTTP twins of the APIs (SAPI, VMAPI, CNAPI) over one shared `World` (apis.md, field by field).
 //!
 //! Each router answers like the real restify 4 service: its `Server` header, `x-request-id`
 //! echo, error bodies, status codes (including where the code contradicts the docs, §5), and
@@ -28,34 +28,46 @@ mod vm_list;
 mod vm_query;
 mod vmapi;
 
+use std::collections::BTreeMap;
+
+use axum::Router;
+
+use crate::api::Api;
 use crate::lab::world::SharedWorld;
 
-pub use cnapi::cnapi;
 pub use ldap::{Attributes, Filter};
-pub use sapi::sapi;
-pub use vmapi::vmapi;
 
-/// What the three routers share: the world, and the zone names they report in `x-server-name`.
+/// The router that answers as `api`.
+pub fn router(api: Api, twin: Twin) -> Router {
+    match api {
+        Api::Sapi => sapi::sapi(twin),
+        Api::Vmapi => vmapi::vmapi(twin),
+        Api::Cnapi => cnapi::cnapi(twin),
+    }
+}
+
+/// What the routers share: the world, and the zone names they report in `x-server-name`.
 #[derive(Clone)]
 pub struct Twin {
     pub world: SharedWorld,
-    /// `x-server-name` of each service (the real ones send the serving zone's uuid).
-    pub sapi_zone: String,
-    pub vmapi_zone: String,
-    pub cnapi_zone: String,
+    /// `x-server-name` of each API (the real ones send the serving zone's uuid).
+    pub zones: BTreeMap<Api, String>,
 }
 
 impl Twin {
     /// A twin over `world`; zone names default to fresh uuids (set them to the instances' uuids
     /// when the layout has sapi0/vmapi0/cnapi0).
     pub fn new(world: SharedWorld) -> Twin {
-        let zone = || uuid::Uuid::new_v4().to_string();
+        let zones = Api::ALL.map(|api| (api, uuid::Uuid::new_v4().to_string()));
         Twin {
             world,
-            sapi_zone: zone(),
-            vmapi_zone: zone(),
-            cnapi_zone: zone(),
+            zones: zones.into(),
         }
+    }
+
+    /// The zone name `api` reports in `x-server-name`.
+    fn zone(&self, api: Api) -> String {
+        self.zones.get(&api).cloned().unwrap_or_default()
     }
 
     /// `http://workflow.<dc>.<domain>`, sent as `workflow-api` with every job-creating answer.

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
+use crate::api::Api;
 use crate::lab::world::{Application, Manifest, Obj, Service, ServiceKind, merge};
 
 use super::Twin;
@@ -372,7 +373,7 @@ async fn ping() -> Response {
 pub fn sapi(twin: Twin) -> Router {
     let stamp = Stamp {
         server: "sapi/2.1.3",
-        server_name: twin.sapi_zone.clone(),
+        server_name: twin.zone(Api::Sapi),
         response_time: false,
     };
     Router::new()

@@ -10,7 +10,8 @@ use crate::lab::world::{
     WorldConfig,
 };
 
-use super::{Twin, cnapi, sapi, vmapi};
+use super::{Twin, router};
+use crate::api::Api;
 
 pub const ADMIN: &str = "930896af-bf8c-48d4-885c-6573a94b1853";
 
@@ -107,9 +108,9 @@ pub async fn start(world: World) -> Lab {
     tokio::spawn(shared.clone().drive_jobs());
     let twin = Twin::new(shared.clone());
     Lab {
-        sapi: serve(sapi(twin.clone())).await,
-        vmapi: serve(vmapi(twin.clone())).await,
-        cnapi: serve(cnapi(twin)).await,
+        sapi: serve(router(Api::Sapi, twin.clone())).await,
+        vmapi: serve(router(Api::Vmapi, twin.clone())).await,
+        cnapi: serve(router(Api::Cnapi, twin)).await,
         world: shared,
         http: reqwest::Client::new(),
     }

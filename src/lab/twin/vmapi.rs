@@ -11,6 +11,7 @@ use serde_json::json;
 use super::Twin;
 use super::http::{self, Req, Stamp, json_response};
 use super::{jobs, version, vm_actions, vm_list};
+use crate::api::Api;
 
 /// The package version VMAPI answers `Accept-Version` against.
 const MAJOR: u64 = 9;
@@ -48,7 +49,7 @@ async fn check_version(req: Request, next: Next) -> Response {
 pub fn vmapi(twin: Twin) -> Router {
     let stamp = Stamp {
         server: "VMAPI/9.16.0",
-        server_name: twin.vmapi_zone.clone(),
+        server_name: twin.zone(Api::Vmapi),
         response_time: true,
     };
     Router::new()

@@ -10,7 +10,6 @@
 
 pub mod call;
 pub mod catalog;
-pub mod cli;
 pub mod completion;
 pub mod confirm;
 pub mod definition;

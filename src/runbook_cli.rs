@@ -6,14 +6,14 @@ use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 
-use super::call::Env;
-use super::catalog::{self, LocalState, Origin};
-use super::definition::Definition;
-use super::error::RunbookError;
-use super::journal::{self, Journal};
-use super::params;
-use super::runner::{self, RunOptions, RunReport};
 use crate::connect::ConnectOptions;
+use crate::script::runbook::call::Env;
+use crate::script::runbook::catalog::{self, LocalState, Origin};
+use crate::script::runbook::definition::Definition;
+use crate::script::runbook::error::RunbookError;
+use crate::script::runbook::journal::{self, Journal};
+use crate::script::runbook::params;
+use crate::script::runbook::runner::{self, RunOptions, RunReport};
 use crate::script::{OutputOptions, ScriptCtx};
 
 /// `println!` without the panic when stdout is a closed pipe
@@ -245,7 +245,7 @@ struct Listed {
 /// An engine without a datacenter: enough to read a runbook's declaration.
 fn bare_engine() -> rhai::Engine {
     let mut engine = rhai::Engine::new();
-    super::register_helpers(&mut engine);
+    crate::script::runbook::register_helpers(&mut engine);
     engine
 }
 
