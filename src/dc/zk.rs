@@ -159,6 +159,26 @@ impl ZkEnsemble {
         }
     }
 
+    /// Every znode under `path` (itself included), sorted: what a backup
+    /// must keep and a reconfiguration must not lose. A node deleted while
+    /// the tree is read is left out.
+    pub async fn tree(&self, path: &str) -> Result<Vec<String>, ZkError> {
+        let mut found = Vec::new();
+        let mut queue = vec![path.to_string()];
+        while let Some(node) = queue.pop() {
+            let children = match self.children(&node).await {
+                Ok(children) => children,
+                Err(ZkError::NoNode { .. }) if node != path => continue,
+                Err(e) => return Err(e),
+            };
+            let parent = node.trim_end_matches('/');
+            queue.extend(children.iter().map(|c| format!("{parent}/{c}")));
+            found.push(node);
+        }
+        found.sort();
+        Ok(found)
+    }
+
     /// The stat, or None when the znode does not exist.
     pub async fn exists(&self, path: &str) -> Result<Option<ZnodeStat>, ZkError> {
         self.read(path, |client, path| async move {

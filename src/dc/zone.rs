@@ -33,7 +33,12 @@ impl Datacenter {
 
     /// `svcadm VERB FMRI` in the zone; a non-zero exit is an error with
     /// svcadm's own words.
-    pub async fn svcadm(&self, vm_uuid: &str, verb: &str, fmri: &str) -> Result<ExecOutput, DcError> {
+    pub async fn svcadm(
+        &self,
+        vm_uuid: &str,
+        verb: &str,
+        fmri: &str,
+    ) -> Result<ExecOutput, DcError> {
         if !["enable", "disable", "restart"].contains(&verb) {
             return Err(DcError::Zone {
                 vm: vm_uuid.to_string(),

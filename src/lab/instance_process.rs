@@ -44,6 +44,14 @@ pub trait InstanceProcess: Send + Sync {
         self.stop()
     }
 
+    /// config-agent's sync: re-render what config-agent renders for this
+    /// process from SAPI and, when it changed, restart it (the template's
+    /// post_cmd). True when something changed. Most processes render
+    /// nothing.
+    fn sync_config(&mut self) -> BoxFuture<'_, Result<bool, LabError>> {
+        Box::pin(async { Ok(false) })
+    }
+
     /// The TCP port it listens on once started (kept across restarts).
     fn port(&self) -> Option<u16>;
 

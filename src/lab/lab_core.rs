@@ -1,6 +1,7 @@
 //! The running lab: the datacenter model, the processes behind its
 //! instances, and the files that publish and keep them.
 
+use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,6 +24,7 @@ use crate::lab::settings::LabSettings;
 use crate::lab::status::{LabInstance, LabStatus};
 use crate::lab::twin::{self, Twin};
 use crate::lab::world::{SharedWorld, VmState, World, WorldError};
+use crate::lab::zone_command::{Outcome, SvcVerb, ZoneAction, ZoneCommand, ZoneRequest};
 use crate::lab::zookeeper_process::{self, ZookeeperProcess};
 
 /// A 3-member ensemble elects a leader in about 4 s; a loaded machine
@@ -50,6 +52,9 @@ pub struct LabCore {
     stopping: AtomicBool,
     /// Each running binder member's DNS address.
     dns: DnsAddresses,
+    /// `(alias, role)` of the services disabled with `svcadm disable`: they
+    /// stay stopped while their instance runs.
+    disabled: std::sync::Mutex<BTreeSet<(String, String)>>,
 }
 
 impl LabCore {
@@ -68,6 +73,8 @@ impl LabCore {
 
         // `x-server-name` is the serving zone's uuid, as on the real thing.
         let mut twin = Twin::new(world.clone());
+        let (zone_commands, mut zone_requests) = tokio::sync::mpsc::channel::<ZoneRequest>(16);
+        twin.zone_commands = Some(zone_commands);
         let mut apis = Vec::new();
         for api in Api::ALL {
             let service = api.service();
@@ -100,6 +107,16 @@ impl LabCore {
             requests_changed,
             stopping: AtomicBool::new(false),
             dns: DnsAddresses::default(),
+            disabled: Default::default(),
+        });
+        // Zone commands run one at a time, as the lab's own actor; the task
+        // ends with the core.
+        let weak = Arc::downgrade(&core);
+        tokio::spawn(async move {
+            while let Some((command, answer)) = zone_requests.recv().await {
+                let Some(core) = weak.upgrade() else { break };
+                let _ = answer.send(core.zone_command(command).await);
+            }
         });
         let failures = core.reconcile().await;
         if let Some(first) = failures.first() {
@@ -120,7 +137,9 @@ impl LabCore {
         loop {
             let sick = {
                 let processes = self.processes.lock().await;
-                processes.unhealthy(|alias| self.should_run(alias)).await
+                processes
+                    .unhealthy(|alias, role| self.should_run(alias, role))
+                    .await
             };
             match sick.into_iter().next() {
                 None => return Ok(()),
@@ -163,7 +182,9 @@ impl LabCore {
                 processes.add(Box::new(RegistrarProcess::new(&alias, self.world.clone())));
             }
         }
-        let failures = processes.reconcile(|alias| self.should_run(alias)).await;
+        let failures = processes
+            .reconcile(|alias, role| self.should_run(alias, role))
+            .await;
         let ports = processes.ports();
         drop(processes);
         if let Ok(mut settings) = self.settings.lock() {
@@ -172,8 +193,19 @@ impl LabCore {
         failures
     }
 
+    /// A process runs when its instance's VM runs, its server is up, and
+    /// nobody disabled it with svcadm.
+    fn should_run(&self, alias: &str, role: &str) -> bool {
+        let disabled = self
+            .disabled
+            .lock()
+            .map(|d| d.contains(&(alias.to_string(), role.to_string())))
+            .unwrap_or(false);
+        !disabled && self.instance_runs(alias)
+    }
+
     /// An instance runs when its VM runs and its server is up.
-    fn should_run(&self, alias: &str) -> bool {
+    fn instance_runs(&self, alias: &str) -> bool {
         self.world.with(|w| {
             w.vm_by_alias(alias).is_some_and(|vm| {
                 vm.state == VmState::Running
@@ -184,6 +216,78 @@ impl LabCore {
                         .is_some_and(|server| server.running)
             })
         })
+    }
+
+    /// Runs a command CNAPI's CommandExecute passed on (`zone_command.rs`).
+    pub async fn zone_command(&self, command: ZoneCommand) -> Outcome {
+        let alias = self
+            .world
+            .with(|w| w.vm(&command.vm_uuid).and_then(|vm| vm.alias.clone()));
+        let Some(alias) = alias else {
+            return Outcome::failed(1, format!("zlogin: zone '{}' unknown\n", command.vm_uuid));
+        };
+        let (verb, service) = match command.action {
+            ZoneAction::ConfigSync => return self.config_sync(&alias).await,
+            ZoneAction::Svcadm { verb, service } => (verb, service),
+        };
+        // config-agent has no process of its own here: starting it syncs.
+        if service == "config-agent" {
+            return match verb {
+                SvcVerb::Disable => Outcome::ok(""),
+                SvcVerb::Enable | SvcVerb::Restart => self.config_sync(&alias).await,
+            };
+        }
+        let role = match service.as_str() {
+            "binder" => "binder-dns",
+            other => other,
+        };
+        if !self.processes.lock().await.has(&alias, role) {
+            return Outcome::failed(
+                1,
+                format!("svcadm: Pattern '{service}' doesn't match any instances\n"),
+            );
+        }
+        let key = (alias.clone(), role.to_string());
+        let was_disabled = match self.disabled.lock() {
+            Ok(mut disabled) => match verb {
+                SvcVerb::Enable => disabled.remove(&key),
+                SvcVerb::Disable => !disabled.insert(key),
+                SvcVerb::Restart => disabled.contains(&key),
+            },
+            Err(_) => {
+                return Outcome::failed(1, "svcadm: the lab's service states are unreadable\n");
+            }
+        };
+        let failures = match verb {
+            SvcVerb::Enable | SvcVerb::Disable => self.reconcile().await,
+            // svcadm restart of a disabled service does nothing.
+            SvcVerb::Restart if was_disabled => Vec::new(),
+            SvcVerb::Restart => {
+                let mut processes = self.processes.lock().await;
+                match processes.restart(&alias, role).await {
+                    Ok(()) => Vec::new(),
+                    Err(e) => vec![e.to_string()],
+                }
+            }
+        };
+        match failures.into_iter().next() {
+            None => Outcome::ok(""),
+            Some(why) => {
+                Outcome::failed(1, format!("svcadm: {service} went to maintenance: {why}\n"))
+            }
+        }
+    }
+
+    async fn config_sync(&self, alias: &str) -> Outcome {
+        let mut processes = self.processes.lock().await;
+        match processes.sync_config(alias).await {
+            Ok(changed) if changed.is_empty() => Outcome::ok("config-agent: nothing changed\n"),
+            Ok(changed) => Outcome::ok(format!(
+                "config-agent: wrote new config for {}; restarted it\n",
+                changed.join(", ")
+            )),
+            Err(e) => Outcome::failed(1, format!("config-agent: {e}\n")),
+        }
     }
 
     pub async fn status(&self) -> LabStatus {

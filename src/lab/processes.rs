@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::lab::error::LabError;
 use crate::lab::instance_process::{Health, InstanceProcess};
 
 #[derive(Default)]
@@ -39,13 +40,13 @@ impl Processes {
     /// Starts and stops processes so each runs exactly when `should_run`
     /// says its instance runs. Returns one line per process that failed to
     /// start or stop; the others are still reconciled.
-    pub async fn reconcile(&mut self, should_run: impl Fn(&str) -> bool) -> Vec<String> {
+    pub async fn reconcile(&mut self, should_run: impl Fn(&str, &str) -> bool) -> Vec<String> {
         let mut failures = Vec::new();
         if self.closed {
             return failures;
         }
         for process in &mut self.all {
-            let wanted = should_run(process.alias());
+            let wanted = should_run(process.alias(), process.role());
             let outcome = if wanted {
                 process.start().await
             } else {
@@ -57,6 +58,32 @@ impl Processes {
             }
         }
         failures
+    }
+
+    /// `svcadm restart`: stops and starts the instance's process of `role`.
+    pub async fn restart(&mut self, alias: &str, role: &str) -> Result<(), LabError> {
+        if self.closed {
+            return Ok(());
+        }
+        for process in &mut self.all {
+            if process.alias() == alias && process.role() == role {
+                process.stop().await?;
+                process.start().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// config-agent's sync in one instance: the roles whose config changed
+    /// (and were restarted).
+    pub async fn sync_config(&mut self, alias: &str) -> Result<Vec<&'static str>, LabError> {
+        let mut changed = Vec::new();
+        for process in &mut self.all {
+            if process.alias() == alias && process.sync_config().await? {
+                changed.push(process.role());
+            }
+        }
+        Ok(changed)
     }
 
     pub async fn stop_all(&mut self) {
@@ -83,10 +110,10 @@ impl Processes {
 
     /// Processes that should answer and do not: `lab up` is not ready until
     /// this is empty.
-    pub async fn unhealthy(&self, should_run: impl Fn(&str) -> bool) -> Vec<String> {
+    pub async fn unhealthy(&self, should_run: impl Fn(&str, &str) -> bool) -> Vec<String> {
         let mut sick = Vec::new();
         for process in &self.all {
-            if !should_run(process.alias()) {
+            if !should_run(process.alias(), process.role()) {
                 continue;
             }
             match process.health().await {

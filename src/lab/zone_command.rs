@@ -161,7 +161,11 @@ mod tests {
         ] {
             let out = parse(&script).unwrap_err();
             assert_eq!(out.exit_code, 127, "{script}");
-            assert!(out.stderr.starts_with("the lab does not imitate"), "{}", out.stderr);
+            assert!(
+                out.stderr.starts_with("the lab does not imitate"),
+                "{}",
+                out.stderr
+            );
         }
     }
 }

@@ -369,6 +369,25 @@ impl InstanceProcess for ZookeeperProcess {
         .boxed()
     }
 
+    /// config-agent rewrites zoo.cfg and myid, and its post_cmd restarts
+    /// ZooKeeper when they changed (ha-core.md §7.1 step 10.3).
+    fn sync_config(&mut self) -> BoxFuture<'_, Result<bool, LabError>> {
+        async move {
+            let rendered = self.render()?;
+            let dir = self.member_dir(&rendered.vm_uuid);
+            let cfg = std::fs::read_to_string(dir.join("zoo.cfg")).unwrap_or_default();
+            let myid = std::fs::read_to_string(dir.join("data").join("myid")).unwrap_or_default();
+            let changed = cfg != rendered.zoo_cfg || myid.trim() != rendered.myid.trim();
+            if changed && self.running.is_some() {
+                // start() renders and writes the new files.
+                self.halt(Signal::SIGTERM).await;
+                self.start().await?;
+            }
+            Ok(changed)
+        }
+        .boxed()
+    }
+
     fn port(&self) -> Option<u16> {
         Some(CLIENT_PORT)
     }

@@ -135,6 +135,19 @@ pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
 
     let c = ctx.clone();
     func(
+        "update_application",
+        &["uuid_or_name: String", "changes: Map"],
+        "Map",
+        UPDATE_APPLICATION,
+    )
+    .set_into_module(
+        &mut m,
+        move |cx: NativeCallContext, id: ImmutableString, changes: Map| {
+            at(&cx, update_application(&c, &id, changes))
+        },
+    );
+    let c = ctx.clone();
+    func(
         "update_service",
         &["uuid_or_name: String", "changes: Map"],
         "Map",
@@ -216,6 +229,8 @@ const CREATE_ASYNC: &str = "Provisions an instance; #{\"async\": true} returns w
 The instance then has job_uuid: wait with jobs::wait(inst.job_uuid, 600).";
 const UPDATE_SERVICE: &str = "Changes a service's params, metadata or manifests.\n\
 changes: #{action: \"update\"|\"replace\"|\"delete\", params: #{…}, metadata: #{…}}. Existing VMs are not changed.";
+const UPDATE_APPLICATION: &str = "Changes an application's params, metadata or manifests, like update_service\n\
+(sapiadm update). Example: sapi::update_application(\"sdc\", #{metadata: #{ZK_SERVERS: servers}})";
 const UPDATE_INSTANCE: &str =
     "Changes an instance's params/metadata/manifests, like update_service.";
 const DELETE: &str =
@@ -343,6 +358,16 @@ fn update_service(c: &ScriptCtx, id: &str, changes: Map) -> Result<Dynamic> {
         service(c, id)?.uuid
     };
     to_map(&c.call_dc(|dc| dc.sapi.update_service(&uuid, &changes))?)
+}
+
+fn update_application(c: &ScriptCtx, id: &str, changes: Map) -> Result<Dynamic> {
+    let changes = update_request("sapi::update_application", changes)?;
+    let uuid = if is_uuid(id) {
+        id.to_string()
+    } else {
+        application(c, id)?.uuid
+    };
+    to_map(&c.call_dc(|dc| dc.sapi.update_application(&uuid, &changes))?)
 }
 
 fn update_instance(c: &ScriptCtx, uuid: &str, changes: Map) -> Result<Dynamic> {

@@ -86,6 +86,34 @@ pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
     });
 
     let c = ctx.clone();
+    func("members", &["addresses: Array"], "Array", MEMBERS_OF).set_into_module(
+        &mut m,
+        move |cx: NativeCallContext, addresses: Array| {
+            let addresses: Vec<String> = addresses
+                .into_iter()
+                .map(|a| zk_admin::with_port(&a.to_string()))
+                .collect();
+            at(
+                &cx,
+                c.call(async move { Ok::<_, String>(zk_admin::report(&addresses).await) })
+                    .and_then(|reports| to_map(&reports)),
+            )
+        },
+    );
+
+    let c = ctx.clone();
+    func("tree", &["path: String"], "Array", TREE).set_into_module(
+        &mut m,
+        move |cx: NativeCallContext, path: ImmutableString| {
+            at(
+                &cx,
+                c.call_dc(|dc| dc.zk.tree(&path))
+                    .map(|paths| paths.into_iter().map(Dynamic::from).collect::<Array>()),
+            )
+        },
+    );
+
+    let c = ctx.clone();
     func("admin", &["address: String", "word: String"], "Map", ADMIN).set_into_module(
         &mut m,
         move |cx: NativeCallContext, address: ImmutableString, word: ImmutableString| {
@@ -107,6 +135,11 @@ const MEMBERS: &str = "Every ZooKeeper member's health, as `echo ruok|nc` and `e
 node_count, followers (leader), problem}. mode is leader, follower, standalone,\n\
 \"not serving\" (no quorum) or \"down\". Members are asked at once.";
 
+const MEMBERS_OF: &str = "The same health record for the members at these addresses (\"ip\" or \"ip:port\"),\n\
+for an ensemble other than the session's (one being reconfigured).\n\
+Example: zk::members([\"10.99.99.11\", \"10.99.99.12\"]).filter(|m| m.mode == \"leader\")";
+const TREE: &str = "Every znode path under a path (itself included), sorted.\n\
+Example: zk::tree(\"/us/joyent\").len()";
 const ADMIN: &str = "One four-letter word (ruok, srvr, stat, mntr, isro) to one member, parsed.\n\
 address is \"ip\" or \"ip:port\". ruok → #{imok}; srvr, stat → #{mode, zxid, latency_*, outstanding, node_count, clients, …};\n\
 mntr → #{server_state, followers, …, all}; isro → #{access: \"rw\"|\"ro\"}.\n\

@@ -29,9 +29,10 @@ pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
     )
     .set_into_module(
         &mut m,
-        move |cx: NativeCallContext, vm: ImmutableString, verb: ImmutableString, fmri: ImmutableString| {
-            at(&cx, svcadm(&c, &vm, &verb, &fmri))
-        },
+        move |cx: NativeCallContext,
+              vm: ImmutableString,
+              verb: ImmutableString,
+              fmri: ImmutableString| { at(&cx, svcadm(&c, &vm, &verb, &fmri)) },
     );
     m
 }
@@ -57,7 +58,12 @@ fn vm_uuid(c: &ScriptCtx, vm: &str) -> Result<String> {
     match found.as_slice() {
         [one] => Ok(one.clone()),
         [] => Err(format!("no VM named {vm} (vmapi::list() lists them)").into()),
-        many => Err(format!("{} VMs are named {vm}: {} (use a uuid)", many.len(), many.join(", ")).into()),
+        many => Err(format!(
+            "{} VMs are named {vm}: {} (use a uuid)",
+            many.len(),
+            many.join(", ")
+        )
+        .into()),
     }
 }
 

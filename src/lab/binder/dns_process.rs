@@ -2,10 +2,10 @@
 //! the instance like its ZooKeeper, reading only its own co-located member
 //! (binder talks to 127.0.0.1:2181 in its zone).
 //!
-//! The mirror is re-read from ZooKeeper every quarter second; binder uses
-//! watches, and either way a deleted registration leaves the answers at
-//! once. A read that fails (the member lost its quorum, or is down) leaves
-//! the mirror as it was: binder answers with the last data it had.
+//! The mirror is re-read from ZooKeeper on every change under it, so a
+//! deleted registration leaves the answers at once. A read that fails (the
+//! member lost its quorum, or is down) leaves the mirror as it was: binder
+//! answers with the last data it had.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
@@ -26,7 +26,10 @@ use crate::lab::instance_process::{Health, InstanceProcess};
 use crate::lab::world::SharedWorld;
 use crate::lab::zookeeper_process::CLIENT_PORT;
 
-const REFRESH: Duration = Duration::from_millis(250);
+/// A re-read even without a change event.
+const SAFETY_REFRESH: Duration = Duration::from_secs(5);
+/// Between attempts to reach the member.
+const RETRY: Duration = Duration::from_millis(500);
 
 /// Each running member's DNS address, by alias, for `lab status`.
 pub type DnsAddresses = Arc<Mutex<BTreeMap<String, SocketAddr>>>;
@@ -138,33 +141,43 @@ impl InstanceProcess for BinderDnsProcess {
     }
 }
 
-/// Keeps `mirror` in line with the member's tree, for as long as it runs.
+/// Keeps `mirror` in line with the member's tree, for as long as it runs:
+/// re-read on every change a persistent recursive watch reports (binder's
+/// watchers, in one), and every few seconds in case an event was lost
+/// across a reconnection (ZOOKEEPER-4698).
 async fn keep_mirror(member: String, mirror: Arc<RwLock<Mirror>>) {
     let root = mirror
         .read()
         .map(|m| m.root_path())
         .unwrap_or_else(|p| p.into_inner().root_path());
-    let mut client: Option<zkc::Client> = None;
     loop {
-        if client.is_none() {
-            client = zkc::Client::connector()
-                .with_session_timeout(Duration::from_secs(30))
-                .with_connection_timeout(Duration::from_secs(1))
-                .connect(&member)
-                .await
-                .ok();
-        }
-        if let Some(c) = &client {
-            match read_tree(c, &root).await {
-                Ok(nodes) => {
-                    let mut m = mirror.write().unwrap_or_else(|p| p.into_inner());
-                    m.refresh(&nodes);
-                }
-                Err(zkc::Error::SessionExpired | zkc::Error::ClientClosed) => client = None,
-                Err(_) => {}
+        let connected = zkc::Client::connector()
+            .with_session_timeout(Duration::from_secs(30))
+            .with_connection_timeout(Duration::from_secs(1))
+            .connect(&member)
+            .await;
+        let Ok(client) = connected else {
+            tokio::time::sleep(RETRY).await;
+            continue;
+        };
+        let Ok(mut watcher) = client
+            .watch(&root, zkc::AddWatchMode::PersistentRecursive)
+            .await
+        else {
+            tokio::time::sleep(RETRY).await;
+            continue;
+        };
+        loop {
+            // A failed read (no quorum) keeps the mirror as it was.
+            if let Ok(nodes) = read_tree(&client, &root).await {
+                let mut m = mirror.write().unwrap_or_else(|p| p.into_inner());
+                m.refresh(&nodes);
+            }
+            match tokio::time::timeout(SAFETY_REFRESH, watcher.changed()).await {
+                Ok(event) if event.session_state.is_terminated() => break,
+                Ok(_) | Err(_) => {}
             }
         }
-        tokio::time::sleep(REFRESH).await;
     }
 }
 

@@ -10,7 +10,8 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use crate::api::Api;
-use crate::lab::world::{Extras, JobKind, Obj, World};
+use crate::lab::world::{Extras, JobKind, Obj, VmState, World};
+use crate::lab::zone_command::{self, Outcome, ZoneCommand};
 
 use super::Twin;
 use super::http::{self, ApiError, Req, Stamp, field_error, is_uuid, json_response};
@@ -258,6 +259,77 @@ async fn update_server(State(t): State<Twin>, Path(uuid): Path<String>, req: Req
     }
 }
 
+/// CommandExecute (apis.md §4.5a): the zone commands the lab imitates run
+/// on the real processes; anything else exits 127 and says so.
+async fn execute(State(t): State<Twin>, Path(uuid): Path<String>, req: Req) -> Response {
+    let checked = t.world.with(|w| {
+        check(w, &uuid)?;
+        if !w.server(&uuid).is_some_and(|s| s.running) {
+            return Err(not_running());
+        }
+        Ok(())
+    });
+    if let Err(e) = checked {
+        return e.into_response();
+    }
+    let Some(script) = req.params.get("script").and_then(Value::as_str) else {
+        return invalid_parameters("script", "script must be a string").into_response();
+    };
+    let json = req
+        .params
+        .get("json")
+        .is_some_and(|v| v.as_bool() == Some(true) || v.as_str() == Some("true"));
+    let outcome = match zone_command::parse(script) {
+        Err(refused) => refused,
+        Ok(command) => run_in_zone(&t, &uuid, command).await,
+    };
+    if json {
+        return json_response(StatusCode::OK, &outcome);
+    }
+    if outcome.exit_code != 0 {
+        return ApiError::rest(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalError",
+            "Error executing on remote system",
+        )
+        .into_response();
+    }
+    json_response(StatusCode::OK, &outcome.stdout.trim())
+}
+
+/// `zlogin` finds the zone on this server, running, before the command runs.
+async fn run_in_zone(t: &Twin, server: &str, command: ZoneCommand) -> Outcome {
+    let vm = command.vm_uuid.clone();
+    let state = t.world.with(|w| {
+        w.vm(&vm)
+            .filter(|v| v.server_uuid.as_deref() == Some(server))
+            .map(|v| v.state)
+    });
+    match state {
+        None => return Outcome::failed(1, format!("zlogin: zone '{vm}' unknown\n")),
+        Some(VmState::Running) => {}
+        Some(other) => {
+            return Outcome::failed(
+                1,
+                format!(
+                    "zlogin: login allowed only to running zones ({vm} is '{}').\n",
+                    other.as_str()
+                ),
+            );
+        }
+    }
+    let Some(commands) = &t.zone_commands else {
+        return Outcome::failed(127, "the lab runs no zone commands here\n");
+    };
+    let (answer, outcome) = tokio::sync::oneshot::channel();
+    if commands.send((command, answer)).await.is_err() {
+        return Outcome::failed(127, "the lab is stopping\n");
+    }
+    outcome
+        .await
+        .unwrap_or_else(|_| Outcome::failed(127, "the lab is stopping\n"))
+}
+
 async fn ping() -> Response {
     json_response(
         StatusCode::OK,
@@ -284,6 +356,7 @@ pub fn cnapi(twin: Twin) -> Router {
             get(get_server).post(update_server).delete(delete_server),
         )
         .route("/servers/{uuid}/reboot", post(reboot_server))
+        .route("/servers/{uuid}/execute", post(execute))
         .fallback(http::no_route)
         .method_not_allowed_fallback(http::wrong_method)
         .layer(middleware::from_fn(move |req, next| {

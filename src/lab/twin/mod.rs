@@ -52,6 +52,9 @@ pub struct Twin {
     pub world: SharedWorld,
     /// `x-server-name` of each API (the real ones send the serving zone's uuid).
     pub zones: BTreeMap<Api, String>,
+    /// Where CNAPI's CommandExecute hands the zone commands the lab runs;
+    /// None in twin-only tests (then every command is refused).
+    pub zone_commands: Option<crate::lab::zone_command::ZoneCommands>,
 }
 
 impl Twin {
@@ -62,6 +65,7 @@ impl Twin {
         Twin {
             world,
             zones: zones.into(),
+            zone_commands: None,
         }
     }
 
