@@ -62,6 +62,26 @@ fn commands_in_zones_act_on_the_real_processes_and_refuse_the_rest() {
     }
     assert_eq!(modes, ["standalone"]);
 
+    // A profile that names only binder and the DNS names reaches the lab's
+    // APIs through the lab's binder, as in a real datacenter.
+    let dns = lab_status(&home)["dns"]
+        .as_str()
+        .expect("binder0's DNS")
+        .to_string();
+    runbook_support::write(
+        &home.root.join("config/tritonsh/config.toml"),
+        &format!(
+            "[profiles.viabinder]\nbinder = [\"{dns}\"]\ndatacenter_name = \"coal\"\ndns_domain = \"joyent.us\"\n"
+        ),
+    );
+    let ok = home.must(&[
+        "--profile",
+        "viabinder",
+        "-c",
+        "sapi::ping().ok && vmapi::ping().ok && cnapi::ping().ok",
+    ]);
+    assert_eq!(ok.trim(), "true");
+
     // Bad inputs: one line each, naming what failed.
     for (code, expected) in [
         (
