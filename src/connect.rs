@@ -114,6 +114,13 @@ fn lab_endpoints(status: &LabStatus) -> Result<Endpoints, String> {
         .map_err(|e| format!("no datacenter: the lab's status: {e}"))?;
     Ok(Endpoints {
         zk_hosts: zk_members(status.zk.clone(), std::env::var("ZK_IPS").ok()),
+        // Each member's own DNS: a lab not run as root serves on other ports.
+        binder_dns: status
+            .instances
+            .iter()
+            .filter(|i| i.service == "binder")
+            .filter_map(|i| i.dns.as_deref()?.parse().ok())
+            .collect(),
         ..apis
     })
 }
@@ -123,6 +130,12 @@ fn profile_endpoints(profile: &Profile) -> Result<Endpoints, String> {
     let apis = profile_apis(profile)?;
     Ok(Endpoints {
         zk_hosts: zk_members(profile_zk(profile)?, std::env::var("ZK_IPS").ok()),
+        binder_dns: match &profile.binder {
+            Some(binder) => {
+                crate::dc::binder::parse_binders(&binder.to_vec()).map_err(|e| e.to_string())?
+            }
+            None => Vec::new(),
+        },
         ..apis
     })
 }
