@@ -243,9 +243,9 @@ fn a_word_refused_by_the_whitelist_is_said_plainly() {
             let mut word = [0u8; 4];
             let _ = stream.read_exact(&mut word);
             let word = String::from_utf8_lossy(&word).into_owned();
-            let _ = write!(
+            let _ = writeln!(
                 stream,
-                "{word} is not executed because it is not in the whitelist.\n"
+                "{word} is not executed because it is not in the whitelist."
             );
         }
     });

@@ -15,7 +15,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::binder::{self, Zone};
+use super::binder_dns::{self, Zone};
 use super::error::DcError;
 use super::query::query;
 use super::{Datacenter, zk_admin};
@@ -202,7 +202,7 @@ async fn member(
     let zk_address = SocketAddr::new(ip, zk_admin::CLIENT_PORT).to_string();
     let (zk, answered) = tokio::join!(
         zk_admin::report_one(&zk_address),
-        binder::answers(dns, sapi_name, DNS_TIMEOUT)
+        binder_dns::answers(dns, sapi_name, DNS_TIMEOUT)
     );
     status.ruok = zk.ruok;
     status.mode = zk.mode;

@@ -5,6 +5,7 @@
 //! speaks HTTP.
 
 pub mod binder;
+pub mod binder_dns;
 pub mod binder_status;
 pub mod cnapi;
 mod decode;

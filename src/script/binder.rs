@@ -8,7 +8,7 @@ use rhai::{Array, Dynamic, ImmutableString, Module, NativeCallContext};
 use super::convert::{at, to_map};
 use super::ctx::ScriptCtx;
 use super::register::func;
-use crate::dc::binder::{lookup_a, lookup_srv};
+use crate::dc::binder_dns::{lookup_a, lookup_srv};
 use crate::dc::binder_status::{dns_servers, status, zone};
 use crate::dc::{Datacenter, DcError};
 
