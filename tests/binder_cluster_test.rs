@@ -153,7 +153,47 @@ fn healthy_on_the_ha_lab_as_srvr_sees_each_member() {
     assert_read_only(&home);
 
     a_member_whose_dns_cannot_be_reached_is_named(&home);
+    misconfigurations_are_named(&home);
     assert_read_only(&home);
+}
+
+/// On the same lab: the stdlib runbook, run from a copy whose view of the
+/// cluster is changed in one place, says misconfigured and why.
+fn misconfigurations_are_named(home: &Home) {
+    let source = include_str!("../stdlib/binder-cluster-test.rhai");
+    let cases = [
+        (
+            "servers.map(|s| s.host)",
+            r#"servers.map(|s| s.host) + ["10.0.0.99"]"#,
+            "misconfigured: ZK_SERVERS names 4 members, an even number: it tolerates no more losses than 3 would; \
+             ZK_SERVERS names 10.0.0.99, where no binder VM is",
+        ),
+        (
+            "servers.map(|s| s.host)",
+            "servers.filter(|s| s.num != 3).map(|s| s.host)",
+            "misconfigured: ZK_SERVERS names 2 members, an even number: it tolerates no more losses than 1 would; \
+             the running binder VM binder2 on cn2 is missing from ZK_SERVERS",
+        ),
+        (
+            "let found = judge(ensemble(), binder::status());",
+            r#"let found = judge(ensemble(), binder::status().map(|m| { m.mode = "leader"; m }));"#,
+            "misconfigured: 3 leaders: binder0 on headnode, binder1 on cn1, binder2 on cn2",
+        ),
+        (
+            "let found = judge(ensemble(), binder::status());",
+            r#"let found = judge(ensemble(), binder::status().map(|m| { if m.alias == "binder0" { m.mode = "standalone"; } m }));"#,
+            "misconfigured: binder0 on headnode runs standalone in a 3-member ensemble",
+        ),
+    ];
+    for (i, (from, to, want)) in cases.iter().enumerate() {
+        assert!(source.contains(from), "{from}");
+        let file = home.root.join(format!("bct-{i}.rhai"));
+        write(&file, &source.replacen(from, to, 1));
+        let out = home.run(&["run", file.to_str().expect("utf-8")]);
+        assert!(!out.status.success(), "{}", text(&out.stdout));
+        let stderr = one_line_stderr(&out);
+        assert!(stderr.contains(want), "{want}\n{stderr}");
+    }
 }
 
 /// On the same lab: a profile that puts binder0's DNS where nothing
