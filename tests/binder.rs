@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use runbook_support::{Home, text, write};
+use runbook_support::{Home, text};
 use serde_json::Value;
 
 fn eval(home: &Home, script: &str) -> Output {
@@ -116,7 +116,7 @@ fn names_resolve_to_the_live_instances_through_the_labs_binder() {
     let err = one_line_error(&eval(&home, r#"binder::srv("not a name")"#));
     assert!(err.contains("is not a DNS name"), "{err}");
 
-    an_unreachable_or_silent_binder_is_one_line(&home, &status);
+    an_unreachable_or_silent_binder_is_one_line(&home);
 
     // A stopped moray closes its ZooKeeper session: its address leaves.
     let moray1 = status["instances"]
@@ -152,34 +152,13 @@ fn names_resolve_to_the_live_instances_through_the_labs_binder() {
 }
 
 /// On the same lab: a profile whose binder refuses, or never answers.
-fn an_unreachable_or_silent_binder_is_one_line(home: &Home, status: &Value) {
+fn an_unreachable_or_silent_binder_is_one_line(home: &Home) {
     let silent = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
     let silent = silent.local_addr().expect("addr");
-    let url = |api: &str| {
-        status[format!("{api}_url")]
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
-    };
-    write(
-        &home.root.join("config/tritonsh/config.toml"),
-        &format!(
-            "default = \"refused\"\n\
-             [profiles.refused]\nsapi_url = \"{}\"\nvmapi_url = \"{}\"\ncnapi_url = \"{}\"\nbinder = [\"127.0.0.1:9\"]\n\
-             [profiles.silent]\nsapi_url = \"{}\"\nvmapi_url = \"{}\"\ncnapi_url = \"{}\"\nbinder = [\"{silent}\"]\n",
-            url("sapi"),
-            url("vmapi"),
-            url("cnapi"),
-            url("sapi"),
-            url("vmapi"),
-            url("cnapi"),
-        ),
-    );
-    let profile = |name: &str| {
-        let mut cmd = home.command(&["--profile", name, "-c", r#"binder::lookup("moray")"#]);
-        cmd.env_remove("TRITONSH_LAB");
-        cmd.output().expect("run tritonsh")
-    };
+    let config = home.lab_profile("refused", &["127.0.0.1:9".into()])
+        + &home.lab_profile("silent", &[silent.to_string()]);
+    let profile =
+        |name: &str| home.run_with_profile(&config, name, &["-c", r#"binder::lookup("moray")"#]);
     let err = one_line_error(&profile("refused"));
     assert!(err.contains("binder 127.0.0.1:9: cannot reach it"), "{err}");
     let started = Instant::now();

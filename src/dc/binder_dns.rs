@@ -140,8 +140,13 @@ pub async fn lookup_srv(binders: &[SocketAddr], name: &str) -> Result<Vec<SrvRec
 
 /// Whether the binder at `server` answers `name` with an address, within
 /// `timeout`: Err says why not, in one line.
+/// A silent server is asked twice, half the time each: one lost datagram
+/// must not make a member look mute.
 pub async fn answers(server: SocketAddr, name: &str, timeout: Duration) -> Result<(), String> {
-    let found = ask(server, name, RecordType::A, timeout).await;
+    let mut found = ask(server, name, RecordType::A, timeout / 2).await;
+    if matches!(found, Err(Miss::Silent)) {
+        found = ask(server, name, RecordType::A, timeout / 2).await;
+    }
     match found {
         Ok(m) if m.metadata.response_code != ResponseCode::NoError => {
             Err(format!("answers {} for {name}", m.metadata.response_code))

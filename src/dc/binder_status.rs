@@ -27,8 +27,8 @@ pub const BINDER_VMS: &str =
 /// Binder's DNS port, where the profile or the lab says nothing else.
 const DNS_PORT: u16 = 53;
 
-/// How long one member's DNS gets to answer.
-const DNS_TIMEOUT: Duration = Duration::from_millis(1500);
+/// How long one member's DNS gets to answer (two tries).
+const DNS_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A binder VM: where it runs and its admin IP.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
