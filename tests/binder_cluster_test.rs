@@ -175,13 +175,13 @@ fn misconfigurations_are_named(home: &Home) {
              the running binder VM binder2 on cn2 is missing from ZK_SERVERS",
         ),
         (
-            "let found = judge(ensemble(), binder::status());",
-            r#"let found = judge(ensemble(), binder::status().map(|m| { m.mode = "leader"; m }));"#,
+            "members: binder::status(),",
+            r#"members: binder::status().map(|m| { m.mode = "leader"; m }),"#,
             "misconfigured: 3 leaders: binder0 on headnode, binder1 on cn1, binder2 on cn2",
         ),
         (
-            "let found = judge(ensemble(), binder::status());",
-            r#"let found = judge(ensemble(), binder::status().map(|m| { if m.alias == "binder0" { m.mode = "standalone"; } m }));"#,
+            "members: binder::status(),",
+            r#"members: binder::status().map(|m| { if m.alias == "binder0" { m.mode = "standalone"; } m }),"#,
             "misconfigured: binder0 on headnode runs standalone in a 3-member ensemble",
         ),
     ];
