@@ -115,6 +115,13 @@ fn lab_endpoints(status: &LabStatus) -> Result<Endpoints, String> {
     let mut endpoints =
         Endpoints::parse(urls).map_err(|e| format!("no datacenter: the lab's status: {e}"))?;
     endpoints.zk_hosts = zk_members(status.zk.clone(), std::env::var("ZK_IPS").ok());
+    // Each member's own DNS: a lab not run as root serves on other ports.
+    endpoints.binder_dns = status
+        .instances
+        .iter()
+        .filter(|i| i.service == "binder")
+        .filter_map(|i| i.dns.as_deref()?.parse().ok())
+        .collect();
     Ok(endpoints)
 }
 
@@ -122,6 +129,12 @@ fn lab_endpoints(status: &LabStatus) -> Result<Endpoints, String> {
 fn profile_endpoints(profile: &Profile) -> Result<Endpoints, String> {
     let mut endpoints = profile_apis(profile)?;
     endpoints.zk_hosts = zk_members(profile_zk(profile)?, std::env::var("ZK_IPS").ok());
+    endpoints.binder_dns = match &profile.binder {
+        Some(binder) => {
+            crate::dc::binder::parse_binders(&binder.to_vec()).map_err(|e| e.to_string())?
+        }
+        None => Vec::new(),
+    };
     Ok(endpoints)
 }
 

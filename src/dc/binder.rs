@@ -4,6 +4,8 @@
 //!
 //! Binder answers A queries with the admin IPs of the live instances of a
 //! service; the APIs listen on plain HTTP, port 80, on those IPs.
+//!
+//! Any other name of binder's zone is asked in [`super::binder_dns`].
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -26,7 +28,7 @@ const DNS_PORT: u16 = 53;
 /// The APIs' port on their admin IPs.
 const API_PORT: u16 = 80;
 /// How long one query waits for one binder before asking again.
-const QUERY_TIMEOUT: Duration = Duration::from_secs(2);
+pub(super) const QUERY_TIMEOUT: Duration = Duration::from_secs(2);
 /// The whole resolution gives up after this, however many binders there are.
 const DEADLINE: Duration = Duration::from_secs(5);
 
@@ -52,7 +54,7 @@ fn parse_binder(entry: &str) -> Result<SocketAddr, DcError> {
         })
 }
 
-fn binder_error(binders: &[SocketAddr], detail: String) -> DcError {
+pub(super) fn binder_error(binders: &[SocketAddr], detail: String) -> DcError {
     DcError::Binder {
         servers: binders.to_vec(),
         detail,
@@ -103,7 +105,9 @@ impl Endpoints {
                 )
             ))
         })??;
-        Endpoints::new(urls.into_iter().collect())
+        let mut endpoints = Endpoints::new(urls.into_iter().collect())?;
+        endpoints.binder_dns = binders.to_vec();
+        Ok(endpoints)
     }
 
     /// [`Endpoints::from_binder`] for callers that are not async: runs on a
@@ -132,7 +136,7 @@ impl Endpoints {
 
 /// A name part from the profile must be plain DNS labels, or the query
 /// would ask for something else than the operator thinks.
-fn check_label(key: &str, value: &str) -> Result<(), DcError> {
+pub(super) fn check_label(key: &str, value: &str) -> Result<(), DcError> {
     let ok = !value.is_empty()
         && value.split('.').all(|label| {
             !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
@@ -183,7 +187,7 @@ fn resolver(binders: &[SocketAddr]) -> Result<Resolver<TokioRuntimeProvider>, St
 }
 
 /// Why a name did not resolve.
-enum Miss {
+pub(super) enum Miss {
     NoRecord,
     Refused,
     Answered(String),
@@ -193,7 +197,7 @@ enum Miss {
 }
 
 impl Miss {
-    fn describe(&self, name: &str, service: &str, binder: SocketAddr) -> String {
+    pub(super) fn describe(&self, name: &str, service: &str, binder: SocketAddr) -> String {
         let dig = dig(binder, name);
         match self {
             Miss::NoRecord => {
@@ -215,7 +219,7 @@ impl Miss {
 }
 
 /// The command an operator runs to ask binder the same question.
-fn dig(binder: SocketAddr, name: &str) -> String {
+pub(super) fn dig(binder: SocketAddr, name: &str) -> String {
     match binder.port() {
         DNS_PORT => format!("dig @{} {name}", binder.ip()),
         port => format!("dig @{} -p {port} {name}", binder.ip()),

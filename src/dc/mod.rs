@@ -5,6 +5,8 @@
 //! speaks HTTP.
 
 pub mod binder;
+pub mod binder_dns;
+pub mod binder_status;
 pub mod cnapi;
 mod decode;
 pub mod error;
@@ -49,6 +51,9 @@ pub struct Endpoints {
     /// ZooKeeper members as `ip:port` (the profile's `zk`, `ZK_IPS`, the
     /// lab's `zk`); empty when not known.
     pub zk_hosts: Vec<String>,
+    /// Binder's DNS servers as the profile or the lab gives them; empty
+    /// when not known (then each binder VM's admin IP, port 53).
+    pub binder_dns: Vec<std::net::SocketAddr>,
 }
 
 impl Endpoints {
@@ -78,6 +83,7 @@ impl Endpoints {
         Ok(Endpoints {
             urls,
             zk_hosts: Vec::new(),
+            binder_dns: Vec::new(),
         })
     }
 

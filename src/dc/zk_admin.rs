@@ -277,7 +277,8 @@ pub async fn report(members: &[String]) -> Vec<MemberReport> {
     futures::future::join_all(members.iter().map(|m| report_one(m))).await
 }
 
-async fn report_one(addr: &str) -> MemberReport {
+/// One member's report: `ruok` and `srvr` at once, `mntr` for a leader.
+pub async fn report_one(addr: &str) -> MemberReport {
     let address = with_port(addr);
     let (ruok, srvr) = tokio::join!(ruok(&address), srvr(&address));
     let mut report = MemberReport {

@@ -1,5 +1,6 @@
 //! The Rhai layer: the engine, one binding module per service, runbooks.
 
+mod binder;
 mod cnapi;
 mod convert;
 pub mod ctx;

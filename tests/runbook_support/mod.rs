@@ -155,6 +155,36 @@ impl Home {
     }
 }
 
+impl Home {
+    /// A config-file profile `name` that reaches this home's lab by its API
+    /// URLs and asks binder at `binder` ("ip" or "ip:port" each).
+    pub fn lab_profile(&self, name: &str, binder: &[String]) -> String {
+        let status: Value = serde_json::from_str(&self.must(&["lab", "status", "--json"]))
+            .expect("lab status JSON");
+        let url = |api: &str| {
+            status[format!("{api}_url")]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        };
+        format!(
+            "[profiles.{name}]\nsapi_url = \"{}\"\nvmapi_url = \"{}\"\ncnapi_url = \"{}\"\nbinder = {binder:?}\n",
+            url("sapi"),
+            url("vmapi"),
+            url("cnapi")
+        )
+    }
+
+    /// `tritonsh --profile NAME ARGS…` with `config` as this home's config
+    /// file, and no lab in the environment.
+    pub fn run_with_profile(&self, config: &str, name: &str, args: &[&str]) -> Output {
+        write(&self.root.join("config/tritonsh/config.toml"), config);
+        let mut cmd = self.command(&[&["--profile", name], args].concat());
+        cmd.env_remove("TRITONSH_LAB");
+        cmd.output().expect("run tritonsh")
+    }
+}
+
 impl Drop for Home {
     fn drop(&mut self) {
         if let Some(lab) = &self.lab {
