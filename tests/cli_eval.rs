@@ -118,6 +118,67 @@ fn json_output_is_json() {
 }
 
 #[test]
+fn with_json_stdout_carries_only_json() {
+    let home = Home::with_dead_profile("json-only");
+    let out = home.run(&["--json", "-c", r#"print("checking"); [1]"#]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let value: serde_json::Value =
+        serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)));
+    assert_eq!(value, serde_json::json!([1]));
+    assert_eq!(stderr(&out), "checking\n", "print goes to stderr");
+
+    let out = home.run(&["--json", "-c", "()"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "null", "() is null, not nothing");
+}
+
+#[test]
+fn piped_tables_cut_no_cell() {
+    let home = Home::with_dead_profile("piped");
+    let long = "x".repeat(300);
+    let code = format!(
+        r#"[#{{uuid: "3f0b2c1e-8a5d-4e7f-9b6a-1c2d3e4f5a6b", note: "{long}", alias: "binder0"}}]"#
+    );
+    // COLUMNS says 120, but stdout is a pipe: nothing is cut.
+    let out = home.run(&["-c", &code]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("3f0b2c1e-8a5d-4e7f-9b6a-1c2d3e4f5a6b"),
+        "{text}"
+    );
+    assert!(text.contains(&long), "{text}");
+    assert!(!text.contains('…'), "{text}");
+}
+
+#[test]
+fn a_string_result_writes_escape_sequences_out() {
+    let home = Home::with_dead_profile("escapes");
+    let out = home.run(&["-c", r#""a\x1b[31mred\nline two""#]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "a\\u{1b}[31mred\nline two\n");
+}
+
+#[test]
+fn exit_refuses_a_status_that_is_not_an_integer() {
+    let home = Home::with_dead_profile("exit-string");
+    let out = home.run(&["-c", r#"exit("1")"#]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("an exit status is an integer 0 to 255, not a string"),
+        "{}",
+        stderr(&out)
+    );
+    let out = home.run(&["--json", "-c", "exit(3, #{problem: \"x\"})"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&stdout(&out)).ok(),
+        Some(serde_json::json!({"problem": "x"})),
+        "exit(status, result) prints its result"
+    );
+}
+
+#[test]
 fn arrays_of_maps_print_as_tables() {
     let home = Home::with_dead_profile("table");
     let code = r#"[#{uuid: "3f0b2c1e-8a5d-4e7f-9b6a-1c2d3e4f5a6b", state: "running", alias: "binder0"},

@@ -15,7 +15,13 @@ pub fn build(ctx: Arc<ScriptCtx>) -> Engine {
             .is_stopped()
             .then(|| Dynamic::from("interrupted"))
     });
-    engine.on_print(|text| println!("{text}"));
+    // With --json, stdout carries the result and nothing else: a script's
+    // own lines go to stderr so `… --json | jq` still parses.
+    if ctx.output.json {
+        engine.on_print(|text| eprintln!("{text}"));
+    } else {
+        engine.on_print(|text| println!("{text}"));
+    }
     engine.on_debug(|text, source, pos| match (source, pos.line()) {
         (Some(src), Some(line)) => eprintln!("{src}:{line}: {text}"),
         (None, Some(line)) => eprintln!("line {line}: {text}"),
