@@ -80,14 +80,6 @@ pub fn run(args: RunArgs, json: bool, connect: &ConnectOptions) -> ExitCode {
             } else if let Some(found) = &report.journal.report {
                 print_report(found);
             }
-            if let Some(why) = report
-                .journal
-                .stopped
-                .as_ref()
-                .filter(|_| report.exit_code() != 0)
-            {
-                eprintln!("error: run {}: {why}", report.journal.id);
-            }
             ExitCode::from(report.exit_code())
         }
         Err(e) => fail(e),

@@ -61,6 +61,17 @@ impl Transcript {
             // A closed stdout must not stop the run: the transcript has it.
             let _ = writeln!(std::io::stdout(), "{text}");
         }
+        self.write_text(text);
+    }
+
+    /// A line of the readable transcript that says the run did not end
+    /// well: on stderr, where a failure belongs, and with `--json` too.
+    pub fn say_error(&mut self, text: &str) {
+        eprintln!("{text}");
+        self.write_text(text);
+    }
+
+    fn write_text(&mut self, text: &str) {
         let stamp = chrono::Local::now().format("%H:%M:%S%.3f");
         let result = text
             .lines()
