@@ -55,6 +55,18 @@ fn killed_run_resumes_without_duplicates() {
     );
     assert_eq!(journal["steps"][0]["status"], "started");
     assert_eq!(journal["steps"][1]["status"], "pending");
+    // Its process is gone: the list says so, and how to go on.
+    let runs = home.must(&["runbook", "runs"]);
+    let row = runs
+        .lines()
+        .find(|l| l.contains(id.as_str()))
+        .unwrap_or_default();
+    assert!(row.contains("interrupted (process gone)"), "{runs}");
+    assert!(
+        row.contains(&format!("tritonsh run --resume {id}")),
+        "{runs}"
+    );
+    assert!(runs.starts_with("id "), "a header first: {runs}");
 
     let out = home.run(&["run", "--resume", id, "--yes"]);
     let stdout = text(&out.stdout);

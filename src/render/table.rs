@@ -111,7 +111,7 @@ fn columns(rows: &[Map]) -> Vec<Column> {
 
 fn rank(name: &str, cells: &[String], nested: bool, widest: usize, constant: bool) -> u8 {
     match name {
-        "alias" | "hostname" | "name" => 0,
+        "alias" | "hostname" | "name" | "id" => 0,
         _ if style::is_verdict_column(name) => 1,
         "server" | "role" | "service" | "smartdc_role" | "type" => 2,
         "ip" | "ips" | "address" | "admin_ip" | "host" | "port" | "url" => 3,
