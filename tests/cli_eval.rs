@@ -493,6 +493,36 @@ fn verbose_logs_to_a_file_and_keeps_the_terminal_quiet() {
 }
 
 #[test]
+fn ctrl_c_ends_a_sleep() {
+    let home = Home::with_dead_profile("ctrl-c-sleep");
+    let child = Command::new(env!("CARGO_BIN_EXE_tritonsh"))
+        .args(["-c", "sleep(20); 1"])
+        .env("XDG_CONFIG_HOME", home.0.join("config"))
+        .env("XDG_STATE_HOME", home.0.join("state"))
+        .env_remove("TRITONSH_LAB")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap_or(0));
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    let asked = std::time::Instant::now();
+    let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
+    let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        asked.elapsed() < std::time::Duration::from_secs(5),
+        "the sleep went on after Ctrl-C"
+    );
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(
+        stderr(&out).trim_end().ends_with("interrupted"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stdout(&out), "");
+}
+
+#[test]
 fn ctrl_c_stops_a_running_script() {
     let home = Home::with_dead_profile("ctrl-c");
     let mut child = Command::new(env!("CARGO_BIN_EXE_tritonsh"))

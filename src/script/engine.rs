@@ -36,6 +36,7 @@ pub fn build(ctx: Arc<ScriptCtx>) -> Engine {
     super::helpers::register(&mut engine);
     super::help::register(&mut engine);
     super::exit::register(&mut engine, &ctx);
+    super::sleep::register(&mut engine, &ctx);
     // The runbook functions (`run`, `resume_run`, verdicts, helpers): their
     // one call site.
     super::runbook::register(&mut engine, ctx.clone());
