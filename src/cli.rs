@@ -144,9 +144,11 @@ fn shell(cli: &Cli) -> ExitCode {
     }
     // The REPL's banner says which datacenter it uses, so it finds it now
     // (starting the default lab if need be); a batch run waits for a call.
-    if let Err(e) = session.ctx().dc.find(false) {
-        eprintln!("tritonsh: {e}; datacenter calls will try again");
-    }
+    // Said once: a lab that is not running is not "connected".
+    let banner = match session.ctx().dc.find(false) {
+        Ok(_) => banner,
+        Err(e) => format!("not connected: {e}; datacenter calls will try again"),
+    };
     crate::repl::run(session, &banner)
 }
 

@@ -493,6 +493,42 @@ fn verbose_logs_to_a_file_and_keeps_the_terminal_quiet() {
 }
 
 #[test]
+fn a_lab_that_is_not_running_is_not_connected_and_a_file_is_not_a_lab() {
+    let home = Home::with_dead_profile("lab-not-running");
+    let dir = home.0.join("no-lab");
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tritonsh"))
+        .arg("--lab")
+        .arg(&dir)
+        .env("XDG_CONFIG_HOME", home.0.join("config"))
+        .env("XDG_STATE_HOME", home.0.join("state"))
+        .env_remove("TRITONSH_LAB")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    if let Some(mut stdin) = child.stdin.take() {
+        use std::io::Write as _;
+        let _ = stdin.write_all(b"exit()\n");
+    }
+    let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    let said = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(!said.contains("connected to the lab"), "{said}");
+    assert_eq!(said.matches("no lab is running").count(), 1, "{said}");
+
+    let file = home.0.join("a-file");
+    std::fs::write(&file, "").unwrap_or_else(|e| panic!("{e}"));
+    let out = home.run(&["lab", "up", "--dir", file.to_str().unwrap_or_default()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("is a file, not a directory"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn ctrl_c_ends_a_sleep() {
     let home = Home::with_dead_profile("ctrl-c-sleep");
     let child = Command::new(env!("CARGO_BIN_EXE_tritonsh"))

@@ -136,8 +136,9 @@ fn run_up(dir: &LabDir, args: &UpArgs, json: bool) -> Result<(), LabError> {
     Ok(())
 }
 
-/// `--profile` and `--vms` shape a new lab only: an existing one keeps its
-/// layout, and the operator must hear that rather than believe otherwise.
+/// `--profile` and `--vms` shape a new lab only, and `--provision-delay-ms`
+/// a lab that starts: a running one keeps them, and the operator must hear
+/// that rather than believe otherwise.
 fn warn_if_ignored(dir: &LabDir, args: &UpArgs, kept: &LabSettings) {
     let profile_differs = args.profile.is_some_and(|p| p != kept.profile);
     let vms_differ = args.vms.is_some_and(|n| n != kept.vms);
@@ -148,6 +149,17 @@ fn warn_if_ignored(dir: &LabDir, args: &UpArgs, kept: &LabSettings) {
             dir.root().display(),
             kept.profile.as_str(),
             kept.vms
+        );
+    }
+    if let Some(ms) = args
+        .provision_delay_ms
+        .filter(|&ms| ms != kept.provision_delay_ms)
+    {
+        eprintln!(
+            "lab up: the lab in {} is running with a provision delay of {} ms and keeps it; \
+             --provision-delay-ms {ms} takes effect when it starts (lab down, then lab up --provision-delay-ms {ms})",
+            dir.root().display(),
+            kept.provision_delay_ms
         );
     }
 }
