@@ -529,6 +529,16 @@ fn a_lab_that_is_not_running_is_not_connected_and_a_file_is_not_a_lab() {
 }
 
 #[test]
+fn a_script_that_grows_without_bound_ends_with_one_line() {
+    let home = Home::with_dead_profile("grows");
+    let out = home.run(&["-c", r#"let s = "a"; for i in 0..40 { s += s; } s.len()"#]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("too large"), "{err}");
+}
+
+#[test]
 fn ctrl_c_ends_a_sleep() {
     let home = Home::with_dead_profile("ctrl-c-sleep");
     let child = Command::new(env!("CARGO_BIN_EXE_tritonsh"))

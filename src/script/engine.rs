@@ -7,8 +7,20 @@ use rhai::{Dynamic, Engine};
 
 use super::ctx::ScriptCtx;
 
+/// The largest string a script may build.
+const MAX_STRING_BYTES: usize = 128 * 1024 * 1024;
+/// The most items in one array or map.
+const MAX_ITEMS: usize = 10_000_000;
+
 pub fn build(ctx: Arc<ScriptCtx>) -> Engine {
     let mut engine = Engine::new();
+    // A script that grows a value without bound (`s += s` in a loop) ends
+    // with a one-line error instead of taking the process, and the REPL
+    // session with it. The limits are far above any datacenter's lists
+    // (10 000 VMs are an array of 10 000), and Rhai checks them cheaply.
+    engine.set_max_string_size(MAX_STRING_BYTES);
+    engine.set_max_array_size(MAX_ITEMS);
+    engine.set_max_map_size(MAX_ITEMS);
     let progress_ctx = ctx.clone();
     engine.on_progress(move |_| {
         progress_ctx
