@@ -144,9 +144,11 @@ fn shell(cli: &Cli) -> ExitCode {
     }
     // The REPL's banner says which datacenter it uses, so it finds it now
     // (starting the default lab if need be); a batch run waits for a call.
-    if let Err(e) = session.ctx().dc.find(false) {
-        eprintln!("tritonsh: {e}; datacenter calls will try again");
-    }
+    // Said once: a lab that is not running is not "connected".
+    let banner = match session.ctx().dc.find(false) {
+        Ok(_) => banner,
+        Err(e) => format!("not connected: {e}; datacenter calls will try again"),
+    };
     crate::repl::run(session, &banner)
 }
 
@@ -189,7 +191,8 @@ fn run_file(
     batch(rt, session, Some(&name), &code, output)
 }
 
-/// Evaluates once, prints the result (nothing for `()`), errors on stderr.
+/// Evaluates once, prints the result (nothing for `()`, `null` with
+/// `--json`), errors on stderr.
 fn batch(
     rt: &tokio::runtime::Runtime,
     session: &Session,
@@ -205,21 +208,23 @@ fn batch(
     });
     let result = session.eval_source(source, code);
     watch.abort();
-    if let Some(status) = session.ctx().take_exit() {
-        return ExitCode::from(status);
+    // `exit(status, result)` still prints its result.
+    let exit = session.ctx().take_exit().map(ExitCode::from);
+    if let (Some(code), Err(_)) = (exit, &result) {
+        return code;
     }
     match result {
-        Ok(value) if value.is_unit() => ExitCode::SUCCESS,
+        Ok(value) if value.is_unit() && !output.json => exit.unwrap_or(ExitCode::SUCCESS),
         Ok(value) if output.json => match render::json::to_json(&value) {
             Ok(json) => {
                 println!("{json}");
-                ExitCode::SUCCESS
+                exit.unwrap_or(ExitCode::SUCCESS)
             }
             Err(e) => fail(&e),
         },
         Ok(value) => {
             println!("{}", render::render(&value, output.width, output.color));
-            ExitCode::SUCCESS
+            exit.unwrap_or(ExitCode::SUCCESS)
         }
         Err(e) if session.ctx().is_stopped() => {
             eprintln!("{e}");

@@ -13,6 +13,7 @@ use crate::script::runbook::definition::Definition;
 use crate::script::runbook::error::RunbookError;
 use crate::script::runbook::journal::{self, Journal};
 use crate::script::runbook::params;
+use crate::script::runbook::run_lock;
 use crate::script::runbook::runner::{self, RunOptions, RunReport};
 use crate::script::{OutputOptions, ScriptCtx};
 
@@ -80,14 +81,6 @@ pub fn run(args: RunArgs, json: bool, connect: &ConnectOptions) -> ExitCode {
             } else if let Some(found) = &report.journal.report {
                 print_report(found);
             }
-            if let Some(why) = report
-                .journal
-                .stopped
-                .as_ref()
-                .filter(|_| report.exit_code() != 0)
-            {
-                eprintln!("error: run {}: {why}", report.journal.id);
-            }
             ExitCode::from(report.exit_code())
         }
         Err(e) => fail(e),
@@ -150,7 +143,7 @@ fn run_inner(
 }
 
 /// What a run needs, set up for the command line: the shell's engine and
-/// context, with Ctrl-C and SIGTERM wired to the interrupt.
+/// context, with Ctrl-C, SIGTERM and SIGHUP wired to the interrupt.
 struct Shell {
     engine: rhai::Engine,
     ctx: Arc<ScriptCtx>,
@@ -185,15 +178,20 @@ impl Shell {
         // A run needs the datacenter: no journal for a run that cannot start.
         ctx.dc.find(true).map_err(RunbookError::Other)?;
         let on_signal = ctx.clone();
+        // A closed terminal (SIGHUP) is an interruption like SIGTERM: the
+        // run records where it stopped instead of dying mid-step.
         rt.spawn(async move {
-            let Ok(mut term) =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            else {
+            use tokio::signal::unix::{SignalKind, signal};
+            let (Ok(mut term), Ok(mut hangup)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::hangup()),
+            ) else {
                 return;
             };
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
                 _ = term.recv() => {}
+                _ = hangup.recv() => {}
             }
             on_signal.trigger();
         });
@@ -383,21 +381,43 @@ fn runs(json: bool) -> Result<(), RunbookError> {
         );
         return Ok(());
     }
-    for j in journals {
-        let done = j.steps.iter().filter(|s| s.status.is_complete()).count();
-        let status = serde_json::to_value(j.status)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default();
-        outln!(
-            "{}  {:11}  {} {}  {done}/{} steps  {}",
-            j.id,
-            status,
-            j.runbook,
-            j.version,
-            j.steps.len(),
-            j.stopped.unwrap_or_default()
-        );
-    }
+    let rows: rhai::Array = journals.iter().map(run_row).collect();
+    let table = crate::render::render(
+        &rows.into(),
+        crate::render::terminal_width(),
+        crate::render::color_wanted(),
+    );
+    outln!("{table}");
     Ok(())
+}
+
+/// One run as a row of `runbook runs`. A run whose journal still says
+/// running but whose process is gone (killed, closed terminal) was cut
+/// off: it says so, and how to go on.
+fn run_row(j: &Journal) -> rhai::Dynamic {
+    let done = j.steps.iter().filter(|s| s.status.is_complete()).count();
+    let word = serde_json::to_value(j.status)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default();
+    let gone = j.status == journal::RunStatus::Running
+        && run_lock::owner_gone(&journal::runs_dir().join(&j.id));
+    let (status, note) = if gone {
+        (
+            "interrupted (process gone)".to_string(),
+            format!("to go on: tritonsh run --resume {}", j.id),
+        )
+    } else {
+        (word, j.stopped.clone().unwrap_or_default())
+    };
+    let mut row = rhai::Map::new();
+    row.insert("id".into(), j.id.clone().into());
+    row.insert("status".into(), status.into());
+    row.insert(
+        "runbook".into(),
+        format!("{} {}", j.runbook, j.version).into(),
+    );
+    row.insert("steps".into(), format!("{done}/{}", j.steps.len()).into());
+    row.insert("note".into(), note.into());
+    row.into()
 }

@@ -118,6 +118,67 @@ fn json_output_is_json() {
 }
 
 #[test]
+fn with_json_stdout_carries_only_json() {
+    let home = Home::with_dead_profile("json-only");
+    let out = home.run(&["--json", "-c", r#"print("checking"); [1]"#]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let value: serde_json::Value =
+        serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)));
+    assert_eq!(value, serde_json::json!([1]));
+    assert_eq!(stderr(&out), "checking\n", "print goes to stderr");
+
+    let out = home.run(&["--json", "-c", "()"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "null", "() is null, not nothing");
+}
+
+#[test]
+fn piped_tables_cut_no_cell() {
+    let home = Home::with_dead_profile("piped");
+    let long = "x".repeat(300);
+    let code = format!(
+        r#"[#{{uuid: "3f0b2c1e-8a5d-4e7f-9b6a-1c2d3e4f5a6b", note: "{long}", alias: "binder0"}}]"#
+    );
+    // COLUMNS says 120, but stdout is a pipe: nothing is cut.
+    let out = home.run(&["-c", &code]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("3f0b2c1e-8a5d-4e7f-9b6a-1c2d3e4f5a6b"),
+        "{text}"
+    );
+    assert!(text.contains(&long), "{text}");
+    assert!(!text.contains('…'), "{text}");
+}
+
+#[test]
+fn a_string_result_writes_escape_sequences_out() {
+    let home = Home::with_dead_profile("escapes");
+    let out = home.run(&["-c", r#""a\x1b[31mred\nline two""#]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "a\\u{1b}[31mred\nline two\n");
+}
+
+#[test]
+fn exit_refuses_a_status_that_is_not_an_integer() {
+    let home = Home::with_dead_profile("exit-string");
+    let out = home.run(&["-c", r#"exit("1")"#]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("an exit status is an integer 0 to 255, not a string"),
+        "{}",
+        stderr(&out)
+    );
+    let out = home.run(&["--json", "-c", "exit(3, #{problem: \"x\"})"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&stdout(&out)).ok(),
+        Some(serde_json::json!({"problem": "x"})),
+        "exit(status, result) prints its result"
+    );
+}
+
+#[test]
 fn arrays_of_maps_print_as_tables() {
     let home = Home::with_dead_profile("table");
     let code = r#"[#{uuid: "3f0b2c1e-8a5d-4e7f-9b6a-1c2d3e4f5a6b", state: "running", alias: "binder0"},
@@ -429,6 +490,82 @@ fn verbose_logs_to_a_file_and_keeps_the_terminal_quiet() {
     let quiet = Home::with_dead_profile("quiet");
     assert!(quiet.run(&["-c", "1"]).status.success());
     assert!(!quiet.0.join("state/tritonsh/tritonsh.log").exists());
+}
+
+#[test]
+fn a_lab_that_is_not_running_is_not_connected_and_a_file_is_not_a_lab() {
+    let home = Home::with_dead_profile("lab-not-running");
+    let dir = home.0.join("no-lab");
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tritonsh"))
+        .arg("--lab")
+        .arg(&dir)
+        .env("XDG_CONFIG_HOME", home.0.join("config"))
+        .env("XDG_STATE_HOME", home.0.join("state"))
+        .env_remove("TRITONSH_LAB")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    if let Some(mut stdin) = child.stdin.take() {
+        use std::io::Write as _;
+        let _ = stdin.write_all(b"exit()\n");
+    }
+    let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    let said = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(!said.contains("connected to the lab"), "{said}");
+    assert_eq!(said.matches("no lab is running").count(), 1, "{said}");
+
+    let file = home.0.join("a-file");
+    std::fs::write(&file, "").unwrap_or_else(|e| panic!("{e}"));
+    let out = home.run(&["lab", "up", "--dir", file.to_str().unwrap_or_default()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("is a file, not a directory"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_script_that_grows_without_bound_ends_with_one_line() {
+    let home = Home::with_dead_profile("grows");
+    let out = home.run(&["-c", r#"let s = "a"; for i in 0..40 { s += s; } s.len()"#]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("too large"), "{err}");
+}
+
+#[test]
+fn ctrl_c_ends_a_sleep() {
+    let home = Home::with_dead_profile("ctrl-c-sleep");
+    let child = Command::new(env!("CARGO_BIN_EXE_tritonsh"))
+        .args(["-c", "sleep(20); 1"])
+        .env("XDG_CONFIG_HOME", home.0.join("config"))
+        .env("XDG_STATE_HOME", home.0.join("state"))
+        .env_remove("TRITONSH_LAB")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap_or(0));
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    let asked = std::time::Instant::now();
+    let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
+    let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        asked.elapsed() < std::time::Duration::from_secs(5),
+        "the sleep went on after Ctrl-C"
+    );
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(
+        stderr(&out).trim_end().ends_with("interrupted"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stdout(&out), "");
 }
 
 #[test]

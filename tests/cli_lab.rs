@@ -61,6 +61,17 @@ fn binders_print_as_a_table() {
 }
 
 #[test]
+fn instances_are_named_by_their_alias_first() {
+    let text = ok(
+        &read_only_lab(),
+        &["-c", r#"sapi::instances(#{service: "binder"})"#],
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("params.alias "), "{text}");
+    assert!(lines[1].starts_with("binder0 "), "{text}");
+}
+
+#[test]
 fn binders_as_json_keep_every_field() {
     let text = ok(&read_only_lab(), &["--json", "-c", BINDERS]);
     let vms: serde_json::Value =

@@ -25,14 +25,34 @@ fn json(out: &Output) -> serde_json::Value {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    parsed(out)
+}
+
+/// stdout, which must be one JSON value whatever the script printed.
+fn parsed(out: &Output) -> serde_json::Value {
     let stdout = String::from_utf8_lossy(&out.stdout);
-    // A script may print a line before its result: the result is the last JSON value.
-    let start = stdout.find(['[', '{']).unwrap_or(0);
-    serde_json::from_str(&stdout[start..]).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+/// The `what` of each problem health.rhai reported with exit status 1.
+fn problems(out: &Output) -> Vec<String> {
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let problems = parsed(out);
+    problems
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["what"].as_str().map(str::to_string))
+        .collect()
 }
 
 #[test]
-fn health_finds_nothing_then_names_the_server_that_went_down() {
+fn health_finds_nothing_then_names_the_server_then_the_api_that_went_down() {
     let lab = Lab::up("example-health", &[]);
     assert_eq!(
         json(&example(&lab, &["health.rhai"])),
@@ -40,17 +60,23 @@ fn health_finds_nothing_then_names_the_server_that_went_down() {
     );
 
     lab.must(&["lab", "fault", "server-down", "cn2"]);
-    let problems = json(&example(&lab, &["health.rhai"]));
-    let what: Vec<&str> = problems
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|p| p["what"].as_str())
-        .collect();
-    assert!(what.contains(&"cn2"), "{problems}");
+    let what = problems(&example(&lab, &["health.rhai"]));
+    assert!(what.iter().any(|w| w == "cn2"), "{what:?}");
     for alias in ["binder2", "manatee2", "moray2"] {
-        assert!(what.contains(&alias), "{alias} missing from {problems}");
+        assert!(
+            what.iter().any(|w| w == alias),
+            "{alias} missing from {what:?}"
+        );
     }
+
+    // The check must work during the outage it exists for.
+    let stopped = lab.must(&["--json", "lab", "fault", "stop", "vmapi0"]);
+    let stopped: serde_json::Value =
+        serde_json::from_str(&stopped).unwrap_or_else(|e| panic!("{e}: {stopped}"));
+    assert_eq!(stopped["target"], "vmapi0", "{stopped}");
+    let what = problems(&example(&lab, &["health.rhai"]));
+    assert!(what.iter().any(|w| w == "VMAPI"), "{what:?}");
+    assert!(what.iter().any(|w| w == "cn2"), "{what:?}");
 }
 
 #[test]

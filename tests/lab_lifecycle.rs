@@ -160,6 +160,13 @@ fn ha_lab_has_the_recommended_layout_on_its_own_addresses() {
             && warning.contains("--profile and --vms shape a new lab only"),
         "{warning}"
     );
+    let delay = lab.run(&["lab", "up", "--provision-delay-ms", "100"]);
+    assert!(delay.status.success());
+    let warning = String::from_utf8_lossy(&delay.stderr);
+    assert!(
+        warning.contains("--provision-delay-ms 100 takes effect when it starts"),
+        "{warning}"
+    );
     let table = lab.must(&["lab", "status"]);
     assert!(table.contains("ALIAS") && table.contains("manatee2") && table.contains("cn2"));
 }
@@ -262,6 +269,13 @@ fn faults_stop_servers_and_instances_and_their_apis() {
         assert_eq!(Lab::instance(&down, alias)["state"], "stopped", "{alias}");
     }
     assert_eq!(Lab::instance(&down, "binder2")["state"], "running");
+    // Nothing starts on a dead server, as VMAPI's start refuses.
+    let refused = lab.must_fail(&["lab", "fault", "start", "moray1"]);
+    assert!(
+        refused.contains("moray1 cannot start: its server cn1 is down"),
+        "{refused}"
+    );
+    assert_eq!(Lab::instance(&lab.status(), "moray1")["state"], "stopped");
     lab.must(&["lab", "fault", "server-up", "cn1"]);
     let servers = http("GET", &format!("{cnapi}/servers?hostname=cn1"), None).expect("CNAPI");
     assert_eq!(servers.body[0]["status"], "running");
@@ -277,7 +291,11 @@ fn faults_stop_servers_and_instances_and_their_apis() {
     assert_eq!(ping.status, 200);
 
     // A server going down takes the APIs on it too.
-    lab.must(&["lab", "fault", "server-down", "headnode"]);
+    let said = lab.must(&["lab", "fault", "server-down", "headnode"]);
+    assert!(
+        said.contains("every API on it stops answering") && !said.contains("CNAPI reports"),
+        "{said}"
+    );
     assert!(http("GET", &format!("{cnapi}/ping"), None).is_err());
     lab.must(&["lab", "fault", "server-up", "headnode"]);
     assert!(http("GET", &format!("{cnapi}/ping"), None).is_ok());

@@ -37,6 +37,14 @@ fn failure_at_step_three_of_five() {
     );
 
     let id = home.run_ids().pop().expect("a run");
+    // The run's end is said once, on stderr, with what to do next.
+    assert!(
+        err.starts_with(&format!("Run {id} failed: "))
+            && err.contains(&format!("tritonsh run --resume {id}")),
+        "{err}"
+    );
+    let stdout = text(&out.stdout);
+    assert!(!stdout.contains(&format!("Run {id}")), "{stdout}");
     let journal = home.journal(&id);
     assert_eq!(journal["status"], "failed");
     assert_eq!(journal["version"], "1.0.0");

@@ -55,6 +55,34 @@ fn killed_run_resumes_without_duplicates() {
     );
     assert_eq!(journal["steps"][0]["status"], "started");
     assert_eq!(journal["steps"][1]["status"], "pending");
+    // The provision the killed run sent is in the lab's request log and,
+    // written before it was sent, in the run's transcript.
+    let posts = home
+        .mutating_requests()
+        .iter()
+        .filter(|r| r["method"] == "POST" && r["path"].as_str() == Some("/instances"))
+        .count();
+    assert_eq!(posts, 1, "{:?}", home.mutating_requests());
+    let transcript =
+        std::fs::read_to_string(home.runs_dir().join(id).join("transcript.jsonl")).unwrap();
+    assert!(
+        transcript
+            .lines()
+            .any(|l| l.contains("\"event\":\"sending\"") && l.contains("/instances")),
+        "{transcript}"
+    );
+    // Its process is gone: the list says so, and how to go on.
+    let runs = home.must(&["runbook", "runs"]);
+    let row = runs
+        .lines()
+        .find(|l| l.contains(id.as_str()))
+        .unwrap_or_default();
+    assert!(row.contains("interrupted (process gone)"), "{runs}");
+    assert!(
+        row.contains(&format!("tritonsh run --resume {id}")),
+        "{runs}"
+    );
+    assert!(runs.starts_with("id "), "a header first: {runs}");
 
     let out = home.run(&["run", "--resume", id, "--yes"]);
     let stdout = text(&out.stdout);

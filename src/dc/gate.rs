@@ -27,12 +27,28 @@ pub struct RecordedRequest {
     pub body: Option<serde_json::Value>,
 }
 
-#[derive(Debug)]
+/// Told of each mutating request the gate lets through, before it is sent:
+/// a run's transcript must hold a request even when the process is killed
+/// while it is on the wire.
+pub type Witness = Arc<dyn Fn(&RecordedRequest) + Send + Sync>;
+
 struct GateState {
     mode: GateMode,
     recorded: Vec<RecordedRequest>,
     /// The latest mutating requests let through, for a run's transcript.
     sent: Vec<RecordedRequest>,
+    witness: Option<Witness>,
+}
+
+impl std::fmt::Debug for GateState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GateState")
+            .field("mode", &self.mode)
+            .field("recorded", &self.recorded)
+            .field("sent", &self.sent)
+            .field("witness", &self.witness.is_some())
+            .finish()
+    }
 }
 
 /// How many sent requests the gate remembers when nobody takes them (the
@@ -48,6 +64,7 @@ impl Default for MutationGate {
             mode: GateMode::Send,
             recorded: Vec::new(),
             sent: Vec::new(),
+            witness: None,
         })))
     }
 }
@@ -68,6 +85,9 @@ impl MutationGate {
         match state.mode {
             GateMode::Record => state.recorded.push(request),
             GateMode::Send => {
+                if let Some(witness) = &state.witness {
+                    witness(&request);
+                }
                 if state.sent.len() == SENT_KEPT {
                     state.sent.remove(0);
                 }
@@ -76,6 +96,11 @@ impl MutationGate {
             GateMode::Deny => {}
         }
         state.mode
+    }
+
+    /// Sets (or with `None` removes) the witness of requests let through.
+    pub fn set_witness(&self, witness: Option<Witness>) {
+        self.lock().witness = witness;
     }
 
     /// The mutating requests let through since the last call.

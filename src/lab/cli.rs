@@ -92,9 +92,9 @@ pub fn run(command: LabCommand, json: bool, lab: Option<&Path>) -> ExitCode {
     };
     let (name, outcome) = match command {
         LabCommand::Up(args) => ("lab up", run_up(&pick(&args.dir), &args, json)),
-        LabCommand::Down(arg) => ("lab down", run_down(&pick(&arg))),
+        LabCommand::Down(arg) => ("lab down", run_down(&pick(&arg), json)),
         LabCommand::Status(arg) => ("lab status", run_status(&pick(&arg), json)),
-        LabCommand::Fault { fault } => run_fault(fault, pick),
+        LabCommand::Fault { fault } => run_fault(fault, pick, json),
         LabCommand::Serve(args) => (
             "lab serve",
             daemon::serve(&pick(&args.dir), &new_lab(&args)),
@@ -136,8 +136,9 @@ fn run_up(dir: &LabDir, args: &UpArgs, json: bool) -> Result<(), LabError> {
     Ok(())
 }
 
-/// `--profile` and `--vms` shape a new lab only: an existing one keeps its
-/// layout, and the operator must hear that rather than believe otherwise.
+/// `--profile` and `--vms` shape a new lab only, and `--provision-delay-ms`
+/// a lab that starts: a running one keeps them, and the operator must hear
+/// that rather than believe otherwise.
 fn warn_if_ignored(dir: &LabDir, args: &UpArgs, kept: &LabSettings) {
     let profile_differs = args.profile.is_some_and(|p| p != kept.profile);
     let vms_differ = args.vms.is_some_and(|n| n != kept.vms);
@@ -150,12 +151,39 @@ fn warn_if_ignored(dir: &LabDir, args: &UpArgs, kept: &LabSettings) {
             kept.vms
         );
     }
+    if let Some(ms) = args
+        .provision_delay_ms
+        .filter(|&ms| ms != kept.provision_delay_ms)
+    {
+        eprintln!(
+            "lab up: the lab in {} is running with a provision delay of {} ms and keeps it; \
+             --provision-delay-ms {ms} takes effect when it starts (lab down, then lab up --provision-delay-ms {ms})",
+            dir.root().display(),
+            kept.provision_delay_ms
+        );
+    }
 }
 
-fn run_down(dir: &LabDir) -> Result<(), LabError> {
-    match down(dir)? {
-        Stopped::Now { pid } => println!("lab in {} stopped (pid {pid})", dir.root().display()),
-        Stopped::WasNotRunning => println!("no lab was running in {}", dir.root().display()),
+fn run_down(dir: &LabDir, json: bool) -> Result<(), LabError> {
+    let root = dir.root().display();
+    let (stopped, message) = match down(dir)? {
+        Stopped::Now { pid } => (true, format!("lab in {root} stopped (pid {pid})")),
+        Stopped::WasNotRunning => (false, format!("no lab was running in {root}")),
+    };
+    say(
+        json,
+        serde_json::json!({ "dir": dir.root(), "stopped": stopped, "message": message }),
+    )
+}
+
+/// With `--json`, `record` on stdout; else its one-line `message`.
+fn say(json: bool, record: serde_json::Value) -> Result<(), LabError> {
+    if json {
+        let text = serde_json::to_string_pretty(&record)
+            .map_err(|e| LabError::Other(format!("cannot encode the answer: {e}")))?;
+        println!("{text}");
+    } else {
+        println!("{}", record["message"].as_str().unwrap_or_default());
     }
     Ok(())
 }
@@ -173,6 +201,7 @@ fn run_status(dir: &LabDir, json: bool) -> Result<(), LabError> {
 fn run_fault(
     fault: FaultCommand,
     pick: impl Fn(&DirArg) -> LabDir,
+    json: bool,
 ) -> (&'static str, Result<(), LabError>) {
     let (name, kind, target) = match fault {
         FaultCommand::ServerDown(t) => ("lab fault server-down", FaultKind::ServerDown, t),
@@ -181,8 +210,16 @@ fn run_fault(
         FaultCommand::Start(t) => ("lab fault start", FaultKind::Start, t),
     };
     let dir = pick(&target.dir);
-    let outcome = control(&dir).and_then(|control| inject(&control, kind, &target.target));
-    (name, outcome.map(|message| println!("{message}")))
+    let outcome = control(&dir)
+        .and_then(|control| inject(&control, kind, &target.target))
+        .and_then(|message| {
+            let fault = name.trim_start_matches("lab fault ");
+            say(
+                json,
+                serde_json::json!({ "fault": fault, "target": target.target, "message": message }),
+            )
+        });
+    (name, outcome)
 }
 
 fn control(dir: &LabDir) -> Result<ControlInfo, LabError> {

@@ -349,9 +349,7 @@ impl LabCore {
                         "server {target} is up: CNAPI reports it running and its instances start"
                     )
                 } else {
-                    format!(
-                        "server {target} is down: CNAPI reports it unknown and its instances are stopped"
-                    )
+                    self.world.with(|w| down_message(w, target))
                 }
             }
             FaultKind::Stop | FaultKind::Start => {
@@ -544,6 +542,42 @@ fn instances(w: &World) -> Vec<LabInstance> {
             })
         })
         .collect()
+}
+
+/// What a server going down does. When APIs run on it (the headnode, in a
+/// lab that is not HA) they stop answering with it: CNAPI cannot report
+/// the server unknown if CNAPI itself is gone.
+fn down_message(world: &World, target: &str) -> String {
+    let apis: Vec<String> = world
+        .find_server(target)
+        .map(|s| world.vms_on_server(&s.uuid))
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|vm| vm.alias.as_deref())
+        .filter_map(|alias| {
+            let service = alias.trim_end_matches(|c: char| c.is_ascii_digit());
+            ["sapi", "vmapi", "cnapi"]
+                .contains(&service)
+                .then(|| alias.to_string())
+        })
+        .collect();
+    let cnapi_left = world.instances().iter().any(|i| {
+        i.alias()
+            .is_some_and(|a| a.starts_with("cnapi") && !apis.iter().any(|down| down == a))
+    });
+    match (apis.is_empty(), cnapi_left) {
+        (true, _) => format!(
+            "server {target} is down: CNAPI reports it unknown and its instances are stopped"
+        ),
+        (false, true) => format!(
+            "server {target} is down: its instances are stopped, and {} on it stop answering; CNAPI reports it unknown",
+            apis.join(", ")
+        ),
+        (false, false) => format!(
+            "server {target} is down: its instances are stopped, and every API on it stops answering ({}), so nothing reports the server until it is back",
+            apis.join(", ")
+        ),
+    }
 }
 
 #[cfg(test)]

@@ -73,6 +73,13 @@ impl LabDir {
             dir: self.root.clone(),
             cause,
         };
+        // create_dir_all would say "File exists", which hides the mistake.
+        if self.root.exists() && !self.root.is_dir() {
+            return Err(LabError::Other(format!(
+                "{} is a file, not a directory: a lab needs a directory of its own (choose another --dir)",
+                self.root.display()
+            )));
+        }
         fs::create_dir_all(&self.root).map_err(not_writable)?;
         let probe = self
             .root

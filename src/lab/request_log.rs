@@ -1,6 +1,12 @@
-//! `<dir>/requests.log`: one JSON line per request an API twin served, so
+//! `<dir>/requests.log`: one JSON line per request an API twin received, so
 //! tests (and operators rehearsing a runbook) can prove what was sent — and
 //! what was not.
+//!
+//! A request whose client goes away before the answer (a run killed or
+//! interrupted mid-step) is still a line: its handler is dropped, and the
+//! drop writes it with no status and `"outcome": "client went away"`. That
+//! is exactly the request a dry-run check must not miss, because what it
+//! asked for may have been done.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -28,8 +34,11 @@ struct Entry<'a> {
     method: &'a str,
     /// Path and query exactly as received.
     path: &'a str,
-    status: u16,
+    /// `None` when the client went away before the answer.
+    status: Option<u16>,
     ms: u128,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outcome: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     request_id: Option<&'a str>,
 }
@@ -73,28 +82,62 @@ async fn log_request(
     request: Request,
     next: Next,
 ) -> Response {
-    let started = Instant::now();
-    let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let method = request.method().to_string();
-    let path = request
-        .uri()
-        .path_and_query()
-        .map(|pq| pq.as_str().to_string())
-        .unwrap_or_else(|| request.uri().path().to_string());
-    let request_id = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let response = next.run(request).await;
-    log.append(&Entry {
-        time,
+    let mut pending = Pending {
+        log,
         api,
-        method: &method,
-        path: &path,
-        status: response.status().as_u16(),
-        ms: started.elapsed().as_millis(),
-        request_id: request_id.as_deref(),
-    });
+        time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        started: Instant::now(),
+        method: request.method().to_string(),
+        path: request
+            .uri()
+            .path_and_query()
+            .map(|pq| pq.as_str().to_string())
+            .unwrap_or_else(|| request.uri().path().to_string()),
+        request_id: request
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        logged: false,
+    };
+    let response = next.run(request).await;
+    pending.write(Some(response.status().as_u16()), None);
     response
+}
+
+/// A request received and not yet logged: logged with its status once
+/// answered, or on drop (the client went away and the handler with it).
+struct Pending {
+    log: RequestLog,
+    api: &'static str,
+    time: String,
+    started: Instant,
+    method: String,
+    path: String,
+    request_id: Option<String>,
+    logged: bool,
+}
+
+impl Pending {
+    fn write(&mut self, status: Option<u16>, outcome: Option<&'static str>) {
+        self.logged = true;
+        self.log.append(&Entry {
+            time: self.time.clone(),
+            api: self.api,
+            method: &self.method,
+            path: &self.path,
+            status,
+            ms: self.started.elapsed().as_millis(),
+            outcome,
+            request_id: self.request_id.as_deref(),
+        });
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if !self.logged {
+            self.write(None, Some("client went away"));
+        }
+    }
 }

@@ -35,6 +35,19 @@ pub fn compact(value: &Dynamic) -> String {
     one_line(&scalar(value))
 }
 
+/// `s` harmless to a terminal but kept on its lines: line breaks and tabs
+/// stay, other control characters (escape, carriage return) are written
+/// out, as [`one_line`] does.
+pub fn harmless(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\n' | '\t' => c.to_string(),
+            c if c.is_control() => c.escape_default().to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
 /// `s` on one line and harmless to a terminal: line breaks and tabs become
 /// spaces, other control characters are written out (`\u{1b}`). Records
 /// carry text anyone may set (a customer's VM alias or tags): an escape

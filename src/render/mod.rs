@@ -11,6 +11,8 @@ mod record;
 mod style;
 mod table;
 
+use std::io::IsTerminal;
+
 use rhai::Dynamic;
 
 pub use style::color_wanted;
@@ -43,12 +45,18 @@ pub fn render(value: &Dynamic, width: usize, color: bool) -> String {
     if let Some(map) = value.read_lock::<rhai::Map>() {
         return record::render(&map, width, color);
     }
-    cell::scalar(value)
+    // A string may come from anyone (a VM's alias, a file): it keeps its
+    // lines but cannot send the terminal an escape sequence.
+    cell::harmless(&cell::scalar(value))
 }
 
 /// The width to fit output into: the terminal's, else `$COLUMNS`, else a
-/// generous default so piped output is rarely cut.
+/// generous default. Output that is not for a terminal (a pipe, a file) is
+/// never cut: `… | grep UUID` must see whole cells.
 pub fn terminal_width() -> usize {
+    if !std::io::stdout().is_terminal() {
+        return usize::MAX;
+    }
     if let Some((terminal_size::Width(w), _)) = terminal_size::terminal_size() {
         return usize::from(w).max(20);
     }
@@ -73,6 +81,14 @@ mod tests {
         assert_eq!(render(&Dynamic::from(2_i64), 80, false), "2");
         assert_eq!(render(&Dynamic::from("binder0"), 80, false), "binder0");
         assert_eq!(render(&Dynamic::from(true), 80, false), "true");
+    }
+
+    #[test]
+    fn strings_keep_their_lines_but_not_their_escape_sequences() {
+        assert_eq!(
+            render(&Dynamic::from("a\x1b[31mred\nnext\r"), 80, false),
+            "a\\u{1b}[31mred\nnext\\r"
+        );
     }
 
     #[test]

@@ -101,6 +101,7 @@ fn columns(rows: &[Map]) -> Vec<Column> {
             }
         })
         .collect();
+    columns.extend(nested_alias(rows));
     // Rhai maps keep keys sorted, so within a rank columns are alphabetical.
     columns.sort_by_key(|c| c.rank);
     if let Some(first) = columns.first_mut() {
@@ -109,9 +110,46 @@ fn columns(rows: &[Map]) -> Vec<Column> {
     columns
 }
 
+/// SAPI keeps an instance's alias in `params.alias`: rows with no `alias`
+/// of their own but one there get a `params.alias` column, first, so an
+/// instance table is named like a VM table. The `params` column stays.
+fn nested_alias(rows: &[Map]) -> Option<Column> {
+    if rows.iter().any(|r| r.contains_key("alias")) {
+        return None;
+    }
+    let cells: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            r.get("params")
+                .and_then(|p| {
+                    p.read_lock::<Map>()
+                        .and_then(|p| p.get("alias").map(cell::compact))
+                })
+                .unwrap_or_default()
+        })
+        .collect();
+    if cells.iter().all(String::is_empty) {
+        return None;
+    }
+    let name = "params.alias".to_string();
+    let width = cells
+        .iter()
+        .map(|c| cell::width(c))
+        .max()
+        .unwrap_or(0)
+        .max(name.len());
+    Some(Column {
+        name,
+        cells,
+        rank: 0,
+        width,
+        protected: false,
+    })
+}
+
 fn rank(name: &str, cells: &[String], nested: bool, widest: usize, constant: bool) -> u8 {
     match name {
-        "alias" | "hostname" | "name" => 0,
+        "alias" | "hostname" | "name" | "id" => 0,
         _ if style::is_verdict_column(name) => 1,
         "server" | "role" | "service" | "smartdc_role" | "type" => 2,
         "ip" | "ips" | "address" | "admin_ip" | "host" | "port" | "url" => 3,
@@ -226,6 +264,26 @@ mod tests {
                 ("server_uuid", UUID2),
             ]),
         ]
+    }
+
+    #[test]
+    fn an_instance_is_named_by_its_params_alias_first() {
+        let mut params = Map::new();
+        params.insert("alias".into(), Dynamic::from("papi0"));
+        let mut instance = row(&[("uuid", UUID), ("type", "vm")]);
+        instance.insert("params".into(), Dynamic::from(params));
+        let out = render(&[instance], 200, false);
+        let words: Vec<&str> = out
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect();
+        assert_eq!(words, ["params.alias", "type", "uuid", "params"]);
+        assert!(
+            out.lines().nth(1).unwrap_or_default().starts_with("papi0 "),
+            "{out}"
+        );
     }
 
     #[test]

@@ -7,15 +7,33 @@ use rhai::{Dynamic, Engine};
 
 use super::ctx::ScriptCtx;
 
+/// The largest string a script may build.
+const MAX_STRING_BYTES: usize = 128 * 1024 * 1024;
+/// The most items in one array or map.
+const MAX_ITEMS: usize = 10_000_000;
+
 pub fn build(ctx: Arc<ScriptCtx>) -> Engine {
     let mut engine = Engine::new();
+    // A script that grows a value without bound (`s += s` in a loop) ends
+    // with a one-line error instead of taking the process, and the REPL
+    // session with it. The limits are far above any datacenter's lists
+    // (10 000 VMs are an array of 10 000), and Rhai checks them cheaply.
+    engine.set_max_string_size(MAX_STRING_BYTES);
+    engine.set_max_array_size(MAX_ITEMS);
+    engine.set_max_map_size(MAX_ITEMS);
     let progress_ctx = ctx.clone();
     engine.on_progress(move |_| {
         progress_ctx
             .is_stopped()
             .then(|| Dynamic::from("interrupted"))
     });
-    engine.on_print(|text| println!("{text}"));
+    // With --json, stdout carries the result and nothing else: a script's
+    // own lines go to stderr so `… --json | jq` still parses.
+    if ctx.output.json {
+        engine.on_print(|text| eprintln!("{text}"));
+    } else {
+        engine.on_print(|text| println!("{text}"));
+    }
     engine.on_debug(|text, source, pos| match (source, pos.line()) {
         (Some(src), Some(line)) => eprintln!("{src}:{line}: {text}"),
         (None, Some(line)) => eprintln!("line {line}: {text}"),
@@ -31,6 +49,7 @@ pub fn build(ctx: Arc<ScriptCtx>) -> Engine {
     super::helpers::register(&mut engine);
     super::help::register(&mut engine);
     super::exit::register(&mut engine, &ctx);
+    super::sleep::register(&mut engine, &ctx);
     // The runbook functions (`run`, `resume_run`, verdicts, helpers): their
     // one call site.
     super::runbook::register(&mut engine, ctx.clone());

@@ -64,6 +64,9 @@ fn cause(leaf: &EvalAltResult) -> String {
         }
         EvalAltResult::ErrorTerminated(..) => "interrupted".to_string(),
         EvalAltResult::ErrorParsing(p, _) => format!("syntax error: {p}"),
+        EvalAltResult::ErrorDataTooLarge(what, _) => format!(
+            "{what} too large: a script's values are limited so that one cannot take the shell's memory"
+        ),
         other => {
             // Rhai appends " (line 1, position 7)"; the location is ours to print.
             let text = other.to_string();

@@ -17,6 +17,7 @@ mod register;
 pub mod runbook;
 mod sapi;
 pub mod session;
+mod sleep;
 mod vm_map;
 mod vmapi;
 mod zk;

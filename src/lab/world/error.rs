@@ -18,4 +18,6 @@ pub enum WorldError {
     Persist(String),
     #[error("lab world: VM {0} is {1} and cannot be started or stopped (wait for its job to end)")]
     VmBusy(String, &'static str),
+    #[error("lab world: {0} cannot start: its server {1} is down (lab fault server-up {1} first)")]
+    ServerDown(String, String),
 }

@@ -76,6 +76,18 @@ impl World {
             VmState::Running | VmState::Stopped => {}
             other => return Err(WorldError::VmBusy(uuid.0, other.as_str())),
         }
+        // As VMAPI's start does: nothing starts on a server that is down.
+        let down = self
+            .vm(&uuid.0)
+            .and_then(|v| v.server_uuid.as_deref())
+            .and_then(|s| self.server(s))
+            .filter(|s| !s.running);
+        if let Some(server) = down.filter(|_| running) {
+            return Err(WorldError::ServerDown(
+                alias_or_uuid.to_string(),
+                server.hostname.clone(),
+            ));
+        }
         let now = Utc::now();
         self.update_vm(&uuid.0, |v| {
             if running && v.state != VmState::Running {

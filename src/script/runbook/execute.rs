@@ -1,6 +1,7 @@
 //! Running one step for real: is it already done? may it run? confirm,
 //! act, then verify with a bounded wait.
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -83,15 +84,24 @@ impl StepRun<'_> {
                 } else {
                     GateMode::Deny
                 };
-                match self
+                let sending = Arc::new(Mutex::new(Vec::new()));
+                let witness = self.transcript.witness(self.index, sending.clone());
+                self.env.gate.set_witness(Some(witness));
+                let called = self
                     .env
-                    .call(&self.definition.ast, mode, action, vec![args.clone()])
-                {
+                    .call(&self.definition.ast, mode, action, vec![args.clone()]);
+                self.env.gate.set_witness(None);
+                match called {
                     Ok(called) => {
                         self.requests(&called.sent);
                         self.output(&called.value);
                     }
-                    Err(CallError::Interrupted) => return StepOutcome::Interrupted,
+                    Err(CallError::Interrupted) => {
+                        let sending =
+                            std::mem::take(&mut *sending.lock().unwrap_or_else(|e| e.into_inner()));
+                        self.interrupted_after(step, &sending);
+                        return StepOutcome::Interrupted;
+                    }
                     Err(CallError::Failed { message, sent, .. }) => {
                         self.requests(&sent);
                         return StepOutcome::Failed(message);
@@ -208,6 +218,28 @@ impl StepRun<'_> {
             "output",
             json!({"step": self.index, "output": json}),
             &format!("    → {text}"),
+        );
+    }
+
+    /// An action interrupted after it sent a change: the change may have
+    /// been applied, and the operator must hear how a resume finds out.
+    fn interrupted_after(&mut self, step: &Step, sending: &[RecordedRequest]) {
+        let Some(last) = sending.last() else {
+            return;
+        };
+        let json = serde_json::to_value(last).unwrap_or(Value::Null);
+        let how = match &step.done {
+            Some(done) => {
+                format!("--resume asks `{done}` first and does not send it again if it was")
+            }
+            None => "the step has no done check: look before resuming".to_string(),
+        };
+        self.note(
+            "may_be_applied",
+            &format!(
+                "interrupted after sending {}: it may have been applied; {how}",
+                super::preview::request_line(&json)
+            ),
         );
     }
 

@@ -54,6 +54,16 @@ impl RunLock {
     }
 }
 
+/// Whether the process that owns the run in `dir` is gone: its lock names
+/// a process that is not alive, or there is no lock. Only meaningful for a
+/// run whose journal still says `running` (a run that ended drops its lock).
+pub fn owner_gone(dir: &Path) -> bool {
+    std::fs::read_to_string(dir.join("lock"))
+        .ok()
+        .and_then(|t| t.trim().parse::<i32>().ok())
+        .is_none_or(|pid| !alive(pid))
+}
+
 fn alive(pid: i32) -> bool {
     pid as u32 != std::process::id()
         && nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()

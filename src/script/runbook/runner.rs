@@ -512,11 +512,11 @@ impl<'a> Run<'a> {
             .ok()
             .and_then(|v| v.as_str().map(String::from))
             .unwrap_or_default();
-        self.transcript.log(
-            "run_ended",
-            json!({"status": status, "why": why}),
-            &format!("Run {id} {word}: {why}.{next}"),
-        );
+        self.transcript
+            .event("run_ended", json!({"status": status, "why": why}));
+        // Once, on stderr: the front end adds nothing.
+        self.transcript
+            .say_error(&format!("Run {id} {word}: {why}.{next}"));
         Ok(self.report())
     }
 

@@ -6,11 +6,13 @@
 use std::fs::File;
 use std::io::Write;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use serde_json::{Value, json};
 
 use super::error::RunbookError;
+use crate::dc::gate::{RecordedRequest, Witness};
 
 pub struct Transcript {
     jsonl: File,
@@ -61,11 +63,55 @@ impl Transcript {
             // A closed stdout must not stop the run: the transcript has it.
             let _ = writeln!(std::io::stdout(), "{text}");
         }
+        self.write_text(text);
+    }
+
+    /// A line of the readable transcript that says the run did not end
+    /// well: on stderr, where a failure belongs, and with `--json` too.
+    pub fn say_error(&mut self, text: &str) {
+        eprintln!("{text}");
+        self.write_text(text);
+    }
+
+    fn write_text(&mut self, text: &str) {
         let stamp = chrono::Local::now().format("%H:%M:%S%.3f");
         let result = text
             .lines()
             .try_for_each(|line| writeln!(self.text, "{stamp}  {line}"));
         self.check(result);
+    }
+
+    /// A witness for the mutation gate: each request about to be sent is
+    /// written (`sending` event and text line) before it goes out, on
+    /// handles of its own, and kept in `sending` for the step to see.
+    pub fn witness(&self, step: usize, sending: Arc<Mutex<Vec<RecordedRequest>>>) -> Witness {
+        let files = self
+            .jsonl
+            .try_clone()
+            .and_then(|j| Ok((j, self.text.try_clone()?)));
+        let started = self.started;
+        Arc::new(move |request: &RecordedRequest| {
+            let json = serde_json::to_value(request).unwrap_or(Value::Null);
+            if let Ok((jsonl, text)) = &files {
+                let line = json!({
+                    "at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                    "elapsed_ms": started.elapsed().as_millis() as u64,
+                    "event": "sending",
+                    "step": step,
+                    "request": json,
+                });
+                let stamp = chrono::Local::now().format("%H:%M:%S%.3f");
+                let said = super::preview::request_line(&json);
+                // Failing to write is warned about by the transcript's own
+                // writes; the request must go on.
+                let _ = writeln!(&*jsonl, "{line}");
+                let _ = writeln!(&*text, "{stamp}      sending: {said}");
+            }
+            sending
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(request.clone());
+        })
     }
 
     /// Both: an event, and the line that tells it.
