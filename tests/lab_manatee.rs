@@ -1,0 +1,165 @@
+//! The lab's manatee is real: three PostgreSQL 15 peers streaming primary →
+//! sync → async, a shard state in ZooKeeper in manatee's own format, and
+//! the sync taking over manatee's way when the primary stops. The test
+//! reads ZooKeeper through the shell and PostgreSQL with psql, as an
+//! operator would.
+
+mod lab_support;
+
+use std::collections::BTreeSet;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use lab_support::{BIN, Lab, eventually};
+use serde_json::Value;
+
+const PSQL: &str = "/usr/lib/postgresql/15/bin/psql";
+
+fn state(lab: &Lab) -> Value {
+    let out = Command::new(BIN)
+        .arg("--lab")
+        .arg(&lab.dir)
+        .args(["--json", "-c", r#"zk::get("/manatee/sdc/state")"#])
+        .env("NO_COLOR", "1")
+        .env_remove("ZK_IPS")
+        .output()
+        .expect("run tritonsh");
+    assert!(
+        out.status.success(),
+        "zk::get failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("the state is JSON")
+}
+
+/// One value from `sql` on the peer at `ip`; Err carries psql's complaint.
+fn psql(ip: &str, sql: &str) -> Result<String, String> {
+    let out = Command::new(PSQL)
+        .args([
+            "-X", "-A", "-t", "-q", "-h", ip, "-U", "postgres", "-c", sql,
+        ])
+        .env("PGCONNECT_TIMEOUT", "3")
+        .output()
+        .map_err(|e| e.to_string())?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+    }
+}
+
+fn keys(v: &Value) -> BTreeSet<String> {
+    v.as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn ip_of(lab: &Lab, alias: &str) -> String {
+    let status = lab.status();
+    Lab::instance(&status, alias)["ip"]
+        .as_str()
+        .expect("an IP")
+        .to_string()
+}
+
+fn fixture(name: &str) -> Value {
+    let path = format!(
+        "{}/../shared/triton/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).expect("fixture JSON")
+}
+
+#[test]
+fn ha_shard_streams_primary_sync_async_and_the_sync_takes_over_losing_nothing() {
+    let started = Instant::now();
+    let lab = Lab::up("manatee-ha", &["--profile", "ha"]);
+    eprintln!("lab up to a healthy shard: {:?}", started.elapsed());
+    let (ip0, ip1, ip2) = (
+        ip_of(&lab, "manatee0"),
+        ip_of(&lab, "manatee1"),
+        ip_of(&lab, "manatee2"),
+    );
+
+    // The state names the layout's peers, in manatee's exact field set.
+    let s = state(&lab);
+    let normal = fixture("manatee-state-normal.json");
+    assert_eq!(keys(&s), keys(&normal), "state fields: {s}");
+    for peer in [&s["primary"], &s["sync"], &s["async"][0]] {
+        assert_eq!(keys(peer), keys(&normal["primary"]), "peer fields: {peer}");
+    }
+    assert_eq!(s["primary"]["ip"], ip0.as_str(), "{s}");
+    assert_eq!(s["sync"]["ip"], ip1.as_str(), "{s}");
+    assert_eq!(s["async"].as_array().map(Vec::len), Some(1), "{s}");
+    assert_eq!(s["async"][0]["ip"], ip2.as_str(), "{s}");
+    assert_eq!(
+        s["primary"]["pgUrl"],
+        format!("tcp://postgres@{ip0}:5432/postgres").as_str()
+    );
+    assert_eq!(s["deposed"], Value::Array(Vec::new()));
+    let generation = s["generation"].as_u64().expect("a generation");
+    assert!(generation >= 1, "{s}");
+
+    // Chained: the primary's sync is manatee1, manatee1's downstream manatee2,
+    // each known by its pgUrl.
+    let sync_row = psql(
+        &ip0,
+        "select application_name || ' ' || sync_state from pg_stat_replication",
+    );
+    assert_eq!(
+        sync_row.as_deref(),
+        Ok(format!("tcp://postgres@{ip1}:5432/postgres sync").as_str())
+    );
+    let async_row = psql(
+        &ip1,
+        "select application_name || ' ' || sync_state from pg_stat_replication",
+    );
+    assert_eq!(
+        async_row.as_deref(),
+        Ok(format!("tcp://postgres@{ip2}:5432/postgres async").as_str())
+    );
+
+    // Rows committed on the primary reach the async.
+    psql(
+        &ip0,
+        "create table rows (n int); insert into rows select generate_series(1, 500)",
+    )
+    .expect("the primary takes writes");
+    let on_async = eventually(Duration::from_secs(10), || {
+        (psql(&ip2, "select count(*) from rows").ok()? == "500").then_some(())
+    });
+    assert!(on_async.is_some(), "the async never saw the 500 rows");
+
+    // The primary stops: the sync takes over, the primary is deposed.
+    let stopped = Instant::now();
+    lab.must(&["lab", "fault", "stop", "manatee0"]);
+    let after = eventually(Duration::from_secs(30), || {
+        let s = state(&lab);
+        (s["generation"].as_u64() == Some(generation + 1)).then_some(s)
+    })
+    .expect("the sync took over within 30 s");
+    assert_eq!(after["primary"]["ip"], ip1.as_str(), "{after}");
+    assert_eq!(after["sync"]["ip"], ip2.as_str(), "{after}");
+    assert_eq!(after["async"], Value::Array(Vec::new()), "{after}");
+    assert_eq!(after["deposed"][0]["ip"], ip0.as_str(), "{after}");
+    assert_ne!(after["initWal"], "0/00000000");
+    let writable = eventually(Duration::from_secs(30), || {
+        psql(&ip1, "insert into rows values (501)").ok()
+    });
+    assert!(writable.is_some(), "the new primary never took writes");
+    eprintln!(
+        "primary stopped to new primary writable: {:?}",
+        stopped.elapsed()
+    );
+    assert_eq!(
+        psql(&ip1, "select count(*) from rows").as_deref(),
+        Ok("501")
+    );
+
+    // Back, the old primary stays deposed with PostgreSQL stopped.
+    lab.must(&["lab", "fault", "start", "manatee0"]);
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(psql(&ip0, "select 1").is_err(), "a deposed peer serves");
+    assert_eq!(state(&lab)["generation"].as_u64(), Some(generation + 1));
+}
