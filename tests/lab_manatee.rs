@@ -163,3 +163,71 @@ fn ha_shard_streams_primary_sync_async_and_the_sync_takes_over_losing_nothing() 
     assert!(psql(&ip0, "select 1").is_err(), "a deposed peer serves");
     assert_eq!(state(&lab)["generation"].as_u64(), Some(generation + 1));
 }
+
+/// A server losing power takes its peer down with its session left to
+/// expire: the primary then picks the async as its new sync (G+1), the
+/// commit that waited goes through, and the peer, back, joins as an async.
+#[test]
+fn the_primary_replaces_a_sync_lost_with_its_server_and_takes_it_back_as_async() {
+    let lab = Lab::up("manatee-sync-down", &["--profile", "ha"]);
+    let (ip0, ip1, ip2) = (
+        ip_of(&lab, "manatee0"),
+        ip_of(&lab, "manatee1"),
+        ip_of(&lab, "manatee2"),
+    );
+    let generation = state(&lab)["generation"].as_u64().expect("a generation");
+    psql(
+        &ip0,
+        "create table rows (n int); insert into rows select generate_series(1, 10)",
+    )
+    .expect("the primary takes writes");
+
+    let lost = Instant::now();
+    lab.must(&["lab", "fault", "server-down", "cn1"]);
+    // Waits for the new sync: the session expires in the lab's 10 s.
+    psql(&ip0, "insert into rows values (11)").expect("the commit goes through");
+    eprintln!("sync lost to commit done: {:?}", lost.elapsed());
+    let s = state(&lab);
+    assert_eq!(s["generation"].as_u64(), Some(generation + 1), "{s}");
+    assert_eq!(s["primary"]["ip"], ip0.as_str(), "{s}");
+    assert_eq!(s["sync"]["ip"], ip2.as_str(), "{s}");
+    assert_eq!(
+        s["deposed"],
+        Value::Array(Vec::new()),
+        "a lost sync is dropped: {s}"
+    );
+
+    lab.must(&["lab", "fault", "server-up", "cn1"]);
+    let back = eventually(Duration::from_secs(30), || {
+        let s = state(&lab);
+        (s["async"][0]["ip"] == ip1.as_str()).then_some(s)
+    })
+    .expect("manatee1 joins as async");
+    assert_eq!(back["generation"].as_u64(), Some(generation + 1), "{back}");
+    let streaming = eventually(Duration::from_secs(30), || {
+        (psql(&ip1, "select count(*) from rows").ok()? == "11").then_some(())
+    });
+    assert!(streaming.is_some(), "manatee1 never caught up");
+}
+
+/// The `fresh` profile's single peer sets the shard up alone, in
+/// one-node-write mode, frozen, and takes writes.
+#[test]
+fn a_fresh_lab_runs_its_lone_peer_in_one_node_write_mode() {
+    let lab = Lab::up("manatee-fresh", &["--profile", "fresh"]);
+    let s = state(&lab);
+    let onwm = fixture("manatee-state-onwm.json");
+    assert_eq!(keys(&s), keys(&onwm), "state fields: {s}");
+    assert_eq!(s["oneNodeWriteMode"], true);
+    assert_eq!(s["sync"], Value::Null);
+    assert_eq!(s["freeze"]["reason"], "manatee setup: one node write mode");
+    let ip0 = ip_of(&lab, "manatee0");
+    assert_eq!(
+        psql(
+            &ip0,
+            "create table rows (n int); insert into rows values (1); select count(*) from rows"
+        )
+        .as_deref(),
+        Ok("1")
+    );
+}

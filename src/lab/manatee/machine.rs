@@ -145,6 +145,26 @@ pub fn maintain_asyncs(s: &ClusterState, actives: &[Peer]) -> Option<ClusterStat
     })
 }
 
+/// The ONWM primary, configured for normal mode again, with another peer
+/// present: G+1 with a sync and asyncs from the present peers
+/// (`startTransitionToNormalMode`, §2.9).
+pub fn leave_onwm(s: &ClusterState, actives: &[Peer], init_wal: &str) -> Option<ClusterState> {
+    let mut others = actives.iter().filter(|p| p.id != s.primary.id).cloned();
+    let sync = others.next()?;
+    Some(ClusterState {
+        generation: s.generation + 1,
+        primary: s.primary.clone(),
+        sync: Some(sync),
+        r#async: others.collect(),
+        deposed: Vec::new(),
+        init_wal: init_wal.to_string(),
+        freeze: None,
+        one_node_write_mode: None,
+        promote: None,
+        setup_order: false,
+    })
+}
+
 /// Whether the primary's sync has left the election.
 pub fn sync_gone(s: &ClusterState, actives: &[Peer]) -> bool {
     s.sync.as_ref().is_some_and(|p| !present(actives, &p.id))
@@ -218,6 +238,17 @@ mod tests {
         assert_eq!(m.generation, 2);
         assert_eq!(m.r#async, vec![peer(14)]);
         assert!(maintain_asyncs(&m, &actives).is_none());
+    }
+
+    #[test]
+    fn an_onwm_primary_in_normal_mode_again_takes_a_sync() {
+        let onwm = initial_setup(&peer(11), &[peer(11)], false, true, "now").expect("onwm");
+        assert!(leave_onwm(&onwm, &[peer(11)], "0/1").is_none());
+        let s = leave_onwm(&onwm, &[peer(11), peer(12), peer(13)], "0/9").expect("normal");
+        assert_eq!(s.generation, 2);
+        assert_eq!(s.sync, Some(peer(12)));
+        assert_eq!(s.r#async, vec![peer(13)]);
+        assert!(!s.onwm() && !s.is_frozen());
     }
 
     #[test]

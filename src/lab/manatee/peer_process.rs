@@ -41,6 +41,8 @@ pub struct ManateePeerProcess {
 }
 
 struct Running {
+    /// One-node-write mode as rendered when it started.
+    onwm: bool,
     task: JoinHandle<()>,
     stop: oneshot::Sender<()>,
     pg: Arc<tokio::sync::Mutex<Postgres>>,
@@ -163,8 +165,14 @@ impl InstanceProcess for ManateePeerProcess {
             )?));
             sitter::set(&self.phase, Phase::working("connecting to ZooKeeper"));
             let (stop, stopped) = oneshot::channel();
+            let onwm = cfg.onwm;
             let task = tokio::spawn(sitter::run(cfg, pg.clone(), self.phase.clone(), stopped));
-            self.running = Some(Running { task, stop, pg });
+            self.running = Some(Running {
+                onwm,
+                task,
+                stop,
+                pg,
+            });
             Ok(())
         }
         .boxed()
@@ -209,6 +217,28 @@ impl InstanceProcess for ManateePeerProcess {
             if let Some(running) = &self.running {
                 running.task.abort();
             }
+        }
+        .boxed()
+    }
+
+    /// config-agent rewrites sitter.json (one-node-write mode from SAPI)
+    /// and the sitter restarts on the new one.
+    fn sync_config(&mut self) -> BoxFuture<'_, Result<bool, LabError>> {
+        async move {
+            let alias = self.alias.clone();
+            let (cfg, _, _) = self
+                .world
+                .with(|w| plan(w, &alias))
+                .map_err(|why| LabError::Other(format!("manatee sitter of {alias}: {why}")))?;
+            let Some(running) = &self.running else {
+                return Ok(false);
+            };
+            if running.onwm == cfg.onwm {
+                return Ok(false);
+            }
+            self.stop().await?;
+            self.start().await?;
+            Ok(true)
         }
         .boxed()
     }

@@ -3,10 +3,11 @@
 //! template plus the role's settings, and a role change restarts it.
 //!
 //! Its directory is `<lab>/manatee/<vm uuid>/`: `data/` (the cluster),
-//! `socket/` (outside the data directory, or `pg_basebackup` copies the
-//! socket's lock file and the clone will not start), `postgresql.log`, and
+//! `postgresql.log`, and
 //! `postgres.pid` (the postmaster's pid, for `lab down` after a daemon
-//! crash). When the lab runs as root, PostgreSQL and its tools run as the
+//! crash). Its socket directory is outside the data directory, or
+//! `pg_basebackup` copies the socket's lock file and the clone will not
+//! start. When the lab runs as root, PostgreSQL and its tools run as the
 //! `postgres` user, since PostgreSQL refuses to run as root.
 
 use std::net::Ipv4Addr;
@@ -88,8 +89,13 @@ impl Postgres {
         self.dir.join("data")
     }
 
+    /// Outside the data directory, and short: a socket's path may not
+    /// exceed 107 bytes, which a lab directory under a long path would.
+    /// Addresses are unique to a lab, so the IP names it.
     fn socket(&self) -> PathBuf {
-        self.dir.join("socket")
+        std::env::temp_dir()
+            .join(format!("tritonsh-pg-{}", Uid::effective()))
+            .join(self.ip.to_string())
     }
 
     pub fn log(&self) -> PathBuf {
@@ -256,6 +262,7 @@ impl Postgres {
         if self.is_running() {
             return Ok(());
         }
+        self.prepare().map_err(|e| e.to_string())?;
         let log = self.log();
         let out = std::fs::OpenOptions::new()
             .create(true)

@@ -222,12 +222,17 @@ impl Sitter {
                     .ip
                     .clone();
                 let want = PgRole::Standby {
-                    upstream,
+                    upstream: upstream.clone(),
                     own_url: me.pg_url.clone(),
                 };
                 self.ensure(Some((want, &s.primary.ip))).await?;
                 let name = if role == Role::Sync { "sync" } else { "async" };
-                self.settled(format!("{name}, generation {}", s.generation));
+                let settled = format!("{name}, generation {}", s.generation);
+                if self.is_settled_as(&settled) || self.streaming().await {
+                    self.settled(settled);
+                } else {
+                    self.working(format!("{name}, waiting to stream from {upstream}"));
+                }
                 Ok(())
             }
             Role::Deposed => {
@@ -250,6 +255,19 @@ impl Sitter {
         version: i32,
         actives: &[Peer],
     ) -> Result<(), String> {
+        if s.onwm() && !self.cfg.onwm && !s.is_frozen() {
+            let wal = self
+                .pg
+                .lock()
+                .await
+                .query("select pg_current_wal_lsn()")
+                .await;
+            if let Ok(wal) = wal
+                && let Some(new) = machine::leave_onwm(s, actives, &wal)
+            {
+                return self.write(client, &new, Some(version)).await;
+            }
+        }
         if !s.onwm() {
             if machine::sync_gone(s, actives) && !s.is_frozen() {
                 let wal = self
@@ -334,6 +352,19 @@ impl Sitter {
             return Ok(());
         };
         self.write(client, &new, Some(version)).await
+    }
+
+    fn is_settled_as(&self, what: &str) -> bool {
+        self.phase.lock().is_ok_and(|p| p.settled && p.what == what)
+    }
+
+    /// Whether this standby's WAL receiver streams from its upstream.
+    async fn streaming(&self) -> bool {
+        let sql = "select status from pg_stat_wal_receiver";
+        matches!(
+            self.pg.lock().await.query(sql).await.as_deref(),
+            Ok("streaming")
+        )
     }
 
     /// Whether the downstream named `url` has flushed all that was sent.
