@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use lab_support::{BIN, Lab, eventually};
+use lab_support::{BIN, Lab, eventually, http};
 use serde_json::Value;
 
 const PSQL: &str = "/usr/lib/postgresql/15/bin/psql";
@@ -208,6 +208,59 @@ fn the_primary_replaces_a_sync_lost_with_its_server_and_takes_it_back_as_async()
         (psql(&ip1, "select count(*) from rows").ok()? == "11").then_some(())
     });
     assert!(streaming.is_some(), "manatee1 never caught up");
+}
+
+/// The seed procedure: the async's server is lost, and a replacement
+/// provisioned through SAPI on another server copies the primary's data and
+/// joins as the async, streaming from the sync.
+#[test]
+fn a_manatee_provisioned_through_sapi_joins_as_async_with_the_data() {
+    let lab = Lab::up("manatee-new-async", &["--profile", "ha"]);
+    let (ip0, ip1) = (ip_of(&lab, "manatee0"), ip_of(&lab, "manatee1"));
+    psql(
+        &ip0,
+        "create table rows (n int); insert into rows select generate_series(1, 42)",
+    )
+    .expect("the primary takes writes");
+    lab.must(&["lab", "fault", "server-down", "cn2"]);
+    // manatee2's session expires; the primary drops it from the asyncs.
+    let without = eventually(Duration::from_secs(30), || {
+        let s = state(&lab);
+        (s["async"] == Value::Array(Vec::new())).then_some(s)
+    });
+    assert!(without.is_some(), "the lost async stayed in the state");
+
+    let sapi = lab.url("sapi");
+    let cnapi = lab.url("cnapi");
+    let service = http("GET", &format!("{sapi}/services?name=manatee"), None).expect("SAPI");
+    let server = http("GET", &format!("{cnapi}/servers?hostname=cn3"), None).expect("CNAPI");
+    let body = serde_json::json!({
+        "service_uuid": service.body[0]["uuid"],
+        "params": {"alias": "manatee3", "server_uuid": server.body[0]["uuid"]},
+    });
+    let created = http("POST", &format!("{sapi}/instances"), Some(body)).expect("provision");
+    assert!(created.status < 300, "provision: {}", created.body);
+
+    let s = eventually(Duration::from_secs(60), || {
+        let s = state(&lab);
+        (s["async"].as_array().map(Vec::len) == Some(1)).then_some(s)
+    })
+    .expect("manatee3 joins as async");
+    let ip3 = ip_of(&lab, "manatee3");
+    assert_eq!(s["async"][0]["ip"], ip3.as_str(), "{s}");
+    assert_eq!(s["sync"]["ip"], ip1.as_str(), "{s}");
+    let copied = eventually(Duration::from_secs(30), || {
+        (psql(&ip3, "select count(*) from rows").ok()? == "42").then_some(())
+    });
+    assert!(copied.is_some(), "manatee3 does not have the rows");
+    assert_eq!(
+        psql(
+            &ip1,
+            "select application_name || ' ' || state from pg_stat_replication"
+        )
+        .as_deref(),
+        Ok(format!("tcp://postgres@{ip3}:5432/postgres streaming").as_str())
+    );
 }
 
 /// The `fresh` profile's single peer sets the shard up alone, in
