@@ -263,6 +263,69 @@ fn a_manatee_provisioned_through_sapi_joins_as_async_with_the_data() {
     );
 }
 
+/// Rewrites the state as manatee-adm does: `setData(state, version)` and a
+/// `history/0-` node, in one transaction.
+fn edit_state(lab: &Lab, edit: impl FnOnce(&mut serde_json::Map<String, Value>)) {
+    use zookeeper_client as zkc;
+    let zk = lab.status()["zk"]
+        .as_array()
+        .expect("zk")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect::<Vec<_>>()
+        .join(",");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let client = zkc::Client::connect(&zk).await.expect("ZooKeeper");
+        let (data, stat) = client.get_data("/manatee/sdc/state").await.expect("state");
+        let mut state: Value = serde_json::from_slice(&data).expect("JSON");
+        edit(state.as_object_mut().expect("an object"));
+        let json = serde_json::to_vec(&state).expect("JSON");
+        let sequential = zkc::CreateMode::PersistentSequential.with_acls(zkc::Acls::anyone_all());
+        let mut multi = client.new_multi_writer();
+        multi
+            .add_set_data("/manatee/sdc/state", &json, Some(stat.version))
+            .expect("setData");
+        multi
+            .add_create("/manatee/sdc/history/0-", &json, &sequential)
+            .expect("create");
+        multi.commit().await.expect("the transaction");
+    });
+}
+
+/// A frozen shard does not fail over; unfrozen, the sync takes over.
+#[test]
+fn a_frozen_shard_keeps_its_primary_until_unfrozen() {
+    let lab = Lab::up("manatee-frozen", &["--profile", "ha"]);
+    let (ip0, ip1) = (ip_of(&lab, "manatee0"), ip_of(&lab, "manatee1"));
+    let generation = state(&lab)["generation"].as_u64().expect("a generation");
+    edit_state(&lab, |s| {
+        s.insert(
+            "freeze".into(),
+            serde_json::json!({"date": "2026-12-02T05:00:00.000Z", "reason": "test"}),
+        );
+    });
+    lab.must(&["lab", "fault", "stop", "manatee0"]);
+    std::thread::sleep(Duration::from_secs(4));
+    let s = state(&lab);
+    assert_eq!(s["generation"].as_u64(), Some(generation), "{s}");
+    assert_eq!(s["primary"]["ip"], ip0.as_str(), "{s}");
+
+    edit_state(&lab, |s| {
+        s.remove("freeze");
+    });
+    let after = eventually(Duration::from_secs(20), || {
+        let s = state(&lab);
+        (s["generation"].as_u64() == Some(generation + 1)).then_some(s)
+    })
+    .expect("the sync took over once unfrozen");
+    assert_eq!(after["primary"]["ip"], ip1.as_str(), "{after}");
+    assert_eq!(after["deposed"][0]["ip"], ip0.as_str(), "{after}");
+}
+
 /// The `fresh` profile's single peer sets the shard up alone, in
 /// one-node-write mode, frozen, and takes writes.
 #[test]

@@ -435,7 +435,6 @@ fn conf(ip: Ipv4Addr, socket: &Path, role: &PgRole) -> String {
         "max_wal_senders = 15".into(),
         "wal_keep_size = '512MB'".into(),
         "hot_standby = on".into(),
-        "hot_standby_feedback = on".into(),
         "wal_receiver_status_interval = 1s".into(),
         "wal_retrieve_retry_interval = 1s".into(),
         // Lab data is disposable and a power loss here is SIGKILL, which

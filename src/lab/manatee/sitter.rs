@@ -173,7 +173,17 @@ impl Sitter {
                 }
                 _ = tokio::time::sleep(TICK) => {}
             }
-            if let Err(why) = self.step(client).await {
+            // A stop does not wait for a step (a restore can take a while):
+            // dropped, its tools are killed, and PostgreSQL is stopped next.
+            let outcome = tokio::select! {
+                _ = &mut *stopped => None,
+                outcome = self.step(client) => Some(outcome),
+            };
+            let Some(outcome) = outcome else {
+                let _ = client.delete(&node, None).await;
+                return Ended::Stopped;
+            };
+            if let Err(why) = outcome {
                 if matches!(
                     client.state(),
                     zkc::SessionState::Expired | zkc::SessionState::Closed
