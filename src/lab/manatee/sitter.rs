@@ -26,6 +26,11 @@ const SESSION_TIMEOUT: Duration = Duration::from_secs(60);
 /// How often the sitter looks again (manatee reacts to watches; every
 /// refusal backs off 1 s).
 const TICK: Duration = Duration::from_millis(250);
+/// Before initial setup, a peer gives the others this long to join the
+/// election. manatee does not wait, so whichever peers happen to be present
+/// first decide; the lab starts its peers at once, and this makes the
+/// layout's first peer (manatee0) the primary every time.
+const SETUP_SETTLE: Duration = Duration::from_secs(1);
 /// A restarted PostgreSQL must accept connections within this.
 const READY_WITHIN: Duration = Duration::from_secs(60);
 
@@ -80,6 +85,8 @@ struct Sitter {
     applied: Option<PgRole>,
     /// Start failed on the data there: copy it again from the primary.
     restore_needed: bool,
+    /// When this session's election node was created.
+    joined: std::time::Instant,
 }
 
 enum Ended {
@@ -100,6 +107,7 @@ pub async fn run(
         phase,
         applied: None,
         restore_needed: false,
+        joined: std::time::Instant::now(),
     };
     loop {
         let connected = zkc::Client::connector()
@@ -165,19 +173,17 @@ impl Sitter {
             Ok((_, seq)) => format!("{prefix}{seq}"),
             Err(e) => return Ended::Lost(format!("creating {prefix}: {e}")),
         };
+        self.joined = std::time::Instant::now();
         loop {
-            tokio::select! {
-                _ = &mut *stopped => {
-                    let _ = client.delete(&node, None).await;
-                    return Ended::Stopped;
-                }
-                _ = tokio::time::sleep(TICK) => {}
-            }
             // A stop does not wait for a step (a restore can take a while):
             // dropped, its tools are killed, and PostgreSQL is stopped next.
+            let look = async {
+                tokio::time::sleep(TICK).await;
+                self.step(client).await
+            };
             let outcome = tokio::select! {
                 _ = &mut *stopped => None,
-                outcome = self.step(client) => Some(outcome),
+                outcome = look => Some(outcome),
             };
             let Some(outcome) = outcome else {
                 let _ = client.delete(&node, None).await;
@@ -206,6 +212,10 @@ impl Sitter {
         let me = self.cfg.me.clone();
         let role = machine::role_of(&me.id, state.as_ref());
         let Some(s) = state else {
+            if self.joined.elapsed() < SETUP_SETTLE {
+                self.working("waiting for the other peers before initial setup".into());
+                return Ok(());
+            }
             let has_data = self.pg.lock().await.has_data();
             let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
             if let Some(new) = machine::initial_setup(&me, &actives, has_data, self.cfg.onwm, &now)
