@@ -40,3 +40,22 @@ install_sdc_clients() {
     fi
 }
 install_sdc_clients
+
+# --- PostgreSQL 15 (Debian `postgresql-15`): every lab manatee instance runs a real server ---
+# Only the server binaries are used (the Debian `15/main` cluster is not).
+# As root the lab runs them as the `postgres` user, which the package creates.
+install_postgresql() {
+    if [ -x /usr/lib/postgresql/15/bin/postgres ] && [ -x /usr/lib/postgresql/15/bin/pg_basebackup ] &&
+        id postgres >/dev/null 2>&1; then
+        return 0
+    fi
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        apt-get install -y postgresql-15 || { apt-get update && apt-get install -y postgresql-15; }
+        id postgres >/dev/null 2>&1 ||
+            useradd --system --user-group --home-dir /var/lib/postgresql --shell /bin/bash postgres
+    else
+        echo "install-deps: the lab needs PostgreSQL 15: run as root, or apt-get install postgresql-15" >&2
+        return 1
+    fi
+}
+install_postgresql

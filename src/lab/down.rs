@@ -1,6 +1,6 @@
 //! `lab down`: stop the daemon by its pid. The daemon stops what it started
-//! (listeners, ZooKeeper servers) before it exits; a ZooKeeper left by a
-//! daemon that died is stopped here, by the pid in its pid file.
+//! (listeners, ZooKeeper servers, PostgreSQL peers) before it exits; a ZooKeeper or PostgreSQL
+//! left by a daemon that died is stopped here, by the pid in its pid file.
 
 use std::time::{Duration, Instant};
 
@@ -8,6 +8,7 @@ use nix::sys::signal::Signal;
 
 use crate::lab::error::LabError;
 use crate::lab::lab_dir::LabDir;
+use crate::lab::manatee::peer_process as manatee_peer;
 use crate::lab::zookeeper_process;
 use crate::lab::{DAEMON_MARKER, pid_file};
 
@@ -22,6 +23,7 @@ pub enum Stopped {
 pub fn down(dir: &LabDir) -> Result<Stopped, LabError> {
     let Some(pid) = pid_file::live_pid(&dir.pid_file(), DAEMON_MARKER) else {
         zookeeper_process::stop_leftovers(dir);
+        manatee_peer::stop_leftovers(dir);
         remove_published(dir);
         return Ok(Stopped::WasNotRunning);
     };
@@ -45,6 +47,7 @@ pub fn down(dir: &LabDir) -> Result<Stopped, LabError> {
     }
     // Killed, or stopped with a server down: what it could not stop is ours.
     zookeeper_process::stop_leftovers(dir);
+    manatee_peer::stop_leftovers(dir);
     remove_published(dir);
     Ok(Stopped::Now { pid })
 }

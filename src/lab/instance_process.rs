@@ -4,9 +4,8 @@
 //!
 //! Implementations: an API twin's HTTP listener (`api_listener.rs`, for
 //! sapi0/vmapi0/cnapi0) and a binder instance's ZooKeeper server
-//! (`zookeeper_process.rs`). A manatee instance will own a PostgreSQL with
-//! its sitter: one more implementation of this trait, started and stopped by the same
-//! reconciliation (`processes.rs`), with its own pid file in the lab
+//! (`zookeeper_process.rs`), and a manatee instance's PostgreSQL with its
+//! sitter (`manatee/peer_process.rs`), each with its own pid file in the lab
 //! directory so `lab down` can stop it even if the daemon died.
 
 use futures::future::BoxFuture;
@@ -42,6 +41,14 @@ pub trait InstanceProcess: Send + Sync {
     /// down cleanly. By default the same as `stop`.
     fn kill(&mut self) -> BoxFuture<'_, Result<(), LabError>> {
         self.stop()
+    }
+
+    /// The whole lab is going down: stop making decisions that the others
+    /// stopping would prompt (a sitter taking over from a primary that is
+    /// merely shut down with the rest). Called on every process before any
+    /// is stopped; most have nothing to do.
+    fn quiesce(&mut self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
     }
 
     /// config-agent's sync: re-render what config-agent renders for this

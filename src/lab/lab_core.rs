@@ -17,6 +17,7 @@ use crate::lab::control_protocol::FaultKind;
 use crate::lab::error::LabError;
 use crate::lab::lab_dir::{LabDir, write_atomically};
 use crate::lab::layout;
+use crate::lab::manatee::peer_process::{ManateePeerProcess, manatee_aliases};
 use crate::lab::mutation_watch;
 use crate::lab::processes::Processes;
 use crate::lab::request_log::RequestLog;
@@ -173,6 +174,16 @@ impl LabCore {
                     &alias,
                     self.world.clone(),
                     self.dns.clone(),
+                )));
+            }
+        }
+        // Every manatee instance, seeded or provisioned, runs a peer.
+        for alias in self.world.with(|w| manatee_aliases(w)) {
+            if !processes.has(&alias, "manatee-sitter") {
+                processes.add(Box::new(ManateePeerProcess::new(
+                    &alias,
+                    self.world.clone(),
+                    &self.dir,
                 )));
             }
         }

@@ -133,6 +133,16 @@ pub fn seed(settings: &LabSettings, block: AddressBlock) -> Result<World, WorldE
                 .metadata
                 .insert("ZK_ID".into(), Value::from(placement.number + 1));
         }
+        // A lone manatee runs in one-node-write mode, as headnode setup
+        // leaves it; ha-manatee deletes the key (ha-core.md §2.9, §7.2).
+        if placement.service == "manatee"
+            && settings.profile == Profile::Fresh
+            && let Some(instance) = world.instance_mut(&uuid)
+        {
+            instance
+                .metadata
+                .insert("ONE_NODE_WRITE_MODE".into(), Value::Bool(true));
+        }
     }
 
     if settings.vms > 0 {

@@ -19,6 +19,7 @@ pub mod instance_process;
 pub mod lab_core;
 pub mod lab_dir;
 pub mod layout;
+pub mod manatee;
 pub mod mutation_watch;
 pub mod pid_file;
 pub mod processes;

@@ -89,6 +89,9 @@ impl Processes {
     pub async fn stop_all(&mut self) {
         self.closed = true;
         for process in &mut self.all {
+            process.quiesce().await;
+        }
+        for process in &mut self.all {
             let _ = process.stop().await;
         }
     }

@@ -1,0 +1,268 @@
+//! What runs behind a manatee instance: its sitter (a task of the daemon,
+//! `sitter.rs`) and the PostgreSQL 15 the sitter drives (`postgres.rs`),
+//! started and stopped together as the instance's `manatee-sitter`.
+//!
+//! `stop` is orderly: the sitter removes its election node (as closing its
+//! session does), then PostgreSQL has a fast shutdown. `kill` is a power
+//! loss: the sitter vanishes with its session left to expire, PostgreSQL
+//! and its backends get SIGKILL. The data lives in
+//! `<lab>/manatee/<vm uuid>/`: kept across `lab down`/`up`, gone with a
+//! destroyed VM.
+
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use serde_json::Value;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use super::postgres::{self, Postgres};
+use super::sitter::{self, Phase, SharedPhase, SitterConfig};
+use super::state::{PG_PORT, Peer};
+use crate::lab::error::LabError;
+use crate::lab::instance_process::{Health, InstanceProcess};
+use crate::lab::lab_dir::LabDir;
+use crate::lab::world::{SharedWorld, VmState, World};
+use crate::lab::zookeeper_process;
+
+/// An orderly stop gives the sitter this long to leave the election.
+const LEAVE_WITHIN: Duration = Duration::from_secs(3);
+
+pub struct ManateePeerProcess {
+    alias: String,
+    world: SharedWorld,
+    root: PathBuf,
+    running: Option<Running>,
+    phase: SharedPhase,
+}
+
+struct Running {
+    /// One-node-write mode as rendered when it started.
+    onwm: bool,
+    task: JoinHandle<()>,
+    stop: oneshot::Sender<()>,
+    pg: Arc<tokio::sync::Mutex<Postgres>>,
+}
+
+impl ManateePeerProcess {
+    pub fn new(alias: &str, world: SharedWorld, dir: &LabDir) -> ManateePeerProcess {
+        ManateePeerProcess {
+            alias: alias.to_string(),
+            world,
+            root: manatee_root(dir),
+            running: None,
+            phase: Arc::new(Mutex::new(Phase::working("not started"))),
+        }
+    }
+
+    /// A destroyed VM loses its data, as its delegated dataset goes with it.
+    fn forget_if_destroyed(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.root) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let uuid = entry.file_name().to_string_lossy().into_owned();
+            let destroyed = self.world.with(|w| {
+                w.vm(&uuid).is_some_and(|vm| {
+                    vm.alias.as_deref() == Some(self.alias.as_str())
+                        && matches!(vm.state, VmState::Destroyed | VmState::Failed)
+                })
+            });
+            if destroyed {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+}
+
+/// Where every peer's directory lives: `<lab>/manatee/<vm uuid>/`.
+fn manatee_root(dir: &LabDir) -> PathBuf {
+    dir.root().join("manatee")
+}
+
+/// The active manatee instances: each runs a peer.
+pub fn manatee_aliases(w: &World) -> Vec<String> {
+    w.instances()
+        .iter()
+        .filter(|i| w.service_name_of(&i.uuid) == Some("manatee"))
+        .filter_map(|i| i.alias())
+        .filter(|alias| w.vm_by_alias(alias).is_some())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The sitter's configuration, as config-agent renders sitter.json from
+/// SAPI: the shard from `manatee_shard`, one-node-write mode from
+/// `ONE_NODE_WRITE_MODE` (instance, else service, else application).
+fn plan(w: &World, alias: &str) -> Result<(SitterConfig, Ipv4Addr, String), String> {
+    let vm = w
+        .vm_by_alias(alias)
+        .ok_or_else(|| format!("no VM {alias}"))?;
+    let ip: Ipv4Addr = vm
+        .primary_ip()
+        .and_then(|ip| ip.parse().ok())
+        .ok_or_else(|| format!("{alias} has no admin IP"))?;
+    let instance = w
+        .instances()
+        .iter()
+        .find(|i| i.uuid == vm.uuid)
+        .ok_or_else(|| format!("SAPI has no instance {}", vm.uuid))?;
+    let app = w.application_by_name("sdc");
+    let service = w.service_by_name("manatee");
+    let lookup = |key: &str| {
+        instance
+            .metadata
+            .get(key)
+            .or_else(|| service.and_then(|s| s.metadata.get(key)))
+            .or_else(|| app.and_then(|a| a.metadata.get(key)))
+            .cloned()
+    };
+    let shard = match lookup("manatee_shard") {
+        Some(Value::String(shard)) => shard,
+        _ => "sdc".to_string(),
+    };
+    let onwm = matches!(lookup("ONE_NODE_WRITE_MODE"), Some(Value::Bool(true)))
+        || matches!(lookup("ONE_NODE_WRITE_MODE"), Some(Value::String(s)) if s == "true");
+    let ensemble = zookeeper_process::ensemble(w).join(",");
+    if ensemble.is_empty() {
+        return Err("SAPI names no ZooKeeper (ZK_SERVERS is empty)".into());
+    }
+    let cfg = SitterConfig {
+        shard_path: format!("/manatee/{shard}"),
+        me: Peer::new(&ip.to_string(), &vm.uuid),
+        ensemble,
+        onwm,
+    };
+    Ok((cfg, ip, vm.uuid.clone()))
+}
+
+impl InstanceProcess for ManateePeerProcess {
+    fn alias(&self) -> &str {
+        &self.alias
+    }
+
+    fn role(&self) -> &'static str {
+        "manatee-sitter"
+    }
+
+    fn start(&mut self) -> BoxFuture<'_, Result<(), LabError>> {
+        async move {
+            if self.running.as_ref().is_some_and(|r| !r.task.is_finished()) {
+                return Ok(());
+            }
+            let alias = self.alias.clone();
+            let (cfg, ip, uuid) = self
+                .world
+                .with(|w| plan(w, &alias))
+                .map_err(|why| LabError::Other(format!("manatee sitter of {alias}: {why}")))?;
+            let pg = Arc::new(tokio::sync::Mutex::new(Postgres::new(
+                ip,
+                self.root.join(uuid),
+            )?));
+            sitter::set(&self.phase, Phase::working("connecting to ZooKeeper"));
+            let (stop, stopped) = oneshot::channel();
+            let onwm = cfg.onwm;
+            let task = tokio::spawn(sitter::run(cfg, pg.clone(), self.phase.clone(), stopped));
+            self.running = Some(Running {
+                onwm,
+                task,
+                stop,
+                pg,
+            });
+            Ok(())
+        }
+        .boxed()
+    }
+
+    fn stop(&mut self) -> BoxFuture<'_, Result<(), LabError>> {
+        async move {
+            if let Some(running) = self.running.take() {
+                let _ = running.stop.send(());
+                let mut task = running.task;
+                if tokio::time::timeout(LEAVE_WITHIN, &mut task).await.is_err() {
+                    task.abort();
+                    let _ = task.await;
+                }
+                running.pg.lock().await.stop().await;
+            }
+            sitter::set(&self.phase, Phase::working("stopped"));
+            self.forget_if_destroyed();
+            Ok(())
+        }
+        .boxed()
+    }
+
+    fn kill(&mut self) -> BoxFuture<'_, Result<(), LabError>> {
+        async move {
+            if let Some(running) = self.running.take() {
+                running.task.abort();
+                let _ = running.task.await;
+                running.pg.lock().await.kill().await;
+            }
+            sitter::set(&self.phase, Phase::working("killed"));
+            Ok(())
+        }
+        .boxed()
+    }
+
+    /// The whole lab is going down: the sitter stops deciding before any
+    /// peer leaves, so nobody takes over from a primary that is merely
+    /// being shut down with the rest (its session goes with ZooKeeper).
+    fn quiesce(&mut self) -> BoxFuture<'_, ()> {
+        async move {
+            if let Some(running) = &self.running {
+                running.task.abort();
+            }
+        }
+        .boxed()
+    }
+
+    /// config-agent rewrites sitter.json (one-node-write mode from SAPI)
+    /// and the sitter restarts on the new one.
+    fn sync_config(&mut self) -> BoxFuture<'_, Result<bool, LabError>> {
+        async move {
+            let alias = self.alias.clone();
+            let (cfg, _, _) = self
+                .world
+                .with(|w| plan(w, &alias))
+                .map_err(|why| LabError::Other(format!("manatee sitter of {alias}: {why}")))?;
+            let Some(running) = &self.running else {
+                return Ok(false);
+            };
+            if running.onwm == cfg.onwm {
+                return Ok(false);
+            }
+            self.stop().await?;
+            self.start().await?;
+            Ok(true)
+        }
+        .boxed()
+    }
+
+    fn port(&self) -> Option<u16> {
+        Some(PG_PORT)
+    }
+
+    fn health(&self) -> BoxFuture<'_, Health> {
+        let phase = self.phase.lock().map(|p| p.clone()).map_err(|_| ());
+        let running = self.running.as_ref().is_some_and(|r| !r.task.is_finished());
+        async move {
+            match (running, phase) {
+                (false, _) => Health::Down,
+                (true, Ok(phase)) if phase.settled => Health::Up,
+                (true, Ok(phase)) => Health::Failing(format!("manatee: {}", phase.what)),
+                (true, Err(_)) => Health::Failing("the sitter's state is unreadable".into()),
+            }
+        }
+        .boxed()
+    }
+}
+
+/// `lab down` of a lab whose daemon died: stops every PostgreSQL it left.
+pub fn stop_leftovers(dir: &LabDir) {
+    postgres::stop_leftovers(&manatee_root(dir));
+}
