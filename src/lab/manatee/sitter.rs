@@ -337,7 +337,16 @@ impl Sitter {
             };
             self.apply(want, false, None).await?;
         }
-        self.settled(format!("primary, generation {}", s.generation));
+        // A reload is asynchronous: settled once PostgreSQL says so.
+        let settled = format!("primary, generation {}", s.generation);
+        let sql = "show default_transaction_read_only";
+        if self.is_settled_as(&settled)
+            || matches!(self.pg.lock().await.query(sql).await.as_deref(), Ok("off"))
+        {
+            self.settled(settled);
+        } else {
+            self.working("primary, waiting for PostgreSQL to take writes".into());
+        }
         Ok(())
     }
 
