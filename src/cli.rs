@@ -144,10 +144,13 @@ fn shell(cli: &Cli) -> ExitCode {
     }
     // The REPL's banner says which datacenter it uses, so it finds it now
     // (starting the default lab if need be); a batch run waits for a call.
-    // Said once: a lab that is not running is not "connected".
+    // Said once, on stderr; the banner then does not claim a connection.
     let banner = match session.ctx().dc.find(false) {
         Ok(_) => banner,
-        Err(e) => format!("not connected: {e}; datacenter calls will try again"),
+        Err(e) => {
+            eprintln!("tritonsh: {e}; datacenter calls will try again");
+            "not connected yet: help() and Tab work; datacenter calls will try again".to_string()
+        }
     };
     crate::repl::run(session, &banner)
 }

@@ -39,8 +39,10 @@ impl Home {
         self.0.join("config/tritonsh/config.toml")
     }
 
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_tritonsh"))
+    /// tritonsh with `args` in this home, stdout and stderr piped.
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tritonsh"));
+        command
             .args(args)
             .env("XDG_CONFIG_HOME", self.0.join("config"))
             .env("XDG_STATE_HOME", self.0.join("state"))
@@ -49,6 +51,13 @@ impl Home {
             .env("COLUMNS", "120")
             .env_remove("TRITONSH_LAB")
             .env_remove("TRITONSH_PROFILE")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args)
             .output()
             .unwrap_or_else(|e| panic!("cannot run tritonsh: {e}"))
     }
@@ -497,15 +506,9 @@ fn a_lab_that_is_not_running_is_not_connected_and_a_file_is_not_a_lab() {
     let home = Home::with_dead_profile("lab-not-running");
     let dir = home.0.join("no-lab");
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tritonsh"))
-        .arg("--lab")
-        .arg(&dir)
-        .env("XDG_CONFIG_HOME", home.0.join("config"))
-        .env("XDG_STATE_HOME", home.0.join("state"))
-        .env_remove("TRITONSH_LAB")
+    let mut child = home
+        .command(&["--lab", dir.to_str().unwrap_or_default()])
         .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("{e}"));
     if let Some(mut stdin) = child.stdin.take() {
@@ -541,13 +544,8 @@ fn a_script_that_grows_without_bound_ends_with_one_line() {
 #[test]
 fn ctrl_c_ends_a_sleep() {
     let home = Home::with_dead_profile("ctrl-c-sleep");
-    let child = Command::new(env!("CARGO_BIN_EXE_tritonsh"))
-        .args(["-c", "sleep(20); 1"])
-        .env("XDG_CONFIG_HOME", home.0.join("config"))
-        .env("XDG_STATE_HOME", home.0.join("state"))
-        .env_remove("TRITONSH_LAB")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
+    let child = home
+        .command(&["-c", "sleep(20); 1"])
         .spawn()
         .unwrap_or_else(|e| panic!("{e}"));
     let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap_or(0));

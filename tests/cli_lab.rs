@@ -57,7 +57,8 @@ fn binders_print_as_a_table() {
         .collect();
     aliases.sort();
     assert_eq!(aliases, ["binder0", "binder1", "binder2"], "{text}");
-    assert!(lines.iter().all(|l| l.chars().count() <= 160), "{text}");
+    // Piped: nothing is cut, whatever COLUMNS says.
+    assert!(!text.contains('…'), "{text}");
 }
 
 #[test]

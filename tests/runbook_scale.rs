@@ -86,7 +86,7 @@ fn dry_run_then_scale_then_remove() {
         }
         let journal = home.journal(id);
         assert_eq!(journal["runbook"], "scale-service");
-        assert_eq!(journal["version"], "2.0.0");
+        assert_eq!(journal["version"], "2.1.0");
         // The facts gathered once are kept beside the plan.
         assert_eq!(journal["context"]["service"]["name"], "papi");
     }
@@ -132,6 +132,11 @@ fn dry_run_then_scale_then_remove() {
         err.contains("majority (2 of 3)") && err.contains("add --force"),
         "{err}"
     );
+    // With 2 of 3 members left, one more failure stops binder (issue 11, 16).
+    assert!(
+        err.contains("once it is gone 1 more failure(s) would stop binder"),
+        "{err}"
+    );
 
     // With --force, papi2 goes; papi1 and papi0 stay.
     home.must(&[
@@ -159,5 +164,24 @@ fn the_last_instance_is_never_removed() {
     let err = text(&out.stderr);
     assert!(err.contains("papi0 is the only instance of papi"), "{err}");
     assert!(home.mutating_requests().is_empty());
+
+    // A service that does not exist: said once, with the ones that do, and
+    // without the script's line (the transcript keeps it for the author).
+    let out = home.run(&[
+        "run",
+        "scale-service",
+        "--param",
+        "service=nosuch",
+        "--dry-run",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(err.matches("no service named nosuch").count(), 1, "{err}");
+    assert!(err.contains("(services: ") && err.contains("papi"), "{err}");
+    assert!(
+        !err.contains("position") && !err.contains("--force"),
+        "{err}"
+    );
     assert_eq!(home.instances("papi").len(), 1);
 }

@@ -363,9 +363,8 @@ impl<'a> Run<'a> {
             Confirmer::new(self.options.yes, self.options.force, self.options.terminal);
         for index in from..total {
             if let Err(e) = confirmer.check_unattended(index + 1, &self.journal.steps[index].step) {
-                let why = e.to_string();
-                self.stop(RunStatus::Failed, why)?;
-                return Err(e);
+                // The run's end says it, once.
+                return self.stop(RunStatus::Failed, e.to_string());
             }
         }
         let (env, definition) = (self.env, self.definition);
@@ -514,9 +513,11 @@ impl<'a> Run<'a> {
             .unwrap_or_default();
         self.transcript
             .event("run_ended", json!({"status": status, "why": why}));
-        // Once, on stderr: the front end adds nothing.
+        // Once, on stderr: the front end adds nothing. Where in the script
+        // it failed is for the runbook's author: the transcript keeps it.
+        let line = format!("Run {id} {word}: {why}.{next}");
         self.transcript
-            .say_error(&format!("Run {id} {word}: {why}.{next}"));
+            .say_error(&without_script_positions(&line), &line);
         Ok(self.report())
     }
 
@@ -526,6 +527,35 @@ impl<'a> Run<'a> {
             dir: self.dir,
         }
     }
+}
+
+/// `text` without the ` (line 51, position 25)` Rhai adds to a failure.
+fn without_script_positions(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(" (line ") {
+        let after = &rest[start + " (line ".len()..];
+        let end = after.find(')').filter(|&end| {
+            let inside = &after[..end];
+            inside.split_once(", position ").is_some_and(|(line, pos)| {
+                [line, pos]
+                    .iter()
+                    .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            })
+        });
+        match end {
+            Some(end) => {
+                out.push_str(&rest[..start]);
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str(&rest[..start + 1]);
+                rest = &rest[start + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `[changes]`, `[destroys papi2]`, or nothing for a read-only step.
@@ -556,4 +586,23 @@ fn ask_terminal(env: &Env, question: &str) -> Result<String, Interrupted> {
     });
     let answer = env.interrupt.block_on(&env.rt, read)?;
     Ok(answer.ok().and_then(|r| r.ok()).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_positions_are_left_out_of_what_the_operator_reads() {
+        assert_eq!(
+            without_script_positions(
+                "SAPI has no service named nosuch (services: a, b) (line 51, position 25)."
+            ),
+            "SAPI has no service named nosuch (services: a, b)."
+        );
+        assert_eq!(
+            without_script_positions("a (line of text)"),
+            "a (line of text)"
+        );
+    }
 }

@@ -66,11 +66,11 @@ impl Transcript {
         self.write_text(text);
     }
 
-    /// A line of the readable transcript that says the run did not end
-    /// well: on stderr, where a failure belongs, and with `--json` too.
-    pub fn say_error(&mut self, text: &str) {
-        eprintln!("{text}");
-        self.write_text(text);
+    /// A line that says the run did not end well: `shown` on stderr, where
+    /// a failure belongs (with `--json` too), and `kept` in the transcript.
+    pub fn say_error(&mut self, shown: &str, kept: &str) {
+        eprintln!("{shown}");
+        self.write_text(kept);
     }
 
     fn write_text(&mut self, text: &str) {
