@@ -30,7 +30,9 @@ pub mod status;
 pub mod status_table;
 pub mod twin;
 pub mod up;
+pub mod vm_data;
 pub mod world;
+pub mod zk_session;
 pub mod zone_command;
 pub mod zookeeper_process;
 

@@ -33,7 +33,7 @@ use crate::lab::instance_process::{Health, InstanceProcess};
 use crate::lab::lab_dir::LabDir;
 use crate::lab::pid_file;
 use crate::lab::status::LabInstance;
-use crate::lab::world::{SharedWorld, VmState, World};
+use crate::lab::world::{SharedWorld, World};
 
 /// What the Debian package installs; `/etc/zookeeper/conf` has its log4j
 /// setup. The jar's manifest names its dependencies but no slf4j binding:
@@ -192,21 +192,7 @@ impl ZookeeperProcess {
 
     /// A destroyed VM loses its data, as its delegated dataset goes with it.
     fn forget_if_destroyed(&self) {
-        let Ok(entries) = std::fs::read_dir(&self.root) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let uuid = entry.file_name().to_string_lossy().into_owned();
-            let destroyed = self.world.with(|w| {
-                w.vm(&uuid).is_some_and(|vm| {
-                    vm.alias.as_deref() == Some(self.alias.as_str())
-                        && matches!(vm.state, VmState::Destroyed | VmState::Failed)
-                })
-            });
-            if destroyed {
-                let _ = std::fs::remove_dir_all(entry.path());
-            }
-        }
+        crate::lab::vm_data::forget_destroyed(&self.root, &self.world, &self.alias);
     }
 }
 

@@ -22,7 +22,7 @@ use super::registration::{Naming, Registration, registration};
 use crate::lab::error::LabError;
 use crate::lab::instance_process::{Health, InstanceProcess};
 use crate::lab::world::{SharedWorld, World};
-use crate::lab::zookeeper_process;
+use crate::lab::{zk_session, zookeeper_process};
 
 /// Registrar's own setting; the lab's ZooKeeper caps it at 10 s.
 const SESSION_TIMEOUT: Duration = Duration::from_secs(60);
@@ -204,26 +204,11 @@ async fn run(
     mut stopped: oneshot::Receiver<()>,
 ) {
     loop {
-        let connected = zkc::Client::connector()
-            .with_session_timeout(SESSION_TIMEOUT)
-            .with_detached()
-            .connect(&ensemble);
-        let client = tokio::select! {
-            _ = &mut stopped => return,
-            c = connected => c,
-        };
-        let client = match client {
-            Ok(client) => client,
-            Err(e) => {
-                set(
-                    &state,
-                    State::Registering(format!("ZooKeeper {ensemble}: {e}")),
-                );
-                tokio::select! {
-                    _ = &mut stopped => return,
-                    _ = tokio::time::sleep(SETTLE) => continue,
-                }
-            }
+        let failed = |why: String| set(&state, State::Registering(why));
+        let Some(client) =
+            zk_session::connect(&ensemble, SESSION_TIMEOUT, &mut stopped, failed).await
+        else {
+            return;
         };
         match session(&client, &registration, &state, &mut stopped).await {
             Ended::Stopped => {

@@ -26,7 +26,7 @@ use super::state::{PG_PORT, Peer};
 use crate::lab::error::LabError;
 use crate::lab::instance_process::{Health, InstanceProcess};
 use crate::lab::lab_dir::LabDir;
-use crate::lab::world::{SharedWorld, VmState, World};
+use crate::lab::world::{SharedWorld, World};
 use crate::lab::zookeeper_process;
 
 /// An orderly stop gives the sitter this long to leave the election.
@@ -61,21 +61,7 @@ impl ManateePeerProcess {
 
     /// A destroyed VM loses its data, as its delegated dataset goes with it.
     fn forget_if_destroyed(&self) {
-        let Ok(entries) = std::fs::read_dir(&self.root) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let uuid = entry.file_name().to_string_lossy().into_owned();
-            let destroyed = self.world.with(|w| {
-                w.vm(&uuid).is_some_and(|vm| {
-                    vm.alias.as_deref() == Some(self.alias.as_str())
-                        && matches!(vm.state, VmState::Destroyed | VmState::Failed)
-                })
-            });
-            if destroyed {
-                let _ = std::fs::remove_dir_all(entry.path());
-            }
-        }
+        crate::lab::vm_data::forget_destroyed(&self.root, &self.world, &self.alias);
     }
 }
 

@@ -20,6 +20,7 @@ use zookeeper_client as zkc;
 use super::machine::{self, Role};
 use super::postgres::{PgRole, Postgres};
 use super::state::{ClusterState, Peer, actives, parse_lsn};
+use crate::lab::zk_session;
 
 /// manatee's own setting; the lab's ZooKeeper caps it at 10 s.
 const SESSION_TIMEOUT: Duration = Duration::from_secs(60);
@@ -110,23 +111,12 @@ pub async fn run(
         joined: std::time::Instant::now(),
     };
     loop {
-        let connected = zkc::Client::connector()
-            .with_session_timeout(SESSION_TIMEOUT)
-            .with_detached()
-            .connect(&sitter.cfg.ensemble);
-        let client = tokio::select! {
-            _ = &mut stopped => return,
-            c = connected => c,
-        };
-        let client = match client {
-            Ok(client) => client,
-            Err(e) => {
-                sitter.working(format!("ZooKeeper {}: {e}", sitter.cfg.ensemble));
-                tokio::select! {
-                    _ = &mut stopped => return,
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
-                }
-            }
+        let ensemble = sitter.cfg.ensemble.clone();
+        let failed = |why: String| sitter.working(why);
+        let Some(client) =
+            zk_session::connect(&ensemble, SESSION_TIMEOUT, &mut stopped, failed).await
+        else {
+            return;
         };
         match sitter.session(&client, &mut stopped).await {
             Ended::Stopped => return,
@@ -268,6 +258,15 @@ impl Sitter {
         }
     }
 
+    /// The primary's WAL position, which a new state records as `initWal`.
+    async fn current_wal(&self) -> Result<String, String> {
+        self.pg
+            .lock()
+            .await
+            .query("select pg_current_wal_lsn()")
+            .await
+    }
+
     async fn as_primary(
         &mut self,
         client: &zkc::Client,
@@ -276,12 +275,7 @@ impl Sitter {
         actives: &[Peer],
     ) -> Result<(), String> {
         if s.onwm() && !self.cfg.onwm && !s.is_frozen() {
-            let wal = self
-                .pg
-                .lock()
-                .await
-                .query("select pg_current_wal_lsn()")
-                .await;
+            let wal = self.current_wal().await;
             if let Ok(wal) = wal
                 && let Some(new) = machine::leave_onwm(s, actives, &wal)
             {
@@ -290,12 +284,7 @@ impl Sitter {
         }
         if !s.onwm() {
             if machine::sync_gone(s, actives) && !s.is_frozen() {
-                let wal = self
-                    .pg
-                    .lock()
-                    .await
-                    .query("select pg_current_wal_lsn()")
-                    .await;
+                let wal = self.current_wal().await;
                 if let Ok(wal) = wal
                     && let Some(new) = machine::replace_sync(s, actives, &wal)
                 {
