@@ -196,6 +196,9 @@ fn a_fresh_lab_has_one_standalone_member() {
     assert_eq!(members.len(), 1, "{status}");
     let member = members[0].as_str().expect("ip:port").to_string();
     wait_for_modes(std::slice::from_ref(&member), &["standalone"]);
+    // The first status may be taken while the JVM still starts: ask again
+    // once the member answers.
+    let status = lab.status();
     assert_eq!(Lab::instance(&status, "binder0")["zk_mode"], "standalone");
 }
 
