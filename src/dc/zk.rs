@@ -2,7 +2,8 @@
 //! opened on first use from a connection string `ip:port,…`, as manatee-adm
 //! and registrar connect (zookeeper-client crate).
 //!
-//! Reads only: `get`, `children`, `stat`, `exists`. A failure is one line
+//! Reads (`get`, `children`, `stat`, `exists`) and one write, manatee's:
+//! `set_with_history`, a test-and-set plus its history node. A failure is one line
 //! that says which of the usual things went wrong: every member refuses
 //! connections, members answer but do not serve (no quorum), the session
 //! expired, or the znode does not exist. To tell the first two apart the
@@ -46,6 +47,13 @@ pub enum ZkError {
 
     #[error("ZooKeeper {ensemble}: no node {path}")]
     NoNode { ensemble: String, path: String },
+
+    #[error("ZooKeeper {ensemble}: {path} changed since it was read (version {version})")]
+    BadVersion {
+        ensemble: String,
+        path: String,
+        version: i32,
+    },
 
     #[error("ZooKeeper {ensemble}: {path}: {detail}")]
     Failed {
@@ -188,6 +196,50 @@ impl ZkEnsemble {
                 .map(|stat| stat.as_ref().map(ZnodeStat::from))
         })
         .await
+    }
+
+    /// manatee's write (ha-core §1.4): in one `multi`, `setData(path,
+    /// data, version)` — refused if anyone wrote since `version` was read —
+    /// and a PERSISTENT_SEQUENTIAL `history_prefix` node with the same data.
+    /// Returns the history node's path.
+    pub async fn set_with_history(
+        &self,
+        path: &str,
+        data: &[u8],
+        version: i32,
+        history_prefix: &str,
+    ) -> Result<String, ZkError> {
+        let bad_version = || ZkError::BadVersion {
+            ensemble: self.connect_string(),
+            path: path.to_string(),
+            version,
+        };
+        let history = history_prefix.to_string();
+        let result = self
+            .read(path, |client, path| async move {
+                let sequential =
+                    zkc::CreateMode::PersistentSequential.with_acls(zkc::Acls::anyone_all());
+                let mut multi = client.new_multi_writer();
+                multi.add_set_data(&path, data, Some(version))?;
+                multi.add_create(&history, data, &sequential)?;
+                match multi.commit().await {
+                    Ok(results) => Ok(Ok(results)),
+                    Err(zkc::MultiWriteError::OperationFailed {
+                        index: 0,
+                        source: zkc::Error::BadVersion,
+                    }) => Ok(Err(())),
+                    Err(e) => Err(zkc::Error::from(e)),
+                }
+            })
+            .await?;
+        let results = result.map_err(|()| bad_version())?;
+        Ok(results
+            .into_iter()
+            .find_map(|r| match r {
+                zkc::MultiWriteResult::Create { path, .. } => Some(path),
+                _ => None,
+            })
+            .unwrap_or_default())
     }
 
     async fn read<T, F, Fut>(&self, path: &str, op: F) -> Result<T, ZkError>

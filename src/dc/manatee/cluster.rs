@@ -55,8 +55,11 @@ pub enum Lag {
 /// What querying a peer's PostgreSQL gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Postgres {
-    /// The query failed; the reason is kept for a live reader's messages.
-    Unreachable { reason: String },
+    /// The query failed. A live read keeps why (`ECONNREFUSED`, `postgres
+    /// request timed out`), which manatee-adm appends to its issue lines;
+    /// a snapshot's error is a plain object, which manatee-adm's test mode
+    /// does not chain into its messages, so none is kept.
+    Unreachable { reason: Option<String> },
     Online {
         /// `None` when nothing has been replayed yet, and for the primary.
         lag: Option<Lag>,

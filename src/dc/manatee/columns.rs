@@ -249,7 +249,7 @@ mod tests {
         let p = peer(
             Role::Async,
             Postgres::Unreachable {
-                reason: "ECONNREFUSED".into(),
+                reason: Some("ECONNREFUSED".into()),
             },
         );
         assert_eq!(Column::PgOnline.cell(&p), "fail");

@@ -2,7 +2,7 @@
 //! take writes safely) and warnings (it is degraded). Both lists keep the
 //! order in which they are found; output prints all errors, then warnings.
 
-use super::cluster::{Cluster, Peer, Role};
+use super::cluster::{Cluster, Peer, Postgres, Role};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Issues {
@@ -18,14 +18,27 @@ enum Severity {
     Warning,
 }
 
+/// For a peer whose PostgreSQL could not be queried, what manatee-adm
+/// appends to "cannot query postgres on …": `: peer "<abbr>": <reason>`
+/// when the reason is known (a live read), nothing otherwise.
+fn unreachable(peer: &Peer) -> Option<String> {
+    match &peer.postgres {
+        Postgres::Unreachable { reason: Some(r) } => {
+            Some(format!(": peer \"{}\": {r}", peer.label))
+        }
+        Postgres::Unreachable { reason: None } => Some(String::new()),
+        Postgres::Online { .. } => None,
+    }
+}
+
 impl Issues {
     pub fn of(cluster: &Cluster) -> Issues {
         let mut issues = Issues::default();
         let primary = cluster.with_role(Role::Primary).next();
-        if primary.is_some_and(|p| !p.is_online()) {
+        if let Some(failed) = primary.and_then(unreachable) {
             issues
                 .errors
-                .push("cannot query postgres on primary".into());
+                .push(format!("cannot query postgres on primary{failed}"));
         }
         if cluster.singleton {
             // A singleton has no replication to check; extra peers mean
@@ -39,8 +52,10 @@ impl Issues {
             return issues;
         }
         let sync = cluster.with_role(Role::Sync).next();
-        if sync.is_some_and(|s| !s.is_online()) {
-            issues.errors.push("cannot query postgres on sync".into());
+        if let Some(failed) = sync.and_then(unreachable) {
+            issues
+                .errors
+                .push(format!("cannot query postgres on sync{failed}"));
         }
         if cluster.with_role(Role::Deposed).next().is_some() {
             issues.warnings.push("cluster has a deposed peer".into());
@@ -125,7 +140,7 @@ impl Issues {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dc::manatee::cluster::{Freeze, Postgres, Replication};
+    use crate::dc::manatee::cluster::{Freeze, Replication};
 
     fn peer(role: Role, n: u8, downstream: Option<Replication>) -> Peer {
         Peer {

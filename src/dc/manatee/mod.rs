@@ -2,22 +2,29 @@
 //! it (topology from ZooKeeper plus what each peer's PostgreSQL reports),
 //! the problems manatee-adm derives from it, and manatee-adm's text formats.
 //!
-//! Today the state comes only from a cluster-details snapshot file
-//! (`snapshot`); a live reader (ZooKeeper + PostgreSQL) will build the same
-//! `Cluster`, so every format here stays as it is.
+//! The state comes from ZooKeeper and each peer's PostgreSQL (`live`), or
+//! from a cluster-details snapshot file (`snapshot`); both build the same
+//! `Cluster`, so every format here renders either.
 
 pub mod cluster;
 pub mod columns;
+pub mod error;
 pub mod issues;
+pub mod live;
 pub mod peers;
+pub mod pg_query;
 pub mod pg_status;
 pub mod show;
 pub mod snapshot;
+pub mod state;
 pub mod verify;
+pub mod writes;
 
 pub use cluster::{Cluster, Freeze, Lag, Peer, Postgres, Replication, Role};
 pub use columns::{Column, ColumnError};
+pub use error::ManateeError;
 pub use issues::Issues;
+pub use live::{Shard, load};
 pub use snapshot::{SnapshotError, load_snapshot};
 
 /// What a manatee-adm subcommand prints, and the exit status it ends with.

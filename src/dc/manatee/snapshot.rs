@@ -139,9 +139,7 @@ fn into_cluster(mut d: Details) -> Result<Cluster, String> {
 
 fn into_peer(role: Role, id: String, d: PeerDetails) -> Result<Peer, String> {
     let postgres = match d.pgp_pgerr {
-        Some(err) if !err.is_null() => Postgres::Unreachable {
-            reason: failure_reason(&err),
-        },
+        Some(err) if !err.is_null() => Postgres::Unreachable { reason: None },
         _ => Postgres::Online {
             lag: match &d.pgp_lag {
                 Some(units) => Some(
@@ -168,16 +166,6 @@ fn into_peer(role: Role, id: String, d: PeerDetails) -> Result<Peer, String> {
         ip: d.pgp_ident.ip,
         postgres,
     })
-}
-
-/// The error's message, else its errno, else the query timed out: the
-/// order in which manatee-adm describes a failed PostgreSQL query.
-fn failure_reason(err: &Value) -> String {
-    ["message", "errno"]
-        .iter()
-        .find_map(|key| err.get(key).and_then(Value::as_str))
-        .unwrap_or("postgres request timed out")
-        .to_string()
 }
 
 /// Converts a parsed PostgreSQL interval (`{days, hours, minutes, seconds,
