@@ -64,7 +64,7 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::runbook_cli::RunbookCommand,
     },
-    /// Inspect a manatee shard as manatee-adm does (peers, pg-status, show, verify).
+    /// Inspect and administer a manatee shard as manatee-adm does (show, pg-status, freeze, …).
     #[command(disable_help_flag = true)]
     Manatee {
         #[arg(
@@ -105,7 +105,13 @@ pub fn main() -> ExitCode {
             crate::runbook_cli::run(args, cli.json, &connect)
         }
         Some(Command::Runbook { command }) => crate::runbook_cli::runbook(command, cli.json),
-        Some(Command::Manatee { args }) => crate::manatee_cli::run(args),
+        Some(Command::Manatee { args }) => {
+            let connect = ConnectOptions {
+                lab: cli.lab.clone(),
+                profile: cli.profile.clone(),
+            };
+            crate::manatee_cli::run(args, &connect)
+        }
         None => shell(&cli),
     }
 }

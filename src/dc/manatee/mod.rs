@@ -6,9 +6,12 @@
 //! from a cluster-details snapshot file (`snapshot`); both build the same
 //! `Cluster`, so every format here renders either.
 
+pub mod active;
+pub mod check;
 pub mod cluster;
 pub mod columns;
 pub mod error;
+pub mod history;
 pub mod issues;
 pub mod live;
 pub mod peers;
@@ -16,6 +19,7 @@ pub mod pg_query;
 pub mod pg_status;
 pub mod show;
 pub mod snapshot;
+pub mod snapshot_write;
 pub mod state;
 pub mod verify;
 pub mod writes;

@@ -52,6 +52,28 @@ pub async fn query_peer(pg_url: &str, standby: bool) -> Postgres {
     }
 }
 
+/// The first row of `sql` on the peer at `pg_url`, as text (NULL as None);
+/// the error is the peer failure as [`query_peer`] describes it.
+pub async fn first_row_of(pg_url: &str, sql: &str) -> Result<Vec<Option<String>>, String> {
+    let config = config_of(pg_url)?;
+    let work = async {
+        let (client, connection) = config.connect(NoTls).await?;
+        tokio::spawn(connection);
+        client.simple_query(sql).await
+    };
+    match tokio::time::timeout(QUERY_TIMEOUT, work).await {
+        Ok(Ok(messages)) => Ok(first_row(&messages)
+            .map(|row| {
+                (0..row.len())
+                    .map(|i| row.try_get(i).ok().flatten().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()),
+        Ok(Err(e)) => Err(reason(&e)),
+        Err(_) => Err("postgres request timed out".into()),
+    }
+}
+
 fn unreachable(reason: String) -> Postgres {
     Postgres::Unreachable {
         reason: Some(reason),
