@@ -27,13 +27,8 @@ fn write(
     live: &Live,
     change: impl FnOnce(&mut StateDoc, &str) -> Result<(), manatee::ManateeError>,
 ) -> Result<(), Failure> {
-    let shard = &live.shard;
-    live.block_on(async {
-        let mut doc = manatee::state::read_state(&shard.zk, &shard.name).await?;
-        change(&mut doc, &shard.name)?;
-        writes::commit(shard, &doc).await.map(|_| ())
-    })
-    .map_err(failed)
+    live.block_on(writes::apply(&live.shard, change))
+        .map_err(failed)
 }
 
 pub(super) fn freeze(live: &Live, reason: Option<String>) -> Result<Output, Failure> {
@@ -158,42 +153,9 @@ pub(super) fn promote(
     println!(
         "Promotion requested.  Watching until request has been acknowleged and topology has changed."
     );
-    watch_promotion(live, &zonename, &role)
-}
-
-/// Until the sitters drop the request and the peer's role changes, or the
-/// request expires (30 s), as manatee-adm watches.
-fn watch_promotion(live: &Live, zonename: &str, role: &str) -> Result<Output, Failure> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(31);
-    loop {
-        std::thread::sleep(std::time::Duration::from_secs(1));
-        let doc = live
-            .block_on(manatee::state::read_state(&live.shard.zk, &live.shard.name))
-            .map_err(failed)?;
-        let t = &doc.topology;
-        let still = if role == "sync" {
-            t.sync.as_ref().is_some_and(|s| s.zone_id == zonename)
-        } else {
-            t.asyncs.iter().any(|a| a.zone_id == zonename)
-        };
-        let pending = doc.fields.contains_key("promote");
-        if !pending && !still {
-            return Ok(said("Successfully promoted peer."));
-        }
-        if std::time::Instant::now() > deadline {
-            let mut why =
-                String::from("Warning: Topology has not changed within the expected deadline");
-            if pending {
-                why.push_str(
-                    "; the cluster has ignored the request (see `tritonsh manatee clear-promote`)",
-                );
-            }
-            if still {
-                why.push_str("; the role has not changed");
-            }
-            return Err((1, format!("{why}: check the manatee-sitter logs")));
-        }
-    }
+    live.block_on(writes::watch_promotion(&live.shard, &zonename, &role))
+        .map_err(failed)?;
+    Ok(said("Successfully promoted peer."))
 }
 
 /// `rebuild -n ZONENAME`: manatee-adm's rebuild runs inside the peer's zone

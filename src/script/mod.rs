@@ -12,6 +12,7 @@ mod helpers;
 pub mod interrupt;
 mod jobs;
 pub mod lazy_dc;
+mod manatee;
 pub mod names;
 mod register;
 pub mod runbook;

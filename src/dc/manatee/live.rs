@@ -45,6 +45,17 @@ impl Shard {
     }
 }
 
+impl Shard {
+    /// Shard `name` on a session's ensemble (the profile's or lab's).
+    pub fn on(zk: &ZkEnsemble, name: &str) -> Shard {
+        Shard {
+            zk: zk.clone(),
+            name: name.to_string(),
+            zk_shown: zk.members().join(","),
+        }
+    }
+}
+
 /// The shard now: its state and every peer's answers.
 pub async fn load(shard: &Shard) -> Result<(StateDoc, Cluster), ManateeError> {
     let doc = read_state(&shard.zk, &shard.name).await?;

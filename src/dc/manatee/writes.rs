@@ -237,6 +237,55 @@ pub async fn commit(shard: &Shard, doc: &StateDoc) -> Result<String, ManateeErro
     }
 }
 
+/// Reads the state, applies `change` (given the shard's name), writes it.
+pub async fn apply(
+    shard: &Shard,
+    change: impl FnOnce(&mut StateDoc, &str) -> Result<(), ManateeError>,
+) -> Result<(), ManateeError> {
+    let mut doc = super::state::read_state(&shard.zk, &shard.name).await?;
+    change(&mut doc, &shard.name)?;
+    commit(shard, &doc).await.map(|_| ())
+}
+
+/// After a promotion request: waits until the sitters have dropped it and
+/// the peer no longer holds `role`, or the request expired (30 s), as
+/// manatee-adm watches.
+pub async fn watch_promotion(
+    shard: &Shard,
+    zonename: &str,
+    role: &str,
+) -> Result<(), ManateeError> {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(31);
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        let doc = super::state::read_state(&shard.zk, &shard.name).await?;
+        let t = &doc.topology;
+        let still = if role == "sync" {
+            t.sync.as_ref().is_some_and(|s| s.zone_id == zonename)
+        } else {
+            t.asyncs.iter().any(|a| a.zone_id == zonename)
+        };
+        let pending = doc.fields.contains_key("promote");
+        if !pending && !still {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() > deadline {
+            let mut why = String::from("Topology has not changed within the expected deadline");
+            if pending {
+                why.push_str("; the cluster has ignored the request (see clear-promote)");
+            }
+            if still {
+                why.push_str("; the role has not changed");
+            }
+            return Err(ManateeError::refused(
+                why,
+                &shard.name,
+                ": check the manatee-sitter logs",
+            ));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
