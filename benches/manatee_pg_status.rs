@@ -7,34 +7,19 @@
 //! own (stopped at the end), waits until every peer answers, then runs the
 //! release binary many times and prints the median and the 90th percentile.
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
+
+mod support;
+
+use support::{ha_lab, lab_down, summary, tritonsh};
 
 const RUNS: usize = 30;
 
-fn tritonsh(exe: &str, home: &Path, args: &[&str]) -> Output {
-    Command::new(exe)
-        .args(args)
-        .env("XDG_STATE_HOME", home.join("state"))
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("NO_COLOR", "1")
-        .env_remove("TRITONSH_LAB")
-        .env_remove("ZK_IPS")
-        .env_remove("SHARD")
-        .output()
-        .expect("run tritonsh")
-}
-
 fn main() {
     let exe = env!("CARGO_BIN_EXE_tritonsh");
-    let home = std::env::temp_dir().join(format!("tritonsh-bench-pgs-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&home);
-    let lab = home.join("lab");
-    let lab = lab.to_str().expect("a UTF-8 path");
-    let up = tritonsh(exe, &home, &["lab", "up", "--profile", "ha", "--dir", lab]);
-    assert!(up.status.success(), "lab up: {up:?}");
+    let (home, lab) = ha_lab(exe, "pgs");
+    let lab = lab.as_str();
     let run = ["--lab", lab, "manatee", "pg-status"];
     let healthy = |out: &Output| {
         out.status.success() && String::from_utf8_lossy(&out.stdout).matches(" ok ").count() == 3
@@ -56,14 +41,9 @@ fn main() {
         times.push(start.elapsed());
         assert!(healthy(&out), "pg-status: {out:?}");
     }
-    let _ = tritonsh(exe, &home, &["lab", "down", "--dir", lab]);
-    let _ = std::fs::remove_dir_all(&home);
-    times.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    lab_down(exe, &home, lab);
+    let (min, median, p90) = summary(&mut times);
     println!(
-        "manatee pg-status on the ha lab over {RUNS} runs: min {:.1} ms, median {:.1} ms, p90 {:.1} ms (goal ≤ 50 ms)",
-        ms(times[0]),
-        ms(times[RUNS / 2]),
-        ms(times[RUNS * 9 / 10])
+        "manatee pg-status on the ha lab over {RUNS} runs: min {min:.1} ms, median {median:.1} ms, p90 {p90:.1} ms (goal ≤ 50 ms)",
     );
 }
