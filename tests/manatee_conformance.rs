@@ -82,11 +82,12 @@ fn a_snapshot_that_is_not_json_or_lacks_fields_is_refused() {
 }
 
 #[test]
-fn without_a_snapshot_it_says_to_pass_one() {
+fn without_a_snapshot_it_asks_zookeeper_and_says_when_it_cannot() {
     let (out, err, code) = manatee(&["peers"]);
     assert_eq!(out, "");
-    assert!(err.contains("--snapshot"), "{err}");
-    assert_eq!(code, 2);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("ZooKeeper 10.99.99.11:2181"), "{err}");
+    assert_eq!(code, 1);
 }
 
 #[test]
