@@ -136,7 +136,11 @@ fn rebuild_in_a_zone_and_a_lost_primary_replaced_through_sapi() {
     .expect("the sync took over");
     assert_eq!(s["deposed"][0]["ip"], ip0.as_str(), "{s}");
     lab.must(&["lab", "fault", "start", "manatee0"]);
-    psql(&ip1, "insert into rows values (101)").expect("the new primary takes writes");
+    // Read-only until its sync has caught up (§2.8).
+    let writable = lab_support::eventually(Duration::from_secs(30), || {
+        psql(&ip1, "insert into rows values (101)").ok()
+    });
+    assert!(writable.is_some(), "the new primary never took writes");
 
     // Rebuilt the way sdcadm runs manatee-adm in a zone.
     let started = Instant::now();

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::lab_support::{BIN, Lab, eventually, http};
+use crate::lab_support::{BIN, Lab, eventually, http, http_within};
 
 pub const PSQL: &str = "/usr/lib/postgresql/15/bin/psql";
 pub const MANATEE_ADM: &str = "/opt/smartdc/manatee/node_modules/.bin/manatee-adm";
@@ -140,10 +140,12 @@ pub fn zone_exec(lab: &Lab, alias: &str, command: &str) -> Value {
         "script": format!("#!/bin/bash\nzlogin {uuid} {command}\n"),
         "json": true,
     });
-    let answer = http(
+    // A rebuild waits for a session to expire, then for a restore.
+    let answer = http_within(
         "POST",
         &format!("{cnapi}/servers/{server}/execute"),
         Some(body),
+        Duration::from_secs(300),
     )
     .expect("CNAPI");
     assert_eq!(answer.status, 200, "execute {command}: {}", answer.body);
