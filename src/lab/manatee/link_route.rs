@@ -163,3 +163,27 @@ fn run_ip(args: &[&str]) -> Result<(), String> {
 fn log(line: &str) {
     eprintln!("lab serve: manatee routes: {line}");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recorded_route_names_its_upstream_and_source() {
+        let dir = std::env::temp_dir().join(format!("tritonsh-route-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let record = dir.join(RECORD);
+        std::fs::write(&record, "127.9.0.33 127.9.0.34\n").expect("write");
+        assert_eq!(
+            recorded(&record),
+            Some((Ipv4Addr::new(127, 9, 0, 33), Ipv4Addr::new(127, 9, 0, 34)))
+        );
+        std::fs::write(&record, "127.9.0.33\n").expect("write");
+        assert_eq!(recorded(&record), None);
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(!may_route(
+            Ipv4Addr::new(10, 0, 0, 1),
+            Ipv4Addr::new(127, 9, 0, 34)
+        ));
+    }
+}

@@ -536,6 +536,15 @@ mod tests {
     }
 
     #[test]
+    fn a_stalled_server_refuses_replication_before_trusting_it() {
+        let stalled = hba(true);
+        let reject = stalled.find("host replication all 127.0.0.0/8 reject");
+        let trust = stalled.find("host replication all 127.0.0.0/8 trust");
+        assert!(reject.is_some() && reject < trust, "{stalled}");
+        assert!(!hba(false).contains("reject"));
+    }
+
+    #[test]
     fn a_primary_is_read_only_until_its_sync_caught_up() {
         let ip = Ipv4Addr::new(127, 9, 0, 33);
         let sync = Some("tcp://postgres@127.9.0.34:5432/postgres".to_string());

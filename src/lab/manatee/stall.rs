@@ -33,7 +33,7 @@ use super::postgres;
 use crate::lab::pid_file;
 
 /// How often the watcher looks for walsenders to stop.
-pub const WATCH_EVERY: Duration = Duration::from_millis(200);
+pub const WATCH_EVERY: Duration = Duration::from_secs(1);
 
 /// Walsenders that stream to a manatee peer: a standby names itself by its
 /// pgUrl, `pg_basebackup` by its own name.
