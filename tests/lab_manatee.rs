@@ -5,63 +5,19 @@
 //! operator would.
 
 mod lab_support;
+mod manatee_support;
 
 use std::collections::BTreeSet;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use lab_support::{BIN, Lab, eventually, http};
+use lab_support::{Lab, eventually};
+use manatee_support::{edit_state, ip_of, provision_manatee, psql, state, try_state};
 use serde_json::Value;
-
-const PSQL: &str = "/usr/lib/postgresql/15/bin/psql";
-
-/// The state, or None while ZooKeeper cannot answer (a member lost with
-/// its server leaves the others electing a leader for a moment).
-fn try_state(lab: &Lab) -> Option<Value> {
-    let out = Command::new(BIN)
-        .arg("--lab")
-        .arg(&lab.dir)
-        .args(["--json", "-c", r#"zk::get("/manatee/sdc/state")"#])
-        .env("NO_COLOR", "1")
-        .env_remove("ZK_IPS")
-        .output()
-        .ok()?;
-    serde_json::from_slice(&out.stdout).ok()
-}
-
-fn state(lab: &Lab) -> Value {
-    eventually(Duration::from_secs(10), || try_state(lab))
-        .expect("zk::get of the state answers within 10 s")
-}
-
-/// One value from `sql` on the peer at `ip`; Err carries psql's complaint.
-fn psql(ip: &str, sql: &str) -> Result<String, String> {
-    let out = Command::new(PSQL)
-        .args([
-            "-X", "-A", "-t", "-q", "-h", ip, "-U", "postgres", "-c", sql,
-        ])
-        .env("PGCONNECT_TIMEOUT", "3")
-        .output()
-        .map_err(|e| e.to_string())?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
-    }
-}
 
 fn keys(v: &Value) -> BTreeSet<String> {
     v.as_object()
         .map(|o| o.keys().cloned().collect())
         .unwrap_or_default()
-}
-
-fn ip_of(lab: &Lab, alias: &str) -> String {
-    let status = lab.status();
-    Lab::instance(&status, alias)["ip"]
-        .as_str()
-        .expect("an IP")
-        .to_string()
 }
 
 fn fixture(name: &str) -> Value {
@@ -121,6 +77,13 @@ fn ha_shard_streams_primary_sync_async_and_the_sync_takes_over_losing_nothing() 
         async_row.as_deref(),
         Ok(format!("tcp://postgres@{ip2}:5432/postgres async").as_str())
     );
+    // As root, one local route per link makes client_addr each
+    // downstream's own address, as manatee-adm's verify expects (§8.3).
+    if nix::unistd::Uid::effective().is_root() {
+        let sql = "select host(client_addr) from pg_stat_replication";
+        assert_eq!(psql(&ip0, sql).as_deref(), Ok(ip1.as_str()));
+        assert_eq!(psql(&ip1, sql).as_deref(), Ok(ip2.as_str()));
+    }
 
     // Rows committed on the primary reach the async.
     psql(
@@ -232,16 +195,7 @@ fn a_manatee_provisioned_through_sapi_joins_as_async_with_the_data() {
     });
     assert!(without.is_some(), "the lost async stayed in the state");
 
-    let sapi = lab.url("sapi");
-    let cnapi = lab.url("cnapi");
-    let service = http("GET", &format!("{sapi}/services?name=manatee"), None).expect("SAPI");
-    let server = http("GET", &format!("{cnapi}/servers?hostname=cn3"), None).expect("CNAPI");
-    let body = serde_json::json!({
-        "service_uuid": service.body[0]["uuid"],
-        "params": {"alias": "manatee3", "server_uuid": server.body[0]["uuid"]},
-    });
-    let created = http("POST", &format!("{sapi}/instances"), Some(body)).expect("provision");
-    assert!(created.status < 300, "provision: {}", created.body);
+    provision_manatee(&lab, "manatee3", "cn3");
 
     let s = eventually(Duration::from_secs(60), || {
         let s = try_state(&lab)?;
@@ -263,39 +217,6 @@ fn a_manatee_provisioned_through_sapi_joins_as_async_with_the_data() {
         .as_deref(),
         Ok(format!("tcp://postgres@{ip3}:5432/postgres streaming").as_str())
     );
-}
-
-/// Rewrites the state as manatee-adm does: `setData(state, version)` and a
-/// `history/0-` node, in one transaction.
-fn edit_state(lab: &Lab, edit: impl FnOnce(&mut serde_json::Map<String, Value>)) {
-    use zookeeper_client as zkc;
-    let zk = lab.status()["zk"]
-        .as_array()
-        .expect("zk")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect::<Vec<_>>()
-        .join(",");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let client = zkc::Client::connect(&zk).await.expect("ZooKeeper");
-        let (data, stat) = client.get_data("/manatee/sdc/state").await.expect("state");
-        let mut state: Value = serde_json::from_slice(&data).expect("JSON");
-        edit(state.as_object_mut().expect("an object"));
-        let json = serde_json::to_vec(&state).expect("JSON");
-        let sequential = zkc::CreateMode::PersistentSequential.with_acls(zkc::Acls::anyone_all());
-        let mut multi = client.new_multi_writer();
-        multi
-            .add_set_data("/manatee/sdc/state", &json, Some(stat.version))
-            .expect("setData");
-        multi
-            .add_create("/manatee/sdc/history/0-", &json, &sequential)
-            .expect("create");
-        multi.commit().await.expect("the transaction");
-    });
 }
 
 /// A frozen shard does not fail over; unfrozen, the sync takes over.

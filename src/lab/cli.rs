@@ -24,7 +24,7 @@ pub enum LabCommand {
     Down(DirArg),
     /// Show how to reach the lab and the state of every instance (`--json` for automation).
     Status(DirArg),
-    /// Break (and repair) the lab: servers down, instances stopped.
+    /// Break (and repair) the lab: servers down, instances stopped, replication stalled.
     Fault {
         #[command(subcommand)]
         fault: FaultCommand,
@@ -68,13 +68,16 @@ pub enum FaultCommand {
     ServerUp(FaultTarget),
     /// Stop one instance (its API, if it serves one, stops answering).
     Stop(FaultTarget),
-    /// Start a stopped instance.
+    /// Start a stopped instance, or end a manatee peer's stall.
     Start(FaultTarget),
+    /// Stop a manatee peer's replication to its downstream (reconnects included)
+    /// while its PostgreSQL and sitter answer, until `lab fault start`.
+    Stall(FaultTarget),
 }
 
 #[derive(Args, Debug)]
 pub struct FaultTarget {
-    /// The server hostname (server-down/up) or instance alias (stop/start).
+    /// The server hostname (server-down/up) or instance alias (stop/start/stall).
     pub target: String,
     #[command(flatten)]
     pub dir: DirArg,
@@ -208,6 +211,7 @@ fn run_fault(
         FaultCommand::ServerUp(t) => ("lab fault server-up", FaultKind::ServerUp, t),
         FaultCommand::Stop(t) => ("lab fault stop", FaultKind::Stop, t),
         FaultCommand::Start(t) => ("lab fault start", FaultKind::Start, t),
+        FaultCommand::Stall(t) => ("lab fault stall", FaultKind::Stall, t),
     };
     let dir = pick(&target.dir);
     let outcome = control(&dir)

@@ -25,14 +25,17 @@ pub enum FaultKind {
     ServerUp,
     Stop,
     Start,
+    /// A manatee peer stops replicating to its downstream, and answers.
+    Stall,
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 4] = [
+    pub const ALL: [FaultKind; 5] = [
         FaultKind::ServerDown,
         FaultKind::ServerUp,
         FaultKind::Stop,
         FaultKind::Start,
+        FaultKind::Stall,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,6 +44,7 @@ impl FaultKind {
             FaultKind::ServerUp => "server-up",
             FaultKind::Stop => "stop",
             FaultKind::Start => "start",
+            FaultKind::Stall => "stall",
         }
     }
 

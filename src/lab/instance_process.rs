@@ -22,6 +22,16 @@ pub enum Health {
     Failing(String),
 }
 
+/// What config-agent's sync did to a process's configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConfigSync {
+    Unchanged,
+    /// Written; it takes effect when the service restarts.
+    Written,
+    /// Written, and the service restarted on it (the template's post_cmd).
+    Restarted,
+}
+
 pub trait InstanceProcess: Send + Sync {
     /// The alias of the instance this process serves (e.g. "vmapi0").
     fn alias(&self) -> &str;
@@ -51,11 +61,22 @@ pub trait InstanceProcess: Send + Sync {
         Box::pin(async {})
     }
 
+    /// What SMF's stop method does, for `svcadm disable` and `restart`. By
+    /// default the same as `stop`.
+    fn svc_stop(&mut self) -> BoxFuture<'_, Result<(), LabError>> {
+        self.stop()
+    }
+
     /// config-agent's sync: re-render what config-agent renders for this
-    /// process from SAPI and, when it changed, restart it (the template's
-    /// post_cmd). True when something changed. Most processes render
-    /// nothing.
-    fn sync_config(&mut self) -> BoxFuture<'_, Result<bool, LabError>> {
+    /// process from SAPI and, when it changed and the template has a
+    /// post_cmd, restart it. Most processes render nothing.
+    fn sync_config(&mut self) -> BoxFuture<'_, Result<ConfigSync, LabError>> {
+        Box::pin(async { Ok(ConfigSync::Unchanged) })
+    }
+
+    /// `lab fault stall` (`on`) and its end: only a manatee peer can stall.
+    /// False when this process has nothing to stall.
+    fn stall(&mut self, _on: bool) -> BoxFuture<'_, Result<bool, LabError>> {
         Box::pin(async { Ok(false) })
     }
 

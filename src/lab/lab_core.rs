@@ -1,6 +1,8 @@
 //! The running lab: the datacenter model, the processes behind its
 //! instances, and the files that publish and keep them.
 
+mod zone;
+
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
@@ -25,7 +27,7 @@ use crate::lab::settings::LabSettings;
 use crate::lab::status::{LabInstance, LabStatus};
 use crate::lab::twin::{self, Twin};
 use crate::lab::world::{SharedWorld, VmState, World, WorldError};
-use crate::lab::zone_command::{Outcome, SvcVerb, ZoneAction, ZoneCommand, ZoneRequest};
+use crate::lab::zone_command::ZoneRequest;
 use crate::lab::zookeeper_process::{self, ZookeeperProcess};
 
 /// A 3-member ensemble elects a leader in about 4 s; a loaded machine
@@ -56,6 +58,8 @@ pub struct LabCore {
     /// `(alias, role)` of the services disabled with `svcadm disable`: they
     /// stay stopped while their instance runs.
     disabled: std::sync::Mutex<BTreeSet<(String, String)>>,
+    /// The manatee peers stalled with `lab fault stall`.
+    stalled: std::sync::Mutex<BTreeSet<String>>,
 }
 
 impl LabCore {
@@ -109,14 +113,18 @@ impl LabCore {
             stopping: AtomicBool::new(false),
             dns: DnsAddresses::default(),
             disabled: Default::default(),
+            stalled: Default::default(),
         });
-        // Zone commands run one at a time, as the lab's own actor; the task
-        // ends with the core.
+        // Each zone command runs on its own, as in separate zones: a
+        // rebuild that waits for a session to expire holds up no other.
+        // The task ends with the core.
         let weak = Arc::downgrade(&core);
         tokio::spawn(async move {
             while let Some((command, answer)) = zone_requests.recv().await {
                 let Some(core) = weak.upgrade() else { break };
-                let _ = answer.send(core.zone_command(command).await);
+                tokio::spawn(async move {
+                    let _ = answer.send(core.zone_command(command).await);
+                });
             }
         });
         let failures = core.reconcile().await;
@@ -229,78 +237,6 @@ impl LabCore {
         })
     }
 
-    /// Runs a command CNAPI's CommandExecute passed on (`zone_command.rs`).
-    pub async fn zone_command(&self, command: ZoneCommand) -> Outcome {
-        let alias = self
-            .world
-            .with(|w| w.vm(&command.vm_uuid).and_then(|vm| vm.alias.clone()));
-        let Some(alias) = alias else {
-            return Outcome::failed(1, format!("zlogin: zone '{}' unknown\n", command.vm_uuid));
-        };
-        let (verb, service) = match command.action {
-            ZoneAction::ConfigSync => return self.config_sync(&alias).await,
-            ZoneAction::Svcadm { verb, service } => (verb, service),
-        };
-        // config-agent has no process of its own here: starting it syncs.
-        if service == "config-agent" {
-            return match verb {
-                SvcVerb::Disable => Outcome::ok(""),
-                SvcVerb::Enable | SvcVerb::Restart => self.config_sync(&alias).await,
-            };
-        }
-        let role = match service.as_str() {
-            "binder" => "binder-dns",
-            other => other,
-        };
-        if !self.processes.lock().await.has(&alias, role) {
-            return Outcome::failed(
-                1,
-                format!("svcadm: Pattern '{service}' doesn't match any instances\n"),
-            );
-        }
-        let key = (alias.clone(), role.to_string());
-        let was_disabled = match self.disabled.lock() {
-            Ok(mut disabled) => match verb {
-                SvcVerb::Enable => disabled.remove(&key),
-                SvcVerb::Disable => !disabled.insert(key),
-                SvcVerb::Restart => disabled.contains(&key),
-            },
-            Err(_) => {
-                return Outcome::failed(1, "svcadm: the lab's service states are unreadable\n");
-            }
-        };
-        let failures = match verb {
-            SvcVerb::Enable | SvcVerb::Disable => self.reconcile().await,
-            // svcadm restart of a disabled service does nothing.
-            SvcVerb::Restart if was_disabled => Vec::new(),
-            SvcVerb::Restart => {
-                let mut processes = self.processes.lock().await;
-                match processes.restart(&alias, role).await {
-                    Ok(()) => Vec::new(),
-                    Err(e) => vec![e.to_string()],
-                }
-            }
-        };
-        match failures.into_iter().next() {
-            None => Outcome::ok(""),
-            Some(why) => {
-                Outcome::failed(1, format!("svcadm: {service} went to maintenance: {why}\n"))
-            }
-        }
-    }
-
-    async fn config_sync(&self, alias: &str) -> Outcome {
-        let mut processes = self.processes.lock().await;
-        match processes.sync_config(alias).await {
-            Ok(changed) if changed.is_empty() => Outcome::ok("config-agent: nothing changed\n"),
-            Ok(changed) => Outcome::ok(format!(
-                "config-agent: wrote new config for {}; restarted it\n",
-                changed.join(", ")
-            )),
-            Err(e) => Outcome::failed(1, format!("config-agent: {e}\n")),
-        }
-    }
-
     pub async fn status(&self) -> LabStatus {
         let processes = self.processes.lock().await;
         let urls = self
@@ -324,8 +260,12 @@ impl LabCore {
             instances: instances(w),
         });
         let dns = self.dns.lock().map(|d| d.clone()).unwrap_or_default();
+        let stalled = self.stalled.lock().map(|s| s.clone()).unwrap_or_default();
         for instance in &mut status.instances {
             instance.dns = dns.get(&instance.alias).map(|a| a.to_string());
+            if stalled.contains(&instance.alias) {
+                instance.fault = Some("stalled".into());
+            }
         }
         // binder0's, or the first member's that runs.
         status.dns = status
@@ -373,14 +313,36 @@ impl LabCore {
                         "no instance named {target} (lab status lists them)"
                     ));
                 }
+                let was_stalled = running && self.set_stalled(target, false).await?;
                 self.world
                     .with(|w| w.set_vm_running(target, running))
                     .map_err(|e| e.to_string())?;
-                if running {
-                    format!("instance {target} started")
-                } else {
-                    format!("instance {target} stopped")
+                match (running, was_stalled) {
+                    (true, true) => format!(
+                        "{target} replicates to its downstream again; its stopped walsenders continue"
+                    ),
+                    (true, false) => format!("instance {target} started"),
+                    (false, _) => format!("instance {target} stopped"),
                 }
+            }
+            FaultKind::Stall => {
+                let is_manatee = self
+                    .world
+                    .with(|w| manatee_aliases(w).iter().any(|a| a == target));
+                if !is_manatee {
+                    return Err(format!(
+                        "no manatee instance named {target}: only a manatee peer stalls (lab status lists them)"
+                    ));
+                }
+                if !self.instance_runs(target) {
+                    return Err(format!(
+                        "{target} is not running: a stall needs its PostgreSQL up (lab fault start {target} first)"
+                    ));
+                }
+                self.set_stalled(target, true).await?;
+                format!(
+                    "{target} stalled: its PostgreSQL and sitter answer, ZooKeeper keeps its role, but it sends its downstream nothing until `lab fault start {target}`"
+                )
             }
         };
         let failures = self.reconcile().await;
@@ -389,6 +351,23 @@ impl LabCore {
             Some(failure) => Err(format!("{message}, but {failure}")),
             None => Ok(message),
         }
+    }
+
+    /// Sets or lifts the stall of a manatee peer; true when that changed it.
+    async fn set_stalled(&self, alias: &str, on: bool) -> Result<bool, String> {
+        let changed = match self.stalled.lock() {
+            Ok(mut stalled) if on => stalled.insert(alias.to_string()),
+            Ok(mut stalled) => stalled.remove(alias),
+            Err(_) => return Err("the lab's list of stalled peers is unreadable".into()),
+        };
+        if changed {
+            let mut processes = self.processes.lock().await;
+            processes
+                .stall(alias, on)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(changed)
     }
 
     /// A server going down is a power loss for what runs on it: its
@@ -550,6 +529,7 @@ fn instances(w: &World) -> Vec<LabInstance> {
                 state: vm.state.as_str().to_string(),
                 zk_mode: None,
                 dns: None,
+                fault: None,
             })
         })
         .collect()

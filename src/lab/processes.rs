@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::lab::error::LabError;
-use crate::lab::instance_process::{Health, InstanceProcess};
+use crate::lab::instance_process::{ConfigSync, Health, InstanceProcess};
 
 #[derive(Default)]
 pub struct Processes {
@@ -60,27 +60,59 @@ impl Processes {
         failures
     }
 
-    /// `svcadm restart`: stops and starts the instance's process of `role`.
+    /// `svcadm restart`: SMF's stop method, then a start, for the
+    /// instance's process of `role`.
     pub async fn restart(&mut self, alias: &str, role: &str) -> Result<(), LabError> {
         if self.closed {
             return Ok(());
         }
-        for process in &mut self.all {
-            if process.alias() == alias && process.role() == role {
-                process.stop().await?;
-                process.start().await?;
-            }
+        for process in self.matching(alias, role) {
+            process.svc_stop().await?;
+            process.start().await?;
         }
         Ok(())
     }
 
-    /// config-agent's sync in one instance: the roles whose config changed
-    /// (and were restarted).
-    pub async fn sync_config(&mut self, alias: &str) -> Result<Vec<&'static str>, LabError> {
+    /// `svcadm disable`: SMF's stop method for the instance's process of
+    /// `role` (the caller keeps it from starting again).
+    pub async fn disable(&mut self, alias: &str, role: &str) -> Result<(), LabError> {
+        for process in self.matching(alias, role) {
+            process.svc_stop().await?;
+        }
+        Ok(())
+    }
+
+    /// Sets or lifts a stall on the instance's processes; false when none
+    /// of them can stall.
+    pub async fn stall(&mut self, alias: &str, on: bool) -> Result<bool, LabError> {
+        let mut any = false;
+        for process in self.all.iter_mut().filter(|p| p.alias() == alias) {
+            any |= process.stall(on).await?;
+        }
+        Ok(any)
+    }
+
+    fn matching<'a>(
+        &'a mut self,
+        alias: &'a str,
+        role: &'a str,
+    ) -> impl Iterator<Item = &'a mut Box<dyn InstanceProcess>> {
+        self.all
+            .iter_mut()
+            .filter(move |p| p.alias() == alias && p.role() == role)
+    }
+
+    /// config-agent's sync in one instance: what it did, per role whose
+    /// config changed.
+    pub async fn sync_config(
+        &mut self,
+        alias: &str,
+    ) -> Result<Vec<(&'static str, ConfigSync)>, LabError> {
         let mut changed = Vec::new();
-        for process in &mut self.all {
-            if process.alias() == alias && process.sync_config().await? {
-                changed.push(process.role());
+        for process in self.all.iter_mut().filter(|p| p.alias() == alias) {
+            let outcome = process.sync_config().await?;
+            if outcome != ConfigSync::Unchanged {
+                changed.push((process.role(), outcome));
             }
         }
         Ok(changed)

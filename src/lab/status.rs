@@ -36,4 +36,8 @@ pub struct LabInstance {
     /// A binder's DNS server, `ip:port`, while it runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dns: Option<String>,
+    /// A fault that is not a state of its VM: `stalled` (a manatee peer
+    /// that answers but replicates nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<String>,
 }

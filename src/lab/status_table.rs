@@ -30,16 +30,25 @@ pub fn table(status: &LabStatus) -> String {
     }
     out.push('\n');
     let header = ["ALIAS", "SERVICE", "SERVER", "IP", "STATE", "ZK", "DNS"];
+    let states: Vec<String> = status
+        .instances
+        .iter()
+        .map(|i| match &i.fault {
+            Some(fault) => format!("{} ({fault})", i.state),
+            None => i.state.clone(),
+        })
+        .collect();
     let rows: Vec<[&str; 7]> = status
         .instances
         .iter()
-        .map(|i| {
+        .zip(&states)
+        .map(|(i, state)| {
             [
                 i.alias.as_str(),
                 i.service.as_str(),
                 i.server.as_str(),
                 i.ip.as_str(),
-                i.state.as_str(),
+                state.as_str(),
                 i.zk_mode.as_deref().unwrap_or(""),
                 i.dns.as_deref().unwrap_or(""),
             ]
@@ -91,6 +100,7 @@ mod tests {
                 state: "running".into(),
                 zk_mode: Some("standalone".into()),
                 dns: Some("127.9.0.4:53".into()),
+                fault: None,
             }],
         };
         let text = table(&status);

@@ -1,8 +1,10 @@
 //! The commands the lab runs inside a zone when CNAPI's CommandExecute is
 //! asked for them: `svcadm enable|disable|restart [-s] FMRI` for the
-//! services the lab really runs in a zone, and config-agent's one-off sync.
-//! Anything else is refused with exit 127 and says so: the lab never fakes
-//! a success.
+//! services the lab really runs in a zone, config-agent's one-off sync, and
+//! `manatee-adm` in a manatee zone (its `rebuild`). The command may be
+//! quoted and start with `source ~/.bashrc;`, as sdcadm sends it. Anything
+//! else is refused with exit 127 and says so: the lab never fakes a
+//! success.
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -19,6 +21,8 @@ pub enum ZoneAction {
     Svcadm { verb: SvcVerb, service: String },
     /// `node /opt/smartdc/config-agent/agent.js -s`.
     ConfigSync,
+    /// `/opt/smartdc/manatee/node_modules/.bin/manatee-adm ARGS…`.
+    ManateeAdm { args: Vec<String> },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +63,8 @@ impl Outcome {
 pub type ZoneRequest = (ZoneCommand, oneshot::Sender<Outcome>);
 pub type ZoneCommands = mpsc::Sender<ZoneRequest>;
 
+const MANATEE_ADM: &str = "/opt/smartdc/manatee/node_modules/.bin/manatee-adm";
+
 const CONFIG_AGENT_SYNC: &[&str] = &[
     "/opt/smartdc/config-agent/build/node/bin/node",
     "/opt/smartdc/config-agent/agent.js",
@@ -72,7 +78,7 @@ pub fn parse(script: &str) -> Result<ZoneCommand, Outcome> {
         Outcome::failed(
             127,
             format!(
-                "the lab does not imitate {what}: it runs only `zlogin VM svcadm enable|disable|restart [-s] FMRI` and config-agent's sync (`zlogin VM {} -s`)\n",
+                "the lab does not imitate {what}: it runs only `zlogin VM svcadm enable|disable|restart [-s] FMRI`, config-agent's sync (`zlogin VM {} -s`) and `zlogin VM {MANATEE_ADM} rebuild -y`\n",
                 &CONFIG_AGENT_SYNC[..2].join(" ")
             ),
         )
@@ -88,10 +94,14 @@ pub fn parse(script: &str) -> Result<ZoneCommand, Outcome> {
     if lines.next().is_some() {
         return Err(unsupported("a script of several commands"));
     }
-    let words: Vec<&str> = line.split_whitespace().collect();
-    let ["zlogin", vm_uuid, command @ ..] = words.as_slice() else {
+    let mut words = line.splitn(3, char::is_whitespace);
+    let (Some("zlogin"), Some(vm_uuid)) = (words.next(), words.next()) else {
         return Err(unsupported(&format!("`{line}` (commands outside a zone)")));
     };
+    let command: Vec<&str> = in_zone(words.next().unwrap_or_default())
+        .split_whitespace()
+        .collect();
+    let command = command.as_slice();
     let action = match command {
         [svcadm, verb, rest @ ..] if svcadm.ends_with("svcadm") => {
             let verb = match *verb {
@@ -110,12 +120,37 @@ pub fn parse(script: &str) -> Result<ZoneCommand, Outcome> {
             }
         }
         sync if sync == CONFIG_AGENT_SYNC => ZoneAction::ConfigSync,
+        [adm, args @ ..] if *adm == MANATEE_ADM || *adm == "manatee-adm" => {
+            ZoneAction::ManateeAdm {
+                args: args.iter().map(|a| a.to_string()).collect(),
+            }
+        }
         _ => return Err(unsupported(&format!("`{}`", command.join(" ")))),
     };
     Ok(ZoneCommand {
         vm_uuid: vm_uuid.to_string(),
         action,
     })
+}
+
+/// What `zlogin VM` runs: the command as given, or, quoted as one word the
+/// way sdcadm sends it, its contents after an optional `source ~/.bashrc;`
+/// (which puts manatee-adm on the PATH and sets ZK_IPS and SHARD).
+fn in_zone(command: &str) -> &str {
+    let command = command.trim();
+    let unquoted = ['"', '\''].iter().find_map(|q| {
+        command
+            .strip_prefix(*q)
+            .and_then(|rest| rest.strip_suffix(*q))
+    });
+    let Some(inner) = unquoted else {
+        return command;
+    };
+    let inner = inner.trim();
+    inner
+        .strip_prefix("source ~/.bashrc;")
+        .map(str::trim)
+        .unwrap_or(inner)
 }
 
 /// `svc:/smartdc/application/zookeeper:default` → `zookeeper`.
@@ -150,6 +185,32 @@ mod tests {
     }
 
     #[test]
+    fn reads_manatee_adm_bare_and_as_sdcadm_quotes_it() {
+        let want = ZoneAction::ManateeAdm {
+            args: vec!["rebuild".into(), "-y".into()],
+        };
+        for line in [
+            format!("zlogin {VM} {MANATEE_ADM} rebuild -y"),
+            format!("zlogin {VM} \"source ~/.bashrc; {MANATEE_ADM} rebuild -y\""),
+            format!("zlogin {VM} 'source ~/.bashrc; manatee-adm rebuild -y'"),
+        ] {
+            let c = parse(&format!("#!/bin/bash\n{line}\n")).unwrap();
+            assert_eq!(c.action, want, "{line}");
+        }
+        let c = parse(&format!(
+            "#!/bin/bash\nzlogin {VM} \"svcadm disable -s manatee-sitter\""
+        ))
+        .unwrap();
+        assert_eq!(
+            c.action,
+            ZoneAction::Svcadm {
+                verb: SvcVerb::Disable,
+                service: "manatee-sitter".into()
+            }
+        );
+    }
+
+    #[test]
     fn anything_else_is_127_and_says_why() {
         for script in [
             "zlogin x svcadm restart zookeeper".to_string(),
@@ -158,6 +219,8 @@ mod tests {
             format!("#!/bin/bash\nzlogin {VM} svcadm mark maintenance zookeeper"),
             format!("#!/bin/bash\nzlogin {VM} svcadm restart a b"),
             format!("#!/bin/bash\nzlogin {VM} svcadm restart a\nuptime"),
+            format!("#!/bin/bash\nzlogin {VM} \"source ~/.bashrc; uptime\""),
+            format!("#!/bin/bash\nzlogin {VM}"),
         ] {
             let out = parse(&script).unwrap_err();
             assert_eq!(out.exit_code, 127, "{script}");

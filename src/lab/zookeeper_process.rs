@@ -29,7 +29,7 @@ use serde_json::Value;
 
 use crate::dc::zk_admin::{self, ZkAdminError};
 use crate::lab::error::LabError;
-use crate::lab::instance_process::{Health, InstanceProcess};
+use crate::lab::instance_process::{ConfigSync, Health, InstanceProcess};
 use crate::lab::lab_dir::LabDir;
 use crate::lab::pid_file;
 use crate::lab::status::LabInstance;
@@ -357,19 +357,23 @@ impl InstanceProcess for ZookeeperProcess {
 
     /// config-agent rewrites zoo.cfg and myid, and its post_cmd restarts
     /// ZooKeeper when they changed (ha-core.md §7.1 step 10.3).
-    fn sync_config(&mut self) -> BoxFuture<'_, Result<bool, LabError>> {
+    fn sync_config(&mut self) -> BoxFuture<'_, Result<ConfigSync, LabError>> {
         async move {
             let rendered = self.render()?;
             let dir = self.member_dir(&rendered.vm_uuid);
             let cfg = std::fs::read_to_string(dir.join("zoo.cfg")).unwrap_or_default();
             let myid = std::fs::read_to_string(dir.join("data").join("myid")).unwrap_or_default();
             let changed = cfg != rendered.zoo_cfg || myid.trim() != rendered.myid.trim();
-            if changed && self.running.is_some() {
-                // start() renders and writes the new files.
-                self.halt(Signal::SIGTERM).await;
-                self.start().await?;
+            if !changed {
+                return Ok(ConfigSync::Unchanged);
             }
-            Ok(changed)
+            if self.running.is_none() {
+                return Ok(ConfigSync::Written);
+            }
+            // start() renders and writes the new files.
+            self.halt(Signal::SIGTERM).await;
+            self.start().await?;
+            Ok(ConfigSync::Restarted)
         }
         .boxed()
     }

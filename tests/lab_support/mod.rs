@@ -133,6 +133,16 @@ pub struct Answer {
 
 /// One HTTP request; Err is the transport error (e.g. connection refused).
 pub fn http(method: &str, url: &str, body: Option<Value>) -> Result<Answer, String> {
+    http_within(method, url, body, Duration::from_secs(10))
+}
+
+/// One HTTP request answered within `timeout` (a long CommandExecute).
+pub fn http_within(
+    method: &str,
+    url: &str,
+    body: Option<Value>,
+    timeout: Duration,
+) -> Result<Answer, String> {
     let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
     let url = url.to_string();
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -141,7 +151,7 @@ pub fn http(method: &str, url: &str, body: Option<Value>) -> Result<Answer, Stri
         .map_err(|e| e.to_string())?;
     rt.block_on(async move {
         let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
+            .timeout(timeout)
             .no_proxy()
             .build()
             .map_err(|e| e.to_string())?;

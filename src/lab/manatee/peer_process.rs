@@ -5,7 +5,12 @@
 //! `stop` is orderly: the sitter removes its election node (as closing its
 //! session does), then PostgreSQL has a fast shutdown. `kill` is a power
 //! loss: the sitter vanishes with its session left to expire, PostgreSQL
-//! and its backends get SIGKILL. The data lives in
+//! and its backends get SIGKILL. `svcadm disable` (and `restart`) does the
+//! same as a power loss, as on SmartOS: SMF's stop method for the sitter is
+//! `:kill`, the sitter (node) has no handler that closes its ZooKeeper
+//! session, so its election node stays until the session expires (what
+//! `manatee-adm rebuild` waits for), and PostgreSQL, started under `ctrun
+//! -o noorphan`, is killed with it. The data lives in
 //! `<lab>/manatee/<vm uuid>/`: kept across `lab down`/`up`, gone with a
 //! destroyed VM.
 
@@ -21,10 +26,12 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::postgres::{self, Postgres};
+use super::rebuild::Target;
 use super::sitter::{self, Phase, SharedPhase, SitterConfig};
+use super::stall::{self, Stall};
 use super::state::{PG_PORT, Peer};
 use crate::lab::error::LabError;
-use crate::lab::instance_process::{Health, InstanceProcess};
+use crate::lab::instance_process::{ConfigSync, Health, InstanceProcess};
 use crate::lab::lab_dir::LabDir;
 use crate::lab::world::{SharedWorld, World};
 use crate::lab::zookeeper_process;
@@ -38,14 +45,19 @@ pub struct ManateePeerProcess {
     root: PathBuf,
     running: Option<Running>,
     phase: SharedPhase,
+    /// Kept across restarts: a stall lasts until `lab fault start`.
+    stall: Arc<Stall>,
+    /// One-node-write mode as config-agent last rendered it in sitter.json.
+    rendered_onwm: Option<bool>,
 }
 
 struct Running {
-    /// One-node-write mode as rendered when it started.
-    onwm: bool,
+    ip: Ipv4Addr,
     task: JoinHandle<()>,
     stop: oneshot::Sender<()>,
     pg: Arc<tokio::sync::Mutex<Postgres>>,
+    /// Stops the walsenders of a stalled peer.
+    stall_watch: JoinHandle<()>,
 }
 
 impl ManateePeerProcess {
@@ -56,7 +68,21 @@ impl ManateePeerProcess {
             root: manatee_root(dir),
             running: None,
             phase: Arc::new(Mutex::new(Phase::working("not started"))),
+            stall: Arc::default(),
+            rendered_onwm: None,
         }
+    }
+
+    /// A power loss, or SMF's `:kill`: the sitter goes with its session
+    /// left to expire, PostgreSQL with SIGKILL.
+    async fn kill_all(&mut self, what: &str) {
+        if let Some(running) = self.running.take() {
+            running.task.abort();
+            running.stall_watch.abort();
+            let _ = running.task.await;
+            running.pg.lock().await.kill().await;
+        }
+        sitter::set(&self.phase, Phase::working(what));
     }
 
     /// A destroyed VM loses its data, as its delegated dataset goes with it.
@@ -126,6 +152,17 @@ fn plan(w: &World, alias: &str) -> Result<(SitterConfig, Ipv4Addr, String), Stri
     Ok((cfg, ip, vm.uuid.clone()))
 }
 
+/// The peer that `manatee-adm rebuild` in `alias`'s zone acts on.
+pub fn rebuild_target(w: &World, alias: &str, dir: &LabDir) -> Result<Target, String> {
+    let (cfg, _, uuid) = plan(w, alias)?;
+    Ok(Target {
+        shard_path: cfg.shard_path,
+        me: cfg.me,
+        ensemble: cfg.ensemble,
+        data: manatee_root(dir).join(uuid).join("data"),
+    })
+}
+
 impl InstanceProcess for ManateePeerProcess {
     fn alias(&self) -> &str {
         &self.alias
@@ -148,16 +185,25 @@ impl InstanceProcess for ManateePeerProcess {
             let pg = Arc::new(tokio::sync::Mutex::new(Postgres::new(
                 ip,
                 self.root.join(uuid),
+                self.stall.clone(),
             )?));
             sitter::set(&self.phase, Phase::working("connecting to ZooKeeper"));
             let (stop, stopped) = oneshot::channel();
-            let onwm = cfg.onwm;
+            self.rendered_onwm = Some(cfg.onwm);
             let task = tokio::spawn(sitter::run(cfg, pg.clone(), self.phase.clone(), stopped));
+            let stall = self.stall.clone();
+            let stall_watch = tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(stall::WATCH_EVERY).await;
+                    let _ = stall.hold(&ip.to_string()).await;
+                }
+            });
             self.running = Some(Running {
-                onwm,
+                ip,
                 task,
                 stop,
                 pg,
+                stall_watch,
             });
             Ok(())
         }
@@ -167,6 +213,7 @@ impl InstanceProcess for ManateePeerProcess {
     fn stop(&mut self) -> BoxFuture<'_, Result<(), LabError>> {
         async move {
             if let Some(running) = self.running.take() {
+                running.stall_watch.abort();
                 let _ = running.stop.send(());
                 let mut task = running.task;
                 if tokio::time::timeout(LEAVE_WITHIN, &mut task).await.is_err() {
@@ -184,13 +231,37 @@ impl InstanceProcess for ManateePeerProcess {
 
     fn kill(&mut self) -> BoxFuture<'_, Result<(), LabError>> {
         async move {
-            if let Some(running) = self.running.take() {
-                running.task.abort();
-                let _ = running.task.await;
-                running.pg.lock().await.kill().await;
-            }
-            sitter::set(&self.phase, Phase::working("killed"));
+            self.kill_all("killed").await;
             Ok(())
+        }
+        .boxed()
+    }
+
+    fn svc_stop(&mut self) -> BoxFuture<'_, Result<(), LabError>> {
+        async move {
+            self.kill_all("disabled (svcadm)").await;
+            Ok(())
+        }
+        .boxed()
+    }
+
+    /// Replication from this peer stops, its PostgreSQL and sitter stay.
+    fn stall(&mut self, on: bool) -> BoxFuture<'_, Result<bool, LabError>> {
+        async move {
+            self.stall.set(on);
+            if let Some(running) = &self.running {
+                running.pg.lock().await.stall_changed()?;
+                self.stall
+                    .hold(&running.ip.to_string())
+                    .await
+                    .map_err(|why| {
+                        LabError::Other(format!(
+                            "{}: cannot list its walsenders: {why}",
+                            self.alias
+                        ))
+                    })?;
+            }
+            Ok(true)
         }
         .boxed()
     }
@@ -207,24 +278,22 @@ impl InstanceProcess for ManateePeerProcess {
         .boxed()
     }
 
-    /// config-agent rewrites sitter.json (one-node-write mode from SAPI)
-    /// and the sitter restarts on the new one.
-    fn sync_config(&mut self) -> BoxFuture<'_, Result<bool, LabError>> {
+    /// config-agent rewrites sitter.json (one-node-write mode from SAPI).
+    /// sdc-manatee's sitter manifest has no post_cmd: the sitter reads it
+    /// when it starts, so `svcadm restart manatee-sitter` applies it, as
+    /// sdcadm's ha-manatee does after the sync.
+    fn sync_config(&mut self) -> BoxFuture<'_, Result<ConfigSync, LabError>> {
         async move {
             let alias = self.alias.clone();
             let (cfg, _, _) = self
                 .world
                 .with(|w| plan(w, &alias))
                 .map_err(|why| LabError::Other(format!("manatee sitter of {alias}: {why}")))?;
-            let Some(running) = &self.running else {
-                return Ok(false);
-            };
-            if running.onwm == cfg.onwm {
-                return Ok(false);
+            if self.rendered_onwm == Some(cfg.onwm) {
+                return Ok(ConfigSync::Unchanged);
             }
-            self.stop().await?;
-            self.start().await?;
-            Ok(true)
+            self.rendered_onwm = Some(cfg.onwm);
+            Ok(ConfigSync::Written)
         }
         .boxed()
     }

@@ -13,11 +13,14 @@
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 use nix::unistd::{Gid, Pid, Uid};
 
+use super::link_route::{self, LinkRoute};
+use super::stall::Stall;
 use super::state::PG_PORT;
 use crate::lab::error::LabError;
 use crate::lab::pid_file;
@@ -49,6 +52,10 @@ pub struct Postgres {
     /// The `postgres` user's ids when the lab runs as root.
     owner: Option<(Uid, Gid)>,
     running: Option<Running>,
+    /// `lab fault stall`: replication refused, walsenders stopped.
+    stall: Arc<Stall>,
+    /// As a standby, the route that sources its link from its own address.
+    route: LinkRoute,
 }
 
 struct Running {
@@ -58,7 +65,7 @@ struct Running {
 }
 
 impl Postgres {
-    pub fn new(ip: Ipv4Addr, dir: PathBuf) -> Result<Postgres, LabError> {
+    pub fn new(ip: Ipv4Addr, dir: PathBuf, stall: Arc<Stall>) -> Result<Postgres, LabError> {
         if !Path::new(BIN).join("postgres").exists() {
             return Err(LabError::Other(format!(
                 "PostgreSQL 15 is not installed ({BIN}/postgres is missing): {INSTALL_HINT}"
@@ -79,9 +86,11 @@ impl Postgres {
         };
         Ok(Postgres {
             ip,
-            dir,
             owner,
             running: None,
+            stall,
+            route: LinkRoute::new(ip, &dir),
+            dir,
         })
     }
 
@@ -246,15 +255,40 @@ impl Postgres {
             self.chown(&path)
         };
         write("postgresql.conf", conf(self.ip, &self.socket(), role))?;
-        write("pg_hba.conf", HBA.to_string())?;
+        self.write_hba()?;
         write("postgresql.auto.conf", String::new())?;
         let signal = data.join("standby.signal");
+        // The route is in place before PostgreSQL starts on this file, so
+        // its WAL receiver connects from this peer's own address.
         match role {
-            PgRole::Standby { .. } => write("standby.signal", String::new())?,
+            PgRole::Standby { upstream, .. } => {
+                self.route.point_to(upstream);
+                write("standby.signal", String::new())?
+            }
             PgRole::Primary { .. } => {
+                self.route.clear();
                 let _ = std::fs::remove_file(&signal);
             }
         }
+        Ok(())
+    }
+
+    /// pg_hba.conf, refusing replication while stalled.
+    fn write_hba(&self) -> Result<(), LabError> {
+        let path = self.data().join("pg_hba.conf");
+        std::fs::write(&path, hba(self.stall.is_on()))
+            .map_err(|e| LabError::io("write", &path, e))?;
+        self.chown(&path)
+    }
+
+    /// The stall was set or lifted: replication is refused or served from
+    /// the next connection on.
+    pub fn stall_changed(&self) -> Result<(), LabError> {
+        if !self.has_data() {
+            return Ok(());
+        }
+        self.write_hba()?;
+        self.reload();
         Ok(())
     }
 
@@ -339,11 +373,14 @@ impl Postgres {
     async fn halt(&mut self, signal: Signal) {
         if !self.is_running() {
             let _ = std::fs::remove_file(self.dir.join(PID_FILE));
+            self.route.clear();
             return;
         }
         let Some(pid) = self.running.as_ref().map(|r| r.pid) else {
             return;
         };
+        // A stopped walsender would hold the shutdown up forever.
+        self.stall.release();
         if signal == Signal::SIGKILL {
             kill_group(pid);
         } else {
@@ -357,6 +394,7 @@ impl Postgres {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let _ = std::fs::remove_file(self.dir.join(PID_FILE));
+        self.route.clear();
     }
 
     /// One value from `sql`, asked over TCP as manatee's tools ask.
@@ -402,6 +440,7 @@ pub fn stop_leftovers(root: &Path) {
         let peer = entry.path();
         let marker = peer.join("data").to_string_lossy().into_owned();
         let pid_path = peer.join(PID_FILE);
+        link_route::clear_leftover(&peer);
         let Some(pid) = pid_file::live_pid(&pid_path, &marker) else {
             continue;
         };
@@ -417,10 +456,19 @@ pub fn stop_leftovers(root: &Path) {
     }
 }
 
-const HBA: &str = "# Rendered by the lab's sitter: trust on loopback, replication included.\n\
-                   local all all trust\n\
-                   host all all 127.0.0.0/8 trust\n\
-                   host replication all 127.0.0.0/8 trust\n";
+/// Trust on loopback, replication included, unless stalled.
+fn hba(stalled: bool) -> String {
+    let mut text =
+        String::from("# Rendered by the lab's sitter: trust on loopback, replication included.\n");
+    if stalled {
+        text.push_str("# Stalled (lab fault stall): no replication connection is served.\n");
+        text.push_str("host replication all 127.0.0.0/8 reject\n");
+    }
+    text.push_str("local all all trust\n");
+    text.push_str("host all all 127.0.0.0/8 trust\n");
+    text.push_str("host replication all 127.0.0.0/8 trust\n");
+    text
+}
 
 /// sdc-manatee's template (PG 15 names) with the role's overrides.
 fn conf(ip: Ipv4Addr, socket: &Path, role: &PgRole) -> String {
@@ -485,6 +533,15 @@ mod tests {
         ));
         assert!(text.contains("unix_socket_directories = '/lab/manatee/u/socket'"));
         assert!(text.contains("synchronous_commit = off"));
+    }
+
+    #[test]
+    fn a_stalled_server_refuses_replication_before_trusting_it() {
+        let stalled = hba(true);
+        let reject = stalled.find("host replication all 127.0.0.0/8 reject");
+        let trust = stalled.find("host replication all 127.0.0.0/8 trust");
+        assert!(reject.is_some() && reject < trust, "{stalled}");
+        assert!(!hba(false).contains("reject"));
     }
 
     #[test]
