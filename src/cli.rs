@@ -102,7 +102,7 @@ pub fn main() -> ExitCode {
                 lab: cli.lab.clone(),
                 profile: cli.profile.clone(),
             };
-            crate::runbook_cli::run(args, cli.json, &connect)
+            crate::runbook_cli::run(args, cli.json, cli.verbose > 0, &connect)
         }
         Some(Command::Runbook { command }) => crate::runbook_cli::runbook(command, cli.json),
         Some(Command::Manatee { args }) => crate::manatee_cli::run(args),

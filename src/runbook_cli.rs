@@ -13,6 +13,7 @@ use crate::script::runbook::definition::Definition;
 use crate::script::runbook::error::RunbookError;
 use crate::script::runbook::journal::{self, Journal};
 use crate::script::runbook::params;
+use crate::script::runbook::resume;
 use crate::script::runbook::run_lock;
 use crate::script::runbook::runner::{self, RunOptions, RunReport};
 use crate::script::{OutputOptions, ScriptCtx};
@@ -70,8 +71,8 @@ pub enum RunbookCommand {
     Runs,
 }
 
-pub fn run(args: RunArgs, json: bool, connect: &ConnectOptions) -> ExitCode {
-    match run_inner(args, json, connect) {
+pub fn run(args: RunArgs, json: bool, verbose: bool, connect: &ConnectOptions) -> ExitCode {
+    match run_inner(args, json, verbose, connect) {
         Ok(report) => {
             if json {
                 outln!(
@@ -98,6 +99,7 @@ fn print_report(found: &serde_json::Value) {
 fn run_inner(
     args: RunArgs,
     json: bool,
+    verbose: bool,
     connect: &ConnectOptions,
 ) -> Result<RunReport, RunbookError> {
     let options = RunOptions {
@@ -106,6 +108,7 @@ fn run_inner(
         force: args.force,
         echo: !json,
         terminal: std::io::stdin().is_terminal(),
+        verbose,
     };
     let dir = crate::paths::runbook_dir();
     // The runbook and its parameters are checked before connecting, so a
@@ -135,7 +138,7 @@ fn run_inner(
             let definition = Definition::load(env.engine, source)?;
             runner::start(&env, &definition, given, &options)
         }
-        (None, Some(id)) => runner::resume(&env, id, &options),
+        (None, Some(id)) => resume::resume(&env, id, &options),
         (None, None) => Err(RunbookError::Other(
             "name a runbook, or give --resume RUN_ID".into(),
         )),
