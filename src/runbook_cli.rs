@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
+use clap_complete::engine::ArgValueCompleter;
 
 use crate::connect::ConnectOptions;
 use crate::script::runbook::call::Env;
@@ -17,6 +18,7 @@ use crate::script::runbook::resume;
 use crate::script::runbook::run_lock;
 use crate::script::runbook::runner::{self, RunOptions, RunReport};
 use crate::script::{OutputOptions, ScriptCtx};
+use crate::shell_completion;
 
 /// `println!` without the panic when stdout is a closed pipe
 /// (`tritonsh runbook show x | head`).
@@ -30,12 +32,13 @@ macro_rules! outln {
 #[derive(Args, Debug)]
 pub struct RunArgs {
     /// A runbook name (`tritonsh runbook list`), or the path of a .rhai file.
-    #[arg(required_unless_present = "resume")]
+    #[arg(required_unless_present = "resume", add = ArgValueCompleter::new(shell_completion::runbooks))]
     pub runbook: Option<String>,
 
     /// A parameter of the runbook, NAME=VALUE; repeat for more. Lists are
     /// comma-separated: servers=cn1,cn2.
-    #[arg(long = "param", short = 'p', value_name = "NAME=VALUE")]
+    #[arg(long = "param", short = 'p', value_name = "NAME=VALUE",
+          add = ArgValueCompleter::new(shell_completion::params))]
     pub params: Vec<String>,
 
     /// Show the plan and the requests each step would send; send none.
