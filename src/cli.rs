@@ -1,5 +1,5 @@
 //! The command line: `tritonsh` (the REPL), `-c EXPR`, `FILE.rhai [ARGS]`,
-//! and the `lab`, `run`, `runbook` and `manatee` subcommands.
+//! and the `lab`, `run`, `runbook`, `manatee` and `completions` subcommands.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -64,6 +64,12 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::runbook_cli::RunbookCommand,
     },
+    /// Print the script that completes tritonsh's commands, runbook names
+    /// and `-p NAME=` in your shell: source <(tritonsh completions bash).
+    Completions {
+        #[arg(value_enum)]
+        shell: crate::shell_completion::Shell,
+    },
     /// Inspect and administer a manatee shard as manatee-adm does (show, pg-status, freeze, …).
     #[command(disable_help_flag = true)]
     Manatee {
@@ -77,6 +83,8 @@ pub enum Command {
 }
 
 pub fn main() -> ExitCode {
+    // A Tab in the operator's shell calls back here; nothing else runs.
+    crate::shell_completion::answer_if_asked();
     let cli = Cli::parse();
     init_logging(cli.verbose);
     if !matches!(
@@ -89,7 +97,7 @@ pub fn main() -> ExitCode {
     }
     if cli.command.is_some() && cli.subcommand.is_some() {
         eprintln!(
-            "tritonsh: -c EXPR cannot be combined with a subcommand (lab, run, runbook, manatee): use one or the other"
+            "tritonsh: -c EXPR cannot be combined with a subcommand (lab, run, runbook, manatee, completions): use one or the other"
         );
         return ExitCode::from(2);
     }
@@ -102,7 +110,7 @@ pub fn main() -> ExitCode {
                 lab: cli.lab.clone(),
                 profile: cli.profile.clone(),
             };
-            crate::runbook_cli::run(args, cli.json, &connect)
+            crate::runbook_cli::run(args, cli.json, cli.verbose > 0, &connect)
         }
         Some(Command::Runbook { command }) => crate::runbook_cli::runbook(command, cli.json),
         Some(Command::Manatee { args }) => {
@@ -112,6 +120,7 @@ pub fn main() -> ExitCode {
             };
             crate::manatee_cli::run(args, &connect)
         }
+        Some(Command::Completions { shell }) => crate::shell_completion::print_script(shell),
         None => shell(&cli),
     }
 }

@@ -21,3 +21,4 @@ pub mod render;
 pub mod repl;
 pub mod runbook_cli;
 pub mod script;
+pub mod shell_completion;

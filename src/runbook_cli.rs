@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
+use clap_complete::engine::ArgValueCompleter;
 
 use crate::connect::ConnectOptions;
 use crate::script::runbook::call::Env;
@@ -13,9 +14,11 @@ use crate::script::runbook::definition::Definition;
 use crate::script::runbook::error::RunbookError;
 use crate::script::runbook::journal::{self, Journal};
 use crate::script::runbook::params;
+use crate::script::runbook::resume;
 use crate::script::runbook::run_lock;
 use crate::script::runbook::runner::{self, RunOptions, RunReport};
 use crate::script::{OutputOptions, ScriptCtx};
+use crate::shell_completion;
 
 /// `println!` without the panic when stdout is a closed pipe
 /// (`tritonsh runbook show x | head`).
@@ -29,12 +32,13 @@ macro_rules! outln {
 #[derive(Args, Debug)]
 pub struct RunArgs {
     /// A runbook name (`tritonsh runbook list`), or the path of a .rhai file.
-    #[arg(required_unless_present = "resume")]
+    #[arg(required_unless_present = "resume", add = ArgValueCompleter::new(shell_completion::runbooks))]
     pub runbook: Option<String>,
 
     /// A parameter of the runbook, NAME=VALUE; repeat for more. Lists are
     /// comma-separated: servers=cn1,cn2.
-    #[arg(long = "param", short = 'p', value_name = "NAME=VALUE")]
+    #[arg(long = "param", short = 'p', value_name = "NAME=VALUE",
+          add = ArgValueCompleter::new(shell_completion::params))]
     pub params: Vec<String>,
 
     /// Show the plan and the requests each step would send; send none.
@@ -70,8 +74,8 @@ pub enum RunbookCommand {
     Runs,
 }
 
-pub fn run(args: RunArgs, json: bool, connect: &ConnectOptions) -> ExitCode {
-    match run_inner(args, json, connect) {
+pub fn run(args: RunArgs, json: bool, verbose: bool, connect: &ConnectOptions) -> ExitCode {
+    match run_inner(args, json, verbose, connect) {
         Ok(report) => {
             if json {
                 outln!(
@@ -98,6 +102,7 @@ fn print_report(found: &serde_json::Value) {
 fn run_inner(
     args: RunArgs,
     json: bool,
+    verbose: bool,
     connect: &ConnectOptions,
 ) -> Result<RunReport, RunbookError> {
     let options = RunOptions {
@@ -106,6 +111,7 @@ fn run_inner(
         force: args.force,
         echo: !json,
         terminal: std::io::stdin().is_terminal(),
+        verbose,
     };
     let dir = crate::paths::runbook_dir();
     // The runbook and its parameters are checked before connecting, so a
@@ -135,7 +141,7 @@ fn run_inner(
             let definition = Definition::load(env.engine, source)?;
             runner::start(&env, &definition, given, &options)
         }
-        (None, Some(id)) => runner::resume(&env, id, &options),
+        (None, Some(id)) => resume::resume(&env, id, &options),
         (None, None) => Err(RunbookError::Other(
             "name a runbook, or give --resume RUN_ID".into(),
         )),

@@ -294,6 +294,24 @@ fn tab_completes_functions_variables_and_map_keys() {
     t.expect("70006");
 }
 
+/// Issue 11, item 21: inside a list function's map, Tab offers its filter
+/// keys (not functions) and the values of an enumerated one (not live
+/// names), with no datacenter to ask.
+#[test]
+fn tab_completes_filter_keys_and_values_inside_a_map() {
+    let mut t = Terminal::start("filters", NOWHERE, false);
+    t.wait_engine();
+    t.type_keys("vmapi::list(#{st\t");
+    t.expect("vmapi::list(#{state");
+    t.type_keys(": \"r\t");
+    t.expect("#{state: \"running\"");
+    t.type_keys("\x03");
+    t.prompt();
+    t.skip_output();
+    t.type_keys("cnapi::servers(#{set\t");
+    t.expect("cnapi::servers(#{setup");
+}
+
 #[test]
 fn tab_completes_live_names_from_the_datacenter() {
     let rt = tokio::runtime::Runtime::new().unwrap();

@@ -153,3 +153,63 @@ fn sigterm_interrupts_the_step_and_the_run_resumes() {
     let aliases: Vec<String> = home.instances("papi").into_iter().map(|i| i.0).collect();
     assert_eq!(aliases, vec!["papi0", "papi1", "papi2"]);
 }
+
+/// Issue 11, item 5: a run resumed after someone else did part of its
+/// plan asks its checks again, says how old its plan is, and does not
+/// take the credit for what it did not do.
+#[test]
+fn a_resume_checks_again_and_takes_no_credit_for_others_work() {
+    let home = Home::with_lab("credit", &[]);
+    // No terminal and no --yes: the run stops before its first step.
+    let out = home.run(&SCALE[..SCALE.len() - 1]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let id = home.run_ids().pop().expect("a run");
+    // Meanwhile another run makes papi1, the alias step 1 wanted.
+    home.must(&["run", "scale-service", "-p", "service=papi", "--yes"]);
+
+    let out = home.run(&["run", "--resume", &id, "--yes"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("Its plan was made ") && stdout.contains(" s ago ("),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Preflight checks, asked again (read-only):")
+            && stdout.contains("✓ the service runs as several instances: papi has 2 instance(s)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("already done, not by this run: SAPI already has papi1"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            ": ok, 1 of 2 steps done by this run; step(s) 1 found already done, not by this run."
+        ),
+        "{stdout}"
+    );
+    let journal = home.journal(&id);
+    assert_eq!(journal["status"], "ok");
+    assert_eq!(journal["steps"][0]["status"], "found");
+    assert_eq!(journal["steps"][1]["status"], "done");
+    let aliases: Vec<String> = home.instances("papi").into_iter().map(|i| i.0).collect();
+    assert_eq!(aliases, vec!["papi0", "papi1", "papi2"]);
+
+    // A check that fails now stops the resume before any step, and says
+    // --force goes on anyway.
+    let out = home.run(&[&SCALE[..SCALE.len() - 1], &["--param", "servers=cn1"]].concat());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let id = home.run_ids().pop().expect("a run");
+    home.must(&["lab", "fault", "server-down", "cn1"]);
+    let before = home.mutating_requests().len();
+    let out = home.run(&["run", "--resume", &id, "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("cannot provision on: [\"cn1 is unknown\"]")
+            && err.contains("add --force to resume anyway, or start a new run"),
+        "{err}"
+    );
+    assert_eq!(home.mutating_requests().len(), before, "a step ran");
+}

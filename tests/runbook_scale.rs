@@ -86,7 +86,7 @@ fn dry_run_then_scale_then_remove() {
         }
         let journal = home.journal(id);
         assert_eq!(journal["runbook"], "scale-service");
-        assert_eq!(journal["version"], "2.1.0");
+        assert_eq!(journal["version"], "2.1.1");
         // The facts gathered once are kept beside the plan.
         assert_eq!(journal["context"]["service"]["name"], "papi");
     }
@@ -184,4 +184,51 @@ fn the_last_instance_is_never_removed() {
         "{err}"
     );
     assert_eq!(home.instances("papi").len(), 1);
+}
+
+/// Issue 11, item 19: an image that is not a UUID and a server named twice
+/// are refused before any step; an image the datacenter does not have is
+/// refused by VMAPI (through SAPI), and SAPI keeps no record of it.
+#[test]
+fn bad_images_and_a_server_named_twice_are_refused() {
+    let home = Home::with_lab("images", &[]);
+    let scale = |extra: &[&str]| {
+        home.run(&[&["run", "scale-service", "-p", "service=papi"], extra].concat())
+    };
+
+    let out = scale(&["-p", "image=not-a-uuid", "--dry-run"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("image not-a-uuid is not an image UUID (sdc-imgadm list shows them)"),
+        "{err}"
+    );
+
+    let out = scale(&["-p", "count=2", "-p", "servers=cn1,cn1", "--dry-run"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(r#"["cn1"] named more than once"#) && err.contains("add --force"),
+        "{err}"
+    );
+    assert!(home.mutating_requests().is_empty());
+
+    let unknown = "00000000-0000-4000-8000-000000000001";
+    let out = scale(&["-p", &format!("image={unknown}"), "--yes"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("SAPI POST /instances: 409 ValidationFailed: Invalid VM parameters (image_uuid: Image not found)"),
+        "{err}"
+    );
+    assert_eq!(home.instances("papi").len(), 1, "SAPI kept the instance");
+
+    // The service's own image is one the datacenter has.
+    let out = home.must(&[
+        "--json",
+        "-c",
+        r#"let s = sapi::service_named("papi");
+           sapi::create_instance(#{ service_uuid: s.uuid, params: #{ alias: "papi7", image_uuid: s.params.image_uuid } }).params.alias"#,
+    ]);
+    assert_eq!(out.trim(), r#""papi7""#);
 }

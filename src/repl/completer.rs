@@ -1,7 +1,9 @@
 //! What Tab offers at the cursor: function and `module::` names, the keys of
-//! a map in scope after `x.`, and inside a string the live names that fit the
-//! call (hostnames for `cnapi::`, aliases for `vmapi::`, services for
-//! `sapi::`).
+//! a map in scope after `x.`, the filter keys of a list function inside its
+//! map literal (`vmapi::list(#{st` → `state`) and the values of an
+//! enumerated one (`#{state: "r` → `running`), and inside a string the live
+//! names that fit the key or the call (hostnames for `cnapi::`, aliases for
+//! `vmapi::`, services for `sapi::`).
 
 use std::collections::BTreeSet;
 
@@ -10,6 +12,8 @@ use rustyline::completion::Pair;
 use super::access_path;
 use super::lexer::{Kind, Token, tokenize};
 use super::live::LiveNames;
+use super::map_literal::Tokens;
+use crate::script::filters::{FilterKey, LiveValues, filter_keys};
 
 /// What the completer can draw on; `map_keys` is only asked about paths whose
 /// first name is in `known` (a variable in scope), so nothing else is
@@ -35,11 +39,11 @@ pub fn complete(line: &str, pos: usize, sources: &Sources) -> (usize, Vec<Pair>)
             (pos, Vec::new())
         }
         Some(Kind::Comment { .. }) if before.ends_with(|c| c != '\n') => (pos, Vec::new()),
-        _ => complete_word(before, sources),
+        _ => complete_word(before, &tokens, sources),
     }
 }
 
-fn complete_word(before: &str, sources: &Sources) -> (usize, Vec<Pair>) {
+fn complete_word(before: &str, tokens: &[Token], sources: &Sources) -> (usize, Vec<Pair>) {
     let ident_start = word_start(before, |c| c.is_alphanumeric() || c == '_');
     if let Some(object) = before[..ident_start].strip_suffix('.') {
         let prefix = &before[ident_start..];
@@ -48,6 +52,29 @@ fn complete_word(before: &str, sources: &Sources) -> (usize, Vec<Pair>) {
             ident_start,
             plain(keys.into_iter().filter(|k| k.starts_with(prefix))),
         );
+    }
+    // The word being typed is a token of its own, or none yet.
+    let at = tokens
+        .iter()
+        .position(|t| t.span.start >= ident_start)
+        .unwrap_or(tokens.len());
+    let spot = Tokens {
+        line: before,
+        tokens,
+    };
+    if let Some(brace) = spot.key_position(at) {
+        // A key is never a function: the list function's filter keys, or
+        // nothing for a map no function is known to take.
+        let prefix = &before[ident_start..];
+        let keys = map_filter_keys(&spot, brace)
+            .iter()
+            .filter(|k| k.name.starts_with(prefix))
+            .map(|k| Pair {
+                display: k.name.to_string(),
+                replacement: quoted_if_needed(k.name),
+            })
+            .collect();
+        return (ident_start, keys);
     }
     let start = word_start(before, |c| c.is_alphanumeric() || c == '_' || c == ':');
     let word = &before[start..];
@@ -108,16 +135,20 @@ fn complete_live(line: &str, pos: usize, tokens: &[Token], live: &LiveNames) -> 
     let string = tokens.len() - 1;
     let start = tokens[string].span.start + 1;
     let prefix = &line[start..pos];
-    let names: Vec<&String> = match live_kind(line, tokens, string) {
-        LiveKind::Hostnames => live.hostnames.iter().collect(),
-        LiveKind::VmAliases => live.vm_aliases.iter().collect(),
-        LiveKind::Services => live.services.iter().collect(),
-        LiveKind::Any => live
-            .hostnames
+    let spot = Tokens { line, tokens };
+    let names: Vec<&str> = if let Some(brace) = spot.key_position(string) {
+        // A quoted key: `#{"tag.smartdc_role": …}`.
+        map_filter_keys(&spot, brace)
             .iter()
-            .chain(&live.vm_aliases)
-            .chain(&live.services)
-            .collect(),
+            .map(|k| k.name)
+            .collect()
+    } else if let Some(key) = value_key(&spot, string) {
+        match (key.values, key.live) {
+            (_, Some(kind)) => live_names(live, kind.into()),
+            (values, None) => values.to_vec(),
+        }
+    } else {
+        live_names(live, live_kind(line, tokens, string))
     };
     let close = if line[pos..].starts_with('"') {
         ""
@@ -126,7 +157,6 @@ fn complete_live(line: &str, pos: usize, tokens: &[Token], live: &LiveNames) -> 
     };
     let found: BTreeSet<&str> = names
         .into_iter()
-        .map(String::as_str)
         .filter(|n| n.starts_with(prefix))
         .collect();
     let pairs = found
@@ -137,6 +167,54 @@ fn complete_live(line: &str, pos: usize, tokens: &[Token], live: &LiveNames) -> 
         })
         .collect();
     (start, pairs)
+}
+
+fn live_names(live: &LiveNames, kind: LiveKind) -> Vec<&str> {
+    let names: Vec<&String> = match kind {
+        LiveKind::Hostnames => live.hostnames.iter().collect(),
+        LiveKind::VmAliases => live.vm_aliases.iter().collect(),
+        LiveKind::Services => live.services.iter().collect(),
+        LiveKind::Any => live
+            .hostnames
+            .iter()
+            .chain(&live.vm_aliases)
+            .chain(&live.services)
+            .collect(),
+    };
+    names.into_iter().map(String::as_str).collect()
+}
+
+impl From<LiveValues> for LiveKind {
+    fn from(values: LiveValues) -> LiveKind {
+        match values {
+            LiveValues::Hostnames => LiveKind::Hostnames,
+            LiveValues::VmAliases => LiveKind::VmAliases,
+            LiveValues::Services => LiveKind::Services,
+        }
+    }
+}
+
+/// The filter keys of the list function whose map literal opens at `brace`.
+fn map_filter_keys(spot: &Tokens, brace: usize) -> &'static [FilterKey] {
+    spot.call_of(brace)
+        .map_or(&[], |function| filter_keys(&function))
+}
+
+/// The filter key whose value the string at `string` is, when the list
+/// function knows it (`vmapi::list(#{state: "`).
+fn value_key(spot: &Tokens, string: usize) -> Option<&'static FilterKey> {
+    let (key, brace) = spot.key_of_value(string)?;
+    map_filter_keys(spot, brace).iter().find(|k| k.name == key)
+}
+
+/// A key Rhai reads bare (`state`), or quoted when it is not a name
+/// (`"tag.smartdc_role"`).
+fn quoted_if_needed(key: &str) -> String {
+    if key.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        key.to_string()
+    } else {
+        format!("\"{key}\"")
+    }
 }
 
 /// A map key right before the string (`#{alias: "`) decides; otherwise the
@@ -151,7 +229,7 @@ fn live_kind(line: &str, tokens: &[Token], string: usize) -> LiveKind {
             _ => {}
         }
     }
-    let Some(call) = enclosing_call(tokens, string) else {
+    let Some(call) = (Tokens { line, tokens }).enclosing_call(string) else {
         return LiveKind::Any;
     };
     match (call >= 2 && tokens[call - 1].kind == Kind::PathSep).then(|| text(call - 2)) {
@@ -160,24 +238,6 @@ fn live_kind(line: &str, tokens: &[Token], string: usize) -> LiveKind {
         Some("sapi") => LiveKind::Services,
         _ => LiveKind::Any,
     }
-}
-
-/// The index of the name of the innermost call still open at `from`.
-fn enclosing_call(tokens: &[Token], from: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    for i in (0..from).rev() {
-        match tokens[i].kind {
-            Kind::Close(_) => depth += 1,
-            Kind::Open('(') if depth == 0 && i > 0 && tokens[i - 1].kind == Kind::Ident => {
-                return Some(i - 1);
-            }
-            // A map literal or a grouping bracket: the call may be further out.
-            Kind::Open(_) if depth == 0 => {}
-            Kind::Open(_) => depth -= 1,
-            _ => {}
-        }
-    }
-    None
 }
 
 fn plain(names: impl Iterator<Item = String>) -> Vec<Pair> {
@@ -285,6 +345,37 @@ mod tests {
         assert_eq!(run(r#"print("mo"#).1, vec!["moray\"", "moray0\""]);
         // Arguments before the string do not hide the call.
         assert_eq!(run(r#"cnapi::server(f(1), "h"#).1, vec!["headnode\""]);
+    }
+
+    #[test]
+    fn filter_keys_and_values_inside_a_map_literal() {
+        assert_eq!(run("vmapi::list(#{st"), (14, vec!["state".to_string()]));
+        assert_eq!(
+            run(r#"vmapi::list(#{state: "r"#).1,
+            vec!["running\"".to_string()]
+        );
+        assert_eq!(
+            run(r#"vmapi::list(#{state: "running", ta"#).1,
+            vec!["\"tag.smartdc_role\"".to_string()]
+        );
+        assert_eq!(
+            run(r#"vmapi::list(#{"tag.smartdc_role": "mo"#).1,
+            vec!["moray\"".to_string()]
+        );
+        assert_eq!(run(r#"vmapi::list(#{"ta"#).1, vec!["tag.smartdc_role\""]);
+        assert_eq!(
+            run(r#"cnapi::servers(#{hostname: "h"#).1,
+            vec!["headnode\"".to_string()]
+        );
+        assert_eq!(run("cnapi::servers(#{setup: t").1, Vec::<String>::new());
+        assert_eq!(run("cnapi::servers(#{").1.len(), 10, "every key");
+        // A map no list function takes: no keys to offer, and never functions.
+        assert_eq!(run("print(#{v").1, Vec::<String>::new());
+        // A value that is code still completes as code.
+        assert_eq!(
+            run("vmapi::list(#{state: vm").1,
+            vec!["vm", "vmapi::", "vmapi::get", "vmapi::list", "vms"]
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod highlighter;
 mod history;
 mod lexer;
 mod live;
+mod map_literal;
 mod sigint;
 mod validator;
 

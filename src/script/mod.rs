@@ -7,6 +7,7 @@ pub mod ctx;
 pub mod engine;
 mod error_text;
 mod exit;
+pub mod filters;
 mod help;
 mod helpers;
 pub mod interrupt;

@@ -123,6 +123,9 @@ fn validate(w: &World, params: &mut Map<String, Value>) -> Result<(), ApiError> 
     if params.get("brand").and_then(Value::as_str) != Some("kvm") {
         match s(params, "image_uuid") {
             None => errs.push(missing("image_uuid")),
+            Some(Some(i)) if is_uuid(&i) && !w.knows_image(&i) => {
+                errs.push(invalid("image_uuid", "Image not found"));
+            }
             Some(Some(i)) if is_uuid(&i) => {}
             Some(_) => errs.push(invalid("image_uuid", "Invalid UUID")),
         }

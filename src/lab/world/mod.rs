@@ -14,6 +14,7 @@ mod config;
 mod customers;
 mod error;
 mod faults;
+mod images;
 mod job;
 mod ordered;
 mod provision;

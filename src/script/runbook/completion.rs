@@ -9,6 +9,7 @@ use rhai::Engine;
 
 use super::catalog;
 use super::definition::Definition;
+use super::params::ParamSpec;
 use crate::dc::gate::{GateMode, MutationGate};
 
 /// The completion sources every runbook can name, with what they list.
@@ -42,9 +43,16 @@ pub fn runbook_names() -> Vec<String> {
 
 /// The parameter names of `runbook`, in declaration order.
 pub fn param_names(engine: &Engine, runbook: &str) -> Vec<String> {
-    load(engine, runbook)
-        .map(|d| d.params.into_iter().map(|p| p.name).collect())
-        .unwrap_or_default()
+    params(engine, runbook)
+        .into_iter()
+        .map(|p| p.name)
+        .collect()
+}
+
+/// The parameters of `runbook`, in declaration order; none when it cannot
+/// be read.
+pub fn params(engine: &Engine, runbook: &str) -> Vec<ParamSpec> {
+    load(engine, runbook).map(|d| d.params).unwrap_or_default()
 }
 
 /// The candidates for `param` of `runbook`: its `complete` expression's

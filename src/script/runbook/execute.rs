@@ -23,8 +23,11 @@ const POLL: Duration = Duration::from_secs(1);
 #[derive(Debug)]
 pub enum StepOutcome {
     Done(String),
-    /// Already done: the action did not run.
+    /// Already done by this run, before it was cut off: the action did not
+    /// run again.
     Skipped(String),
+    /// Already done, not by this run: the action did not run.
+    Found(String),
     Failed(String),
     /// The verification's wait ran out with the change still in progress.
     Unknown(String),
@@ -41,6 +44,9 @@ pub struct StepRun<'a> {
     pub ask: &'a mut dyn FnMut(&str) -> Result<String, Interrupted>,
     pub index: usize,
     pub total: usize,
+    /// Whether this run sent a change for this step before (a resumed
+    /// run): what its done check finds may then be its own work.
+    pub sent_before: bool,
 }
 
 impl StepRun<'_> {
@@ -50,7 +56,12 @@ impl StepRun<'_> {
         if let Some(done) = &step.done {
             match self.verdict(done, &args) {
                 Ok(Verdict::Pass(why)) => {
-                    self.note("already_done", &format!("already done: {why}"));
+                    let text = if self.sent_before {
+                        format!("already done: {why} (this run sent it before it was cut off)")
+                    } else {
+                        format!("already done, not by this run: {why}")
+                    };
+                    self.note("already_done", &text);
                     already = Some(why);
                 }
                 Ok(_) => {}
@@ -118,9 +129,16 @@ impl StepRun<'_> {
                 Err(Interrupted) => return StepOutcome::Interrupted,
             },
         };
+        let found = |why: String| {
+            if self.sent_before {
+                StepOutcome::Skipped(why)
+            } else {
+                StepOutcome::Found(why)
+            }
+        };
         match (already, verified) {
-            (Some(why), None) => StepOutcome::Skipped(why),
-            (Some(why), Some(verified)) => StepOutcome::Skipped(format!("{why}; {verified}")),
+            (Some(why), None) => found(why),
+            (Some(why), Some(verified)) => found(format!("{why}; {verified}")),
             (None, Some(verified)) => StepOutcome::Done(verified),
             (None, None) => StepOutcome::Done("finished (the step has no verification)".into()),
         }

@@ -24,8 +24,13 @@ pub enum StepStatus {
     /// Started and not finished: the process died or is still at it.
     Started,
     Done,
-    /// Its check showed it was already done: the action did not run.
+    /// Its check showed it was already done, by this run before it was
+    /// cut off: the action did not run again.
     Skipped,
+    /// Its check passed for something this run did not do (another run,
+    /// an operator by hand): the action did not run, and the run does not
+    /// take the credit.
+    Found,
     Failed,
     /// The verification's wait ran out while the change was in progress.
     Unknown,
@@ -33,9 +38,12 @@ pub enum StepStatus {
 }
 
 impl StepStatus {
-    /// Done or skipped: a resume does not run it again.
+    /// Done, skipped or found done: a resume does not run it again.
     pub fn is_complete(self) -> bool {
-        matches!(self, StepStatus::Done | StepStatus::Skipped)
+        matches!(
+            self,
+            StepStatus::Done | StepStatus::Skipped | StepStatus::Found
+        )
     }
 }
 

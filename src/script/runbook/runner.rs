@@ -11,14 +11,13 @@ use crate::dc::gate::GateMode;
 use crate::script::interrupt::Interrupted;
 
 use super::call::{CallError, Env};
-use super::catalog;
 use super::confirm::Confirmer;
 use super::definition::Definition;
 use super::error::RunbookError;
 use super::execute::{StepOutcome, StepRun};
 use super::journal::{self, Journal, RunStatus, StepStatus};
 use super::params;
-use super::preflight::{self, Preflight};
+use super::preflight::{self, Preflight, When};
 use super::preview::{self, PreviewResult};
 use super::run_lock::RunLock;
 use super::step::Step;
@@ -33,6 +32,9 @@ pub struct RunOptions {
     pub echo: bool,
     /// Whether there is an operator to ask (stdin is a terminal).
     pub terminal: bool,
+    /// `-v`: show the script's positions in failures, as the transcript
+    /// keeps them.
+    pub verbose: bool,
 }
 
 pub struct RunReport {
@@ -98,23 +100,8 @@ pub fn start(
     if !context.is_unit() {
         run.journal.context = rhai::serde::from_dynamic::<Value>(&context).ok();
     }
-    match preflight::run(
-        env,
-        definition,
-        &params,
-        &context,
-        options.force,
-        &mut run.journal,
-        &mut run.transcript,
-    ) {
-        Preflight::Passed => {}
-        Preflight::Failed(why) => return run.stop(RunStatus::Failed, why),
-        Preflight::Interrupted => {
-            return run.stop(
-                RunStatus::Interrupted,
-                "interrupted during the preflight checks".into(),
-            );
-        }
+    if let Err((status, why)) = run.preflight(&params, &context, When::Start) {
+        return run.stop(status, why);
     }
     let steps = match plan(env, definition, params, &context) {
         Ok(steps) => steps,
@@ -132,74 +119,14 @@ pub fn start(
     run.execute_from(0)
 }
 
-pub fn resume(env: &Env, id: &str, options: &RunOptions) -> Result<RunReport, RunbookError> {
-    let runs = journal::runs_dir();
-    let journal = Journal::load(&runs, id)?;
-    let cannot = |cause: String| RunbookError::CannotResume {
-        id: id.to_string(),
-        cause,
-    };
-    if journal.dry_run {
-        return Err(cannot(
-            "it was a dry run: start the runbook again without --dry-run".into(),
-        ));
-    }
-    if journal.steps.is_empty() {
-        let why = journal
-            .stopped
-            .clone()
-            .unwrap_or_else(|| "it has no plan".into());
-        return Err(cannot(format!(
-            "it stopped before it had a plan ({why}): start a new run"
-        )));
-    }
-    let Some(from) = journal.resume_point() else {
-        return Err(cannot(
-            "every step is already done: there is nothing to resume".into(),
-        ));
-    };
-    let source = catalog::reload(
-        &journal.runbook,
-        &journal.origin,
-        &crate::paths::runbook_dir(),
-    )?;
-    let definition = Definition::load(env.engine, source)?;
-    if definition.version != journal.version && !options.force {
-        return Err(cannot(format!(
-            "it ran {} version {}, which is now version {}: add --force to resume with version {}, or start a new run",
-            journal.runbook, journal.version, definition.version, definition.version
-        )));
-    }
-    for (index, record) in journal.steps.iter().enumerate() {
-        check_functions(&definition, index + 1, &record.step)?;
-    }
-    let mut run = Run::open(env, &definition, journal, options)?;
-    let text = format!(
-        "Resuming run {id} of {} {} at step {}/{}: {}",
-        run.journal.runbook,
-        definition.version,
-        from + 1,
-        run.journal.steps.len(),
-        run.journal.steps[from].step.name
-    );
-    run.transcript.log(
-        "resumed",
-        json!({"run": id, "from_step": from + 1, "version": definition.version}),
-        &text,
-    );
-    run.journal.status = RunStatus::Running;
-    run.journal.stopped = None;
-    run.execute_from(from)
-}
-
-enum PlanError {
+pub(super) enum PlanError {
     Failed(String),
     Interrupted,
 }
 
 /// Calls the runbook's `context(p)`, when it has one, with the gate
 /// denying every mutation: the facts its checks and plan share.
-fn gather_context(
+pub(super) fn gather_context(
     env: &Env,
     definition: &Definition,
     params: &rhai::Dynamic,
@@ -252,17 +179,21 @@ fn plan(
     Ok(steps)
 }
 
-fn check_functions(definition: &Definition, index: usize, step: &Step) -> Result<(), RunbookError> {
+pub(super) fn check_functions(
+    definition: &Definition,
+    index: usize,
+    step: &Step,
+) -> Result<(), RunbookError> {
     step.functions()
         .try_for_each(|f| definition.require_function(f, &format!("step {index} ({})", step.name)))
 }
 
-struct Run<'a> {
+pub(super) struct Run<'a> {
     env: &'a Env<'a>,
     definition: &'a Definition,
-    journal: Journal,
+    pub(super) journal: Journal,
     dir: PathBuf,
-    transcript: Transcript,
+    pub(super) transcript: Transcript,
     options: &'a RunOptions,
     /// Held until the run ends: one process per run.
     _lock: RunLock,
@@ -271,7 +202,7 @@ struct Run<'a> {
 impl<'a> Run<'a> {
     /// Saves the journal, takes the run's lock and opens its transcript:
     /// what a start and a resume both need before the first line is said.
-    fn open(
+    pub(super) fn open(
         env: &'a Env<'a>,
         definition: &'a Definition,
         mut journal: Journal,
@@ -286,7 +217,7 @@ impl<'a> Run<'a> {
         // write its stale copy of the journal.
         let lock = RunLock::acquire(&dir, &journal.id)?;
         journal.save(&dir)?;
-        let transcript = Transcript::open(&dir, options.echo)?;
+        let transcript = Transcript::open(&dir, options.echo, options.verbose)?;
         Ok(Run {
             env,
             definition,
@@ -296,6 +227,40 @@ impl<'a> Run<'a> {
             options,
             _lock: lock,
         })
+    }
+
+    /// The runbook's checks, their answers kept in the journal; `Err` is
+    /// how the run must stop when one fails (or on Ctrl-C).
+    pub(super) fn preflight(
+        &mut self,
+        params: &rhai::Dynamic,
+        context: &rhai::Dynamic,
+        when: When,
+    ) -> Result<(), (RunStatus, String)> {
+        let checked = preflight::run(
+            self.env,
+            self.definition,
+            params,
+            context,
+            self.options.force,
+            when,
+            &mut self.transcript,
+        );
+        let (status, why) = match checked {
+            Preflight::Passed(records) => {
+                self.journal.preflight = records;
+                return Ok(());
+            }
+            Preflight::Failed(failed) => {
+                self.journal.preflight = failed.records;
+                (RunStatus::Failed, failed.why)
+            }
+            Preflight::Interrupted => (
+                RunStatus::Interrupted,
+                "interrupted during the preflight checks".to_string(),
+            ),
+        };
+        Err((status, why))
     }
 
     fn show_plan(&mut self) {
@@ -357,7 +322,7 @@ impl<'a> Run<'a> {
         Ok(self.report())
     }
 
-    fn execute_from(mut self, from: usize) -> Result<RunReport, RunbookError> {
+    pub(super) fn execute_from(mut self, from: usize) -> Result<RunReport, RunbookError> {
         let total = self.journal.steps.len();
         let mut confirmer =
             Confirmer::new(self.options.yes, self.options.force, self.options.terminal);
@@ -369,6 +334,7 @@ impl<'a> Run<'a> {
         }
         let (env, definition) = (self.env, self.definition);
         let mut ask = |question: &str| ask_terminal(env, question);
+        let sent = Transcript::steps_that_sent(&self.dir);
         for index in from..total {
             let step = self.journal.steps[index].step.clone();
             self.journal.mark(index, StepStatus::Started, None);
@@ -390,11 +356,13 @@ impl<'a> Run<'a> {
                 ask: &mut ask,
                 index: index + 1,
                 total,
+                sent_before: sent.contains(&(index + 1)),
             }
             .run(&step);
             let (status, reason, stop) = match outcome {
                 StepOutcome::Done(why) => (StepStatus::Done, why, None),
                 StepOutcome::Skipped(why) => (StepStatus::Skipped, why, None),
+                StepOutcome::Found(why) => (StepStatus::Found, why, None),
                 StepOutcome::Failed(why) => (StepStatus::Failed, why, Some(RunStatus::Failed)),
                 StepOutcome::Unknown(why) => (StepStatus::Unknown, why, Some(RunStatus::Unknown)),
                 StepOutcome::Interrupted => (
@@ -416,6 +384,7 @@ impl<'a> Run<'a> {
             let mark = match status {
                 StepStatus::Done => "✓ ok",
                 StepStatus::Skipped => "✓ skipped",
+                StepStatus::Found => "✓ found done, not by this run",
                 StepStatus::Failed => "✗ failed",
                 StepStatus::Unknown => "? unknown",
                 StepStatus::Interrupted => "✗ interrupted",
@@ -434,15 +403,28 @@ impl<'a> Run<'a> {
         self.journal.status = RunStatus::Ok;
         self.make_report();
         self.journal.save(&self.dir)?;
-        self.transcript.log(
-            "run_ended",
-            json!({"status": "ok"}),
-            &format!(
-                "Run {}: ok, {total} of {total} steps done.",
-                self.journal.id
-            ),
-        );
+        let text = format!("Run {}: ok, {}", self.journal.id, self.tally());
+        self.transcript
+            .log("run_ended", json!({"status": "ok"}), &text);
         Ok(self.report())
+    }
+
+    /// "2 of 2 steps done.", unless some were found done by someone else:
+    /// then how many this run did, and which it did not.
+    fn tally(&self) -> String {
+        let total = self.journal.steps.len();
+        let found: Vec<String> = (self.journal.steps.iter().enumerate())
+            .filter(|(_, s)| s.status == StepStatus::Found)
+            .map(|(i, _)| (i + 1).to_string())
+            .collect();
+        if found.is_empty() {
+            return format!("{total} of {total} steps done.");
+        }
+        format!(
+            "{} of {total} steps done by this run; step(s) {} found already done, not by this run.",
+            total - found.len(),
+            found.join(", ")
+        )
     }
 
     /// Asks the runbook's `report(p, c)`, when it has one, what the run
@@ -478,7 +460,11 @@ impl<'a> Run<'a> {
     }
 
     /// Ends the run short of its last step, saying what to do next.
-    fn stop(mut self, status: RunStatus, why: String) -> Result<RunReport, RunbookError> {
+    pub(super) fn stop(
+        mut self,
+        status: RunStatus,
+        why: String,
+    ) -> Result<RunReport, RunbookError> {
         if matches!(status, RunStatus::Failed | RunStatus::Unknown)
             && self
                 .journal
@@ -515,9 +501,8 @@ impl<'a> Run<'a> {
             .event("run_ended", json!({"status": status, "why": why}));
         // Once, on stderr: the front end adds nothing. Where in the script
         // it failed is for the runbook's author: the transcript keeps it.
-        let line = format!("Run {id} {word}: {why}.{next}");
         self.transcript
-            .say_error(&without_script_positions(&line), &line);
+            .say_error(&format!("Run {id} {word}: {why}.{next}"));
         Ok(self.report())
     }
 
@@ -527,35 +512,6 @@ impl<'a> Run<'a> {
             dir: self.dir,
         }
     }
-}
-
-/// `text` without the ` (line 51, position 25)` Rhai adds to a failure.
-fn without_script_positions(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find(" (line ") {
-        let after = &rest[start + " (line ".len()..];
-        let end = after.find(')').filter(|&end| {
-            let inside = &after[..end];
-            inside.split_once(", position ").is_some_and(|(line, pos)| {
-                [line, pos]
-                    .iter()
-                    .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-            })
-        });
-        match end {
-            Some(end) => {
-                out.push_str(&rest[..start]);
-                rest = &after[end + 1..];
-            }
-            None => {
-                out.push_str(&rest[..start + 1]);
-                rest = &rest[start + 1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 /// `[changes]`, `[destroys papi2]`, or nothing for a read-only step.
@@ -586,23 +542,4 @@ fn ask_terminal(env: &Env, question: &str) -> Result<String, Interrupted> {
     });
     let answer = env.interrupt.block_on(&env.rt, read)?;
     Ok(answer.ok().and_then(|r| r.ok()).unwrap_or_default())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn script_positions_are_left_out_of_what_the_operator_reads() {
-        assert_eq!(
-            without_script_positions(
-                "SAPI has no service named nosuch (services: a, b) (line 51, position 25)."
-            ),
-            "SAPI has no service named nosuch (services: a, b)."
-        );
-        assert_eq!(
-            without_script_positions("a (line of text)"),
-            "a (line of text)"
-        );
-    }
 }

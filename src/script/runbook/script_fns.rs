@@ -13,6 +13,7 @@ use super::catalog;
 use super::definition::Definition;
 use super::error::RunbookError;
 use super::params;
+use super::resume;
 use super::runner::{self, RunOptions, RunReport};
 use crate::script::ctx::{ScriptCtx, terminated};
 use crate::script::register::func;
@@ -96,7 +97,7 @@ fn run(
 
 fn resume(cx: &NativeCallContext, ctx: &ScriptCtx, id: &str, options: Map) -> Result<Dynamic> {
     let options = run_options(&options)?;
-    finish(ctx, runner::resume(&env(cx, ctx), id, &options))
+    finish(ctx, resume::resume(&env(cx, ctx), id, &options))
 }
 
 fn run_options(options: &Map) -> Result<RunOptions> {

@@ -3,6 +3,7 @@
 //! the text the operator saw (`transcript.txt`), beside the journal.
 //! A resumed run appends to the same files.
 
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::Write;
 use std::path::Path;
@@ -12,6 +13,7 @@ use std::time::Instant;
 use serde_json::{Value, json};
 
 use super::error::RunbookError;
+use super::positions::without_script_positions;
 use crate::dc::gate::{RecordedRequest, Witness};
 
 pub struct Transcript {
@@ -19,12 +21,14 @@ pub struct Transcript {
     text: File,
     /// Print what is said to stdout too (off for `--json`).
     echo: bool,
+    /// `-v`: what is shown keeps the script's positions too.
+    verbose: bool,
     started: Instant,
     warned: bool,
 }
 
 impl Transcript {
-    pub fn open(dir: &Path, echo: bool) -> Result<Transcript, RunbookError> {
+    pub fn open(dir: &Path, echo: bool, verbose: bool) -> Result<Transcript, RunbookError> {
         let open = |name: &str| {
             let path = dir.join(name);
             std::fs::create_dir_all(dir)
@@ -38,6 +42,7 @@ impl Transcript {
             jsonl: open("transcript.jsonl")?,
             text: open("transcript.txt")?,
             echo,
+            verbose,
             started: Instant::now(),
             warned: false,
         })
@@ -61,16 +66,24 @@ impl Transcript {
     pub fn say(&mut self, text: &str) {
         if self.echo {
             // A closed stdout must not stop the run: the transcript has it.
-            let _ = writeln!(std::io::stdout(), "{text}");
+            let _ = writeln!(std::io::stdout(), "{}", self.shown(text));
         }
         self.write_text(text);
     }
 
-    /// A line that says the run did not end well: `shown` on stderr, where
-    /// a failure belongs (with `--json` too), and `kept` in the transcript.
-    pub fn say_error(&mut self, shown: &str, kept: &str) {
-        eprintln!("{shown}");
-        self.write_text(kept);
+    /// A line that says the run did not end well: on stderr, where a
+    /// failure belongs (with `--json` too), and in the transcript.
+    pub fn say_error(&mut self, text: &str) {
+        eprintln!("{}", self.shown(text));
+        self.write_text(text);
+    }
+
+    fn shown(&self, text: &str) -> String {
+        if self.verbose {
+            text.to_string()
+        } else {
+            without_script_positions(text)
+        }
     }
 
     fn write_text(&mut self, text: &str) {
@@ -114,6 +127,19 @@ impl Transcript {
         })
     }
 
+    /// The steps this run sent a change for, in any of its processes: read
+    /// back from `transcript.jsonl`, where each request is written before
+    /// it goes out, so a run killed mid-step still knows what it began.
+    pub fn steps_that_sent(dir: &Path) -> BTreeSet<usize> {
+        let text = std::fs::read_to_string(dir.join("transcript.jsonl")).unwrap_or_default();
+        text.lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter(|event| matches!(event["event"].as_str(), Some("sending" | "request")))
+            .filter_map(|event| event["step"].as_u64())
+            .map(|step| step as usize)
+            .collect()
+    }
+
     /// Both: an event, and the line that tells it.
     pub fn log(&mut self, kind: &str, data: Value, text: &str) {
         self.event(kind, data);
@@ -138,14 +164,14 @@ mod tests {
     fn writes_json_lines_and_text_and_appends() {
         let dir =
             std::env::temp_dir().join(format!("tritonsh-transcript-{}", uuid::Uuid::new_v4()));
-        let mut t = Transcript::open(&dir, false).unwrap();
+        let mut t = Transcript::open(&dir, false, false).unwrap();
         t.log(
             "step_started",
             json!({"step": 1}),
             "1. provision papi1 on cn1",
         );
         drop(t);
-        let mut t = Transcript::open(&dir, false).unwrap();
+        let mut t = Transcript::open(&dir, false, false).unwrap();
         t.event("resumed", json!({}));
         drop(t);
         let lines: Vec<Value> = std::fs::read_to_string(dir.join("transcript.jsonl"))
@@ -159,5 +185,9 @@ mod tests {
         assert_eq!(lines[1]["event"], "resumed");
         let text = std::fs::read_to_string(dir.join("transcript.txt")).unwrap();
         assert!(text.contains("  1. provision papi1 on cn1"), "{text}");
+        assert!(Transcript::steps_that_sent(&dir).is_empty());
+        let mut t = Transcript::open(&dir, false, false).unwrap();
+        t.event("sending", json!({"step": 2, "request": {}}));
+        assert_eq!(Transcript::steps_that_sent(&dir), BTreeSet::from([2]));
     }
 }

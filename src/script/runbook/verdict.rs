@@ -26,6 +26,14 @@ impl Verdict {
         }
     }
 
+    pub fn is_pass(&self) -> bool {
+        matches!(self, Verdict::Pass(_))
+    }
+
+    pub fn is_needs_force(&self) -> bool {
+        matches!(self, Verdict::NeedsForce(_))
+    }
+
     /// Reads what a runbook function returned: a verdict map, or a plain
     /// boolean (which says nothing about why).
     pub fn from_dynamic(function: &str, value: &Dynamic) -> Verdict {
