@@ -16,6 +16,19 @@ use manatee_support::{
 };
 use serde_json::Value;
 
+/// `tritonsh manatee ARGS…` against the lab, as an operator runs it.
+fn manatee(lab: &Lab, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(lab_support::BIN)
+        .arg("--lab")
+        .arg(&lab.dir)
+        .arg("manatee")
+        .args(args)
+        .env_remove("ZK_IPS")
+        .env_remove("SHARD")
+        .output()
+        .expect("run tritonsh manatee")
+}
+
 fn replay_lsn(ip: &str) -> String {
     psql(ip, "select pg_last_wal_replay_lsn()").expect("the sync answers")
 }
@@ -67,6 +80,25 @@ fn a_stalled_primary_answers_and_holds_commits_until_started() {
     assert!(psql(&ip0, "select 1").is_ok(), "a stalled primary answers");
     let s = state(&lab);
     assert_eq!(s["primary"]["ip"], ip0.as_str(), "{s}");
+
+    // manatee-adm's verify sees nothing wrong; the shell's check sees the
+    // stall, within 10 s of it.
+    let verify = manatee(&lab, &["verify", "-v"]);
+    assert_eq!(
+        String::from_utf8_lossy(&verify.stdout),
+        "all checks passed\n",
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    let check = manatee(&lab, &["check"]);
+    let found = String::from_utf8_lossy(&check.stdout);
+    assert!(!check.status.success(), "check passed a stall: {found}");
+    assert!(found.contains("stalled"), "{found}");
+    assert!(
+        stalled_at.elapsed() < Duration::from_secs(10),
+        "the stall was reported after {:?}",
+        stalled_at.elapsed()
+    );
 
     let out = lab.must(&["lab", "fault", "start", "manatee0"]);
     assert!(out.contains("again"), "{out}");
