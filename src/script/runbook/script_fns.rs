@@ -23,7 +23,7 @@ type Result<T> = std::result::Result<T, Box<EvalAltResult>>;
 
 const RUN: &str = "Runs a runbook (see `tritonsh runbook list`); returns the run's journal.\n\
     Options: #{dry_run: true} shows the plan and sends nothing, #{yes: true} confirms every step, \
-    #{force: true} also the destructive ones.\n\
+    #{force: true} also the destructive ones, #{no_redact: true} keeps secrets in the transcript.\n\
     Example: run(\"scale-service\", #{service: \"papi\", count: 2}, #{dry_run: true})";
 const RESUME: &str = "Continues run `run_id` at its first step not done, with the plan it started with.\n\
     Options as for run().";
