@@ -115,3 +115,35 @@ fn two_morays_by_the_advice_then_verified_in_every_binder() {
     );
     assert_eq!(home.mutating_requests().len(), before);
 }
+
+/// ZooKeeper without quorum: the new moray runs but its registrar cannot
+/// register, and the step fails with that cause rather than "unknown".
+#[test]
+fn a_moray_that_never_appears_in_dns_fails_with_the_likely_cause() {
+    let home = Home::with_lab("moray-noquorum", &[]);
+    for member in ["binder1", "binder2"] {
+        eval(
+            &home,
+            &format!(r#"zone::svcadm("{member}", "disable", "zookeeper")"#),
+        );
+    }
+    let out = home.run(&[
+        "run",
+        "moray-scale-out",
+        "--param",
+        "count=1",
+        "--param",
+        "dns_wait=5",
+        "--yes",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("step 2 (wait until every binder member answers moray3")
+            && err.contains("still does not answer moray3")
+            && err.contains("ZooKeeper is without quorum"),
+        "{err}"
+    );
+    let id = home.run_ids().pop().expect("a run");
+    assert_eq!(home.journal(&id)["steps"][1]["status"], "failed");
+}
