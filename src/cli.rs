@@ -282,8 +282,7 @@ fn init_logging(verbose: u8, redact: bool) {
     }
     let dir = crate::paths::state_dir();
     let path = dir.join("tritonsh.log");
-    let file = std::fs::create_dir_all(&dir)
-        .and_then(|_| crate::script::runbook::transcript::private_file(&path));
+    let file = std::fs::create_dir_all(&dir).and_then(|_| crate::paths::private_file(&path));
     let file = match file {
         Ok(file) => file,
         Err(e) => {

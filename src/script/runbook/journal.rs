@@ -192,7 +192,7 @@ impl Journal {
             path: path.clone(),
             cause: e.to_string(),
         };
-        super::transcript::private_dir(dir).map_err(fail)?;
+        crate::paths::private_dir(dir).map_err(fail)?;
         let text =
             serde_json::to_string_pretty(self).map_err(|e| RunbookError::Other(e.to_string()))?;
         let tmp = dir.join("journal.json.tmp");

@@ -214,7 +214,7 @@ impl<'a> Run<'a> {
         options: &'a RunOptions,
     ) -> Result<Run<'a>, RunbookError> {
         let dir = journal::runs_dir().join(&journal.id);
-        super::transcript::private_dir(&dir).map_err(|e| RunbookError::Write {
+        crate::paths::private_dir(&dir).map_err(|e| RunbookError::Write {
             path: dir.clone(),
             cause: e.to_string(),
         })?;
@@ -304,7 +304,7 @@ impl<'a> Run<'a> {
             for request in &preview.requests {
                 lines.push(format!(
                     "       would send: {}",
-                    preview::request_line(request)
+                    preview::request_line(&self.transcript.json(request.clone()))
                 ));
             }
             if let Some(why) = &preview.not_fully_previewed {

@@ -33,28 +33,6 @@ pub struct Transcript {
     redact: bool,
 }
 
-/// Files of a run: its owner's alone, since the journal keeps what the
-/// datacenter's secrets a resume needs.
-pub fn private_file(path: &Path) -> std::io::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = File::options()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(path)?;
-    // A file made before (by an older version) keeps its mode otherwise.
-    use std::os::unix::fs::PermissionsExt;
-    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    Ok(file)
-}
-
-/// A run's directory: its owner's alone.
-pub fn private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::create_dir_all(dir)?;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-}
-
 impl Transcript {
     pub fn open(
         dir: &Path,
@@ -64,8 +42,8 @@ impl Transcript {
     ) -> Result<Transcript, RunbookError> {
         let open = |name: &str| {
             let path = dir.join(name);
-            private_dir(dir)
-                .and_then(|_| private_file(&path))
+            crate::paths::private_dir(dir)
+                .and_then(|_| crate::paths::private_file(&path))
                 .map_err(|e| RunbookError::Write {
                     path,
                     cause: e.to_string(),
@@ -87,7 +65,10 @@ impl Transcript {
         self.redact
     }
 
-    fn json(&self, value: Value) -> Value {
+    /// `value` as this transcript writes it: redacted, unless it keeps
+    /// secrets. For text built from records (a request's body), whose
+    /// keys the text alone no longer shows.
+    pub fn json(&self, value: Value) -> Value {
         if self.redact {
             crate::redact::json(&value)
         } else {
@@ -252,5 +233,35 @@ mod tests {
         let mut t = Transcript::open(&dir, false, false, true).unwrap();
         t.event("sending", json!({"step": 2, "request": {}}));
         assert_eq!(Transcript::steps_that_sent(&dir), BTreeSet::from([2]));
+    }
+
+    #[test]
+    fn secrets_are_redacted_unless_kept_and_the_files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("tritonsh-redacted-{}", uuid::Uuid::new_v4()));
+        let body = json!({"metadata": {"ufds_admin_pw": "Transcript-Test-Pw"}});
+        let mut t = Transcript::open(&dir, false, false, true).unwrap();
+        t.log(
+            "output",
+            json!({"output": body}),
+            "-----BEGIN KEY-----\nabc\n-----END KEY-----",
+        );
+        let mut kept = Transcript::open(&dir.join("kept"), false, false, false).unwrap();
+        kept.event("output", json!({"output": body}));
+        let jsonl = std::fs::read_to_string(dir.join("transcript.jsonl")).unwrap();
+        assert!(
+            !jsonl.contains("Transcript-Test-Pw") && jsonl.contains("[redacted]"),
+            "{jsonl}"
+        );
+        let text = std::fs::read_to_string(dir.join("transcript.txt")).unwrap();
+        assert!(
+            !text.contains("abc") && text.contains("[redacted]"),
+            "{text}"
+        );
+        let kept = std::fs::read_to_string(dir.join("kept/transcript.jsonl")).unwrap();
+        assert!(kept.contains("Transcript-Test-Pw"), "{kept}");
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&dir.join("transcript.jsonl")), 0o600);
     }
 }
