@@ -110,7 +110,7 @@ fn two_morays_by_the_advice_then_verified_in_every_binder() {
     let err = text(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
-        err.contains("cannot put a moray on cn4 is not set up"),
+        err.contains("cannot put a moray on cn4 (not set up)"),
         "{err}"
     );
     assert_eq!(home.mutating_requests().len(), before);
