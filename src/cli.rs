@@ -86,7 +86,8 @@ pub fn main() -> ExitCode {
     // A Tab in the operator's shell calls back here; nothing else runs.
     crate::shell_completion::answer_if_asked();
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+    let no_redact = matches!(&cli.subcommand, Some(Command::Run(args)) if args.no_redact);
+    init_logging(cli.verbose, !no_redact);
     if !matches!(
         cli.subcommand,
         Some(Command::Lab {
@@ -273,19 +274,15 @@ fn die_quietly_on_closed_stdout() {
     let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
 }
 
-/// Quiet by default; `-v` logs to a file so the terminal stays clean.
-fn init_logging(verbose: u8) {
+/// Quiet by default; `-v` logs to a file so the terminal stays clean,
+/// with the datacenter's secrets redacted unless `redact` is false.
+fn init_logging(verbose: u8, redact: bool) {
     if verbose == 0 {
         return;
     }
     let dir = crate::paths::state_dir();
     let path = dir.join("tritonsh.log");
-    let file = std::fs::create_dir_all(&dir).and_then(|_| {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-    });
+    let file = std::fs::create_dir_all(&dir).and_then(|_| crate::paths::private_file(&path));
     let file = match file {
         Ok(file) => file,
         Err(e) => {
@@ -303,7 +300,7 @@ fn init_logging(verbose: u8) {
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(level))
-        .with_writer(std::sync::Mutex::new(file))
+        .with_writer(crate::redact::LogWriter::new(file, redact))
         .with_ansi(false)
         .try_init();
 }

@@ -5,7 +5,8 @@
 //! runbooks) below them, `dc` (typed clients of a datacenter) below that.
 //! `lab` is a separate world reached only over the network.
 //! `api` is the vocabulary both sides share: the set of Triton APIs, their
-//! names, URL keys and ping rules.
+//! names, URL keys and ping rules. `redact` keeps the datacenter's secrets
+//! out of what is written for others (transcripts, logs).
 
 pub mod api;
 pub mod cli;
@@ -17,6 +18,7 @@ mod fixtures;
 pub mod lab;
 pub mod manatee_cli;
 pub mod paths;
+pub mod redact;
 pub mod render;
 pub mod repl;
 pub mod runbook_cli;

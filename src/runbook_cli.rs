@@ -55,6 +55,11 @@ pub struct RunArgs {
     #[arg(long)]
     pub force: bool,
 
+    /// Keep the datacenter's secrets in the transcript and the -v log, for
+    /// your own use: by default they are redacted, so both can be handed on.
+    #[arg(long)]
+    pub no_redact: bool,
+
     /// Continue the run RUN_ID at its first step not done, with its plan.
     #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["runbook", "params", "dry_run"])]
     pub resume: Option<String>,
@@ -75,15 +80,28 @@ pub enum RunbookCommand {
 }
 
 pub fn run(args: RunArgs, json: bool, verbose: bool, connect: &ConnectOptions) -> ExitCode {
+    let no_redact = args.no_redact;
     match run_inner(args, json, verbose, connect) {
         Ok(report) => {
             if json {
+                // Printed output ends up in tickets too: as redacted as the
+                // transcript, unless asked not to be.
+                let journal = serde_json::to_value(&report.journal).unwrap_or_default();
+                let journal = if no_redact {
+                    journal
+                } else {
+                    crate::redact::json(&journal)
+                };
                 outln!(
                     "{}",
-                    serde_json::to_string_pretty(&report.journal).unwrap_or_default()
+                    serde_json::to_string_pretty(&journal).unwrap_or_default()
                 );
             } else if let Some(found) = &report.journal.report {
-                print_report(found);
+                print_report(&if no_redact {
+                    found.clone()
+                } else {
+                    crate::redact::json(found)
+                });
             }
             ExitCode::from(report.exit_code())
         }
@@ -112,6 +130,7 @@ fn run_inner(
         echo: !json,
         terminal: std::io::stdin().is_terminal(),
         verbose,
+        no_redact: args.no_redact,
     };
     let dir = crate::paths::runbook_dir();
     // The runbook and its parameters are checked before connecting, so a

@@ -472,7 +472,7 @@ fn help_documents_functions() {
         "resume_run(run_id, [options])",
         "pass(why)",
         "needs_force(why)",
-        "spread(servers, instances, count)",
+        "place(service, count, servers, vms)",
     ] {
         let line = text.lines().find(|l| l.trim_start().starts_with(listed));
         assert!(

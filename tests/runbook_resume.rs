@@ -56,13 +56,19 @@ fn killed_run_resumes_without_duplicates() {
     assert_eq!(journal["steps"][0]["status"], "started");
     assert_eq!(journal["steps"][1]["status"], "pending");
     // The provision the killed run sent is in the lab's request log and,
-    // written before it was sent, in the run's transcript.
-    let posts = home
-        .mutating_requests()
-        .iter()
-        .filter(|r| r["method"] == "POST" && r["path"].as_str() == Some("/instances"))
-        .count();
-    assert_eq!(posts, 1, "{:?}", home.mutating_requests());
+    // written before it was sent, in the run's transcript. The lab writes
+    // the line once it notices its client went away: soon, not at once.
+    let posted = || {
+        home.mutating_requests()
+            .iter()
+            .filter(|r| r["method"] == "POST" && r["path"].as_str() == Some("/instances"))
+            .count()
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while posted() == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(posted(), 1, "{:?}", home.mutating_requests());
     let transcript =
         std::fs::read_to_string(home.runs_dir().join(id).join("transcript.jsonl")).unwrap();
     assert!(

@@ -1,6 +1,7 @@
 //! scale-service and remove-instance against a lab: the dry run sends
-//! nothing, the run puts papi1 and papi2 on two different compute nodes,
-//! and remove-instance refuses what it must refuse.
+//! nothing and places by Triton's advice (cn3, which runs no core instance,
+//! first; the same plan twice), the run puts papi1 and papi2 on two
+//! different compute nodes, and remove-instance refuses what it must refuse.
 
 mod runbook_support;
 
@@ -22,8 +23,20 @@ fn dry_run_then_scale_then_remove() {
         "count=2",
         "--dry-run",
     ]);
-    assert!(plan.contains("1. provision papi1 on cn1"), "{plan}");
-    assert!(plan.contains("2. provision papi2 on cn2"), "{plan}");
+    assert!(
+        plan.contains("1. provision papi1 on cn3: no core instance"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains(
+            "2. provision papi2 on cn1: no papi; fewest core instances (3: binder, manatee, moray), tied with cn2: first by hostname"
+        ),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("in the order they will be used: cn3: no core instance; cn1: "),
+        "the preflight lists the servers in the order they are used: {plan}"
+    );
     assert!(plan.contains("would send: SAPI POST /instances"), "{plan}");
     assert!(plan.contains("by hand: sdcadm create papi -s "), "{plan}");
     assert!(
@@ -31,6 +44,23 @@ fn dry_run_then_scale_then_remove() {
         "a check's title and verdict: {plan}"
     );
     assert!(plan.contains(r#""alias":"papi1""#), "{plan}");
+    // The same datacenter, the same plan.
+    let again = home.must(&[
+        "run",
+        "scale-service",
+        "--param",
+        "service=papi",
+        "--param",
+        "count=2",
+        "--dry-run",
+    ]);
+    let steps = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(steps(&plan), steps(&again));
     assert_eq!(
         home.mutating_requests().len(),
         before,
@@ -62,6 +92,7 @@ fn dry_run_then_scale_then_remove() {
         .collect();
     assert_eq!(new.len(), 2, "{papi:?}");
     assert_eq!(new[0].0, "papi1");
+    assert_eq!(new[0].1, "cn3");
     assert_eq!(new[1].0, "papi2");
     assert_ne!(new[0].1, new[1].1, "both on one server: {papi:?}");
     assert!(
@@ -78,7 +109,7 @@ fn dry_run_then_scale_then_remove() {
 
     // Every run, dry or not, left a journal and a transcript.
     let ids = home.run_ids();
-    assert_eq!(ids.len(), 2);
+    assert_eq!(ids.len(), 3);
     for id in &ids {
         let dir = home.runs_dir().join(id);
         for file in ["journal.json", "transcript.jsonl", "transcript.txt"] {
@@ -86,14 +117,14 @@ fn dry_run_then_scale_then_remove() {
         }
         let journal = home.journal(id);
         assert_eq!(journal["runbook"], "scale-service");
-        assert_eq!(journal["version"], "2.1.1");
+        assert_eq!(journal["version"], "2.2.0");
         // The facts gathered once are kept beside the plan.
         assert_eq!(journal["context"]["service"]["name"], "papi");
     }
     assert_eq!(home.journal(&ids[0])["status"], "planned");
-    assert_eq!(home.journal(&ids[1])["status"], "ok");
+    assert_eq!(home.journal(&ids[2])["status"], "ok");
     let transcript =
-        std::fs::read_to_string(home.runs_dir().join(&ids[1]).join("transcript.jsonl")).unwrap();
+        std::fs::read_to_string(home.runs_dir().join(&ids[2]).join("transcript.jsonl")).unwrap();
     assert!(
         transcript.contains(r#""event":"answer""#) && transcript.contains("--yes"),
         "{transcript}"

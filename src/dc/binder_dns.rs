@@ -96,7 +96,53 @@ pub struct SrvRecord {
 /// asked in turn until one answers; an empty list is binder's NOERROR
 /// with no record.
 pub async fn lookup_a(binders: &[SocketAddr], name: &str) -> Result<Vec<IpAddr>, DcError> {
-    let answer = ask_any(binders, name, RecordType::A).await?;
+    Ok(a_records(&ask_any(binders, name, RecordType::A).await?))
+}
+
+/// The SRV records of `name` (already qualified), sorted by target and port.
+pub async fn lookup_srv(binders: &[SocketAddr], name: &str) -> Result<Vec<SrvRecord>, DcError> {
+    Ok(srv_records(&ask_any(binders, name, RecordType::SRV).await?))
+}
+
+/// What one binder answers for a service: its A records for `a_name` and
+/// its SRV records for `srv_name`, or why it did not answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MemberAnswer {
+    /// Where it was asked: `ip:port`.
+    pub member: String,
+    pub a: Vec<IpAddr>,
+    pub srv: Vec<SrvRecord>,
+    /// Why an answer is missing, in one line; None when both came.
+    pub problem: Option<String>,
+}
+
+/// Every binder asked at once, each on its own: a client of a service may
+/// be given any of them as its resolver, so each must know every instance.
+pub async fn lookup_each(
+    binders: &[SocketAddr],
+    a_name: &str,
+    srv_name: &str,
+) -> Vec<MemberAnswer> {
+    let one = |server: SocketAddr| async move {
+        let (a, srv) = futures::join!(
+            ask_one(server, a_name, RecordType::A),
+            ask_one(server, srv_name, RecordType::SRV)
+        );
+        let problem = match (&a, &srv) {
+            (Err(e), _) | (_, Err(e)) => Some(e.to_string()),
+            _ => None,
+        };
+        MemberAnswer {
+            member: server.to_string(),
+            a: a.map(|m| a_records(&m)).unwrap_or_default(),
+            srv: srv.map(|m| srv_records(&m)).unwrap_or_default(),
+            problem,
+        }
+    };
+    futures::future::join_all(binders.iter().map(|s| one(*s))).await
+}
+
+fn a_records(answer: &Message) -> Vec<IpAddr> {
     let mut ips: Vec<IpAddr> = answer
         .answers
         .iter()
@@ -108,12 +154,10 @@ pub async fn lookup_a(binders: &[SocketAddr], name: &str) -> Result<Vec<IpAddr>,
         .collect();
     ips.sort();
     ips.dedup();
-    Ok(ips)
+    ips
 }
 
-/// The SRV records of `name` (already qualified), sorted by target and port.
-pub async fn lookup_srv(binders: &[SocketAddr], name: &str) -> Result<Vec<SrvRecord>, DcError> {
-    let answer = ask_any(binders, name, RecordType::SRV).await?;
+fn srv_records(answer: &Message) -> Vec<SrvRecord> {
     let address = |target: &Name| {
         answer.additionals.iter().find_map(|r| match &r.data {
             RData::A(a) if r.name.eq_case(target) => Some(IpAddr::V4(a.0)),
@@ -135,7 +179,7 @@ pub async fn lookup_srv(binders: &[SocketAddr], name: &str) -> Result<Vec<SrvRec
         })
         .collect();
     records.sort_by(|a, b| (&a.target, a.port).cmp(&(&b.target, b.port)));
-    Ok(records)
+    records
 }
 
 /// Whether the binder at `server` answers `name` with an address, within
@@ -170,31 +214,50 @@ async fn ask_any(
     let mut last = None;
     for server in binders {
         match ask(*server, name, rtype, QUERY_TIMEOUT).await {
-            Ok(message) => {
-                let code = message.metadata.response_code;
-                let dig = dig(*server, &format!("{name} {rtype}"));
-                let failed = |detail: String| binder_error(&[*server], detail);
-                return match code {
-                    ResponseCode::NoError => Ok(message),
-                    ResponseCode::Refused => Err(failed(format!(
-                        "REFUSED {name}: binder knows no service or host by that name (check `{dig}`)"
-                    ))),
-                    ResponseCode::NXDomain => Err(failed(format!(
-                        "NXDOMAIN {name}: no such name (check `{dig}`)"
-                    ))),
-                    ResponseCode::ServFail => Err(failed(format!(
-                        "SERVFAIL {name}: binder has no ZooKeeper data yet, or bad data (check `{dig}`)"
-                    ))),
-                    other => Err(failed(format!(
-                        "answered {other} for {name} (check `{dig}`)"
-                    ))),
-                };
-            }
+            Ok(message) => return answered(*server, name, rtype, message),
             Err(miss) => last = Some((*server, miss)),
         }
     }
     let (server, miss) = last.unwrap_or((*first, Miss::Silent));
     Err(binder_error(binders, miss.describe(name, "binder", server)))
+}
+
+/// One binder, asked once.
+async fn ask_one(server: SocketAddr, name: &str, rtype: RecordType) -> Result<Message, DcError> {
+    match ask(server, name, rtype, QUERY_TIMEOUT).await {
+        Ok(message) => answered(server, name, rtype, message),
+        Err(miss) => Err(binder_error(
+            &[server],
+            miss.describe(name, "binder", server),
+        )),
+    }
+}
+
+/// A DNS answer: NOERROR is the message, any other code an error that
+/// says what binder meant by it.
+fn answered(
+    server: SocketAddr,
+    name: &str,
+    rtype: RecordType,
+    message: Message,
+) -> Result<Message, DcError> {
+    let dig = dig(server, &format!("{name} {rtype}"));
+    let failed = |detail: String| binder_error(&[server], detail);
+    match message.metadata.response_code {
+        ResponseCode::NoError => Ok(message),
+        ResponseCode::Refused => Err(failed(format!(
+            "REFUSED {name}: binder knows no service or host by that name (check `{dig}`)"
+        ))),
+        ResponseCode::NXDomain => Err(failed(format!(
+            "NXDOMAIN {name}: no such name (check `{dig}`)"
+        ))),
+        ResponseCode::ServFail => Err(failed(format!(
+            "SERVFAIL {name}: binder has no ZooKeeper data yet, or bad data (check `{dig}`)"
+        ))),
+        other => Err(failed(format!(
+            "answered {other} for {name} (check `{dig}`)"
+        ))),
+    }
 }
 
 /// One query to one server over UDP (with EDNS), retried over TCP when

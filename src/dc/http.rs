@@ -273,6 +273,14 @@ impl ApiClient {
             Ok(body) => body,
             Err(err) => return Err(self.transport_error(call, url, timeout, &err)),
         };
+        // SAPI's metadata carries the datacenter's secrets: remembered, so
+        // that no transcript or log shows them wherever they reappear.
+        if self.kind == Api::Sapi
+            && status.is_success()
+            && let Ok(value) = serde_json::from_slice::<Value>(&body)
+        {
+            crate::redact::learn(&value);
+        }
         if !status.is_success() && !request.any_status {
             let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
             return Err(DcError::from_status(

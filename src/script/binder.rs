@@ -8,7 +8,7 @@ use rhai::{Array, Dynamic, ImmutableString, Module, NativeCallContext};
 use super::convert::{at, to_map};
 use super::ctx::ScriptCtx;
 use super::register::func;
-use crate::dc::binder_dns::{lookup_a, lookup_srv};
+use crate::dc::binder_dns::{lookup_a, lookup_each, lookup_srv};
 use crate::dc::binder_status::{dns_servers, status, zone};
 use crate::dc::{Datacenter, DcError};
 
@@ -51,6 +51,28 @@ pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
     );
 
     let c = ctx.clone();
+    func("each", &["name: String"], "Array", EACH).set_into_module(
+        &mut m,
+        move |cx: NativeCallContext, name: ImmutableString| {
+            at(
+                &cx,
+                c.call_dc(|dc| async move {
+                    let (servers, zone) = futures::try_join!(dns_servers(dc), zone(dc))?;
+                    let names = zone
+                        .qualify(&name)
+                        .and_then(|a| Ok((a, zone.srv_name(&name)?)));
+                    let (a_name, srv_name) = names.map_err(|detail| DcError::Binder {
+                        servers: servers.clone(),
+                        detail,
+                    })?;
+                    Ok::<_, DcError>(lookup_each(&servers, &a_name, &srv_name).await)
+                })
+                .and_then(|answers| to_map(&answers)),
+            )
+        },
+    );
+
+    let c = ctx.clone();
     func("status", &[], "Array", STATUS).set_into_module(&mut m, move |cx: NativeCallContext| {
         at(&cx, c.call_dc(status).and_then(|members| to_map(&members)))
     });
@@ -83,6 +105,12 @@ Example: binder::lookup(\"moray\")";
 const SRV: &str = "A service's SRV records: #{target, port, priority, weight, address}, the\n\
 address from binder's additional records. A short name asks _NAME._tcp.NAME.<dc>.<domain>.\n\
 Example: binder::srv(\"moray\").map(|r| `${r.address}:${r.port}`)";
+
+const EACH: &str = "What every binder member answers for a service, each asked on its own (a client\n\
+may be given any of them): #{member (ip:port), a (addresses), srv (#{target, port, priority,\n\
+weight, address}), problem (why an answer is missing, or ())}. A short name asks NAME.<dc>.<domain>\n\
+(A) and _NAME._tcp.NAME.<dc>.<domain> (SRV).\n\
+Example: binder::each(\"moray\").filter(|m| !(\"10.99.99.40\" in m.a))";
 
 const STATUS: &str = "Every binder member, asked at once (the VMs from VMAPI, the real tag query):\n\
 #{alias, vm_uuid, vm_state, server, address, ruok, mode, zxid, latency, outstanding,\n\

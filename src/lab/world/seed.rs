@@ -48,7 +48,8 @@ pub struct ApplicationSpec {
 
 impl ApplicationSpec {
     /// Triton's `sdc` application with the metadata headnode setup puts there (apis.md §1.2):
-    /// datacenter_name, dns_domain, ufds_admin_uuid, `<SVC>_SERVICE` names, sapi-url, ….
+    /// datacenter_name, dns_domain, ufds_admin_uuid, `<SVC>_SERVICE` names, sapi-url, the
+    /// UFDS and rabbitmq credentials, ….
     /// Labcore adds what depends on the layout (binder_admin_ips, ZK_SERVERS, *_admin_ips).
     pub fn sdc(world: &World) -> ApplicationSpec {
         let c = &world.config;
@@ -71,6 +72,20 @@ impl ApplicationSpec {
             );
         }
         metadata.insert("manatee_shard".into(), json!("sdc"));
+        // The secrets headnode setup generates and a real sdc application
+        // carries: UFDS's root and admin passwords and rabbitmq's
+        // `login:password:host:port`. Each lab has its own.
+        let secret = || Uuid::new_v4().simple().to_string();
+        metadata.insert("ufds_ldap_root_pw".into(), json!(secret()));
+        metadata.insert("ufds_admin_pw".into(), json!(secret()));
+        metadata.insert(
+            "rabbitmq".into(),
+            json!(format!(
+                "rabbit:{}:{}:5672",
+                secret(),
+                c.service_domain("rabbitmq")
+            )),
+        );
         metadata.insert(
             "sapi-url".into(),
             json!(format!("http://{}", c.service_domain("sapi"))),

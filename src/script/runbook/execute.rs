@@ -213,7 +213,8 @@ impl StepRun<'_> {
     fn requests(&mut self, sent: &[RecordedRequest]) {
         for request in sent {
             let json = serde_json::to_value(request).unwrap_or(Value::Null);
-            let line = format!("    sent: {}", super::preview::request_line(&json));
+            let shown = self.transcript.json(json.clone());
+            let line = format!("    sent: {}", super::preview::request_line(&shown));
             self.transcript.log(
                 "request",
                 json!({"step": self.index, "request": json}),
@@ -228,7 +229,7 @@ impl StepRun<'_> {
         }
         let json = rhai::serde::from_dynamic::<Value>(value)
             .unwrap_or_else(|_| Value::String(value.to_string()));
-        let mut text = json.to_string();
+        let mut text = self.transcript.json(json.clone()).to_string();
         if text.chars().count() > 200 {
             text = text.chars().take(200).collect::<String>() + "…";
         }
@@ -256,7 +257,7 @@ impl StepRun<'_> {
             "may_be_applied",
             &format!(
                 "interrupted after sending {}: it may have been applied; {how}",
-                super::preview::request_line(&json)
+                super::preview::request_line(&self.transcript.json(json.clone()))
             ),
         );
     }

@@ -1,10 +1,10 @@
 //! Rust-side helpers for runbooks, general enough that runbooks stay short.
 //!
 //! - `next_instance_number(service, aliases)`: sdcadm's numbering rule.
-//! - `spread(servers, instances, count)`: where new instances go.
+//! - `place(service, count, servers, vms)`: where new instances go (`placement.rs`).
 //! - `step(kind, name, args[, options])`: one step of a plan.
 
-use rhai::{Array, Dynamic, Engine, Map};
+use rhai::{Array, Engine, Map};
 
 use crate::script::register::func;
 
@@ -17,14 +17,7 @@ pub fn register(engine: &mut Engine) {
          Example: next_instance_number(\"papi\", [\"papi0\", \"papi3\"]) is 4",
     )
     .register_into_engine(engine, next_instance_number_rhai);
-    func(
-        "spread",
-        &["servers: Array", "instances: Array", "count: i64"],
-        "Array",
-        "A server for each of `count` new instances: the fewest `instances` first, the headnode on ties last.\n\
-         `servers` are CNAPI records; `instances` are records with a server_uuid (VMs, SAPI instances).",
-    )
-    .register_into_engine(engine, spread_rhai);
+    super::placement::register(engine);
     func(
         "step",
         &["kind: String", "name: String", "args: Map"],
@@ -79,77 +72,6 @@ fn next_instance_number_rhai(service: &str, aliases: Array) -> i64 {
     next_instance_number(service, &aliases)
 }
 
-/// One entry of `spread`'s input: a server and how many instances of the
-/// service it already has.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Slot {
-    pub uuid: String,
-    pub hostname: String,
-    pub headnode: bool,
-    pub instances: usize,
-}
-
-/// Picks a server for each of `count` new instances: the one with the
-/// fewest instances of the service so far (counting the ones just placed),
-/// the headnode losing ties, then by hostname. Returns indexes into `slots`.
-pub fn spread(mut slots: Vec<Slot>, count: usize) -> Vec<usize> {
-    let mut picks = Vec::with_capacity(count);
-    if slots.is_empty() {
-        return picks;
-    }
-    for _ in 0..count {
-        let best = (0..slots.len())
-            .min_by(|&a, &b| {
-                let key = |s: &Slot| (s.instances, s.headnode, s.hostname.clone());
-                key(&slots[a]).cmp(&key(&slots[b]))
-            })
-            .unwrap_or(0);
-        slots[best].instances += 1;
-        picks.push(best);
-    }
-    picks
-}
-
-/// `spread(servers, instances, count)`: `servers` are CNAPI server records,
-/// `instances` are records with a `server_uuid` (VMs or SAPI instances of
-/// the service); returns `count` server records, one per new instance.
-fn spread_rhai(servers: Array, instances: Array, count: i64) -> Array {
-    let field = |d: &Dynamic, key: &str| -> Option<Dynamic> {
-        let map = d.read_lock::<Map>()?;
-        map.get(key).cloned().or_else(|| {
-            // SAPI instances keep server_uuid under params.
-            map.get("params")?.read_lock::<Map>()?.get(key).cloned()
-        })
-    };
-    let text = |d: &Dynamic, key: &str| {
-        field(d, key)
-            .and_then(|v| v.into_string().ok())
-            .unwrap_or_default()
-    };
-    let slots: Vec<Slot> = servers
-        .iter()
-        .map(|s| {
-            let uuid = text(s, "uuid");
-            Slot {
-                instances: instances
-                    .iter()
-                    .filter(|i| text(i, "server_uuid") == uuid)
-                    .count(),
-                hostname: text(s, "hostname"),
-                headnode: field(s, "headnode")
-                    .and_then(|h| h.as_bool().ok())
-                    .unwrap_or(false),
-                uuid,
-            }
-        })
-        .collect();
-    let count = usize::try_from(count).unwrap_or(0);
-    spread(slots, count)
-        .into_iter()
-        .map(|i| servers[i].clone())
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,29 +94,6 @@ mod tests {
         );
     }
 
-    fn slot(host: &str, headnode: bool, instances: usize) -> Slot {
-        Slot {
-            uuid: host.into(),
-            hostname: host.into(),
-            headnode,
-            instances,
-        }
-    }
-
-    #[test]
-    fn fewest_instances_first_and_the_headnode_last() {
-        let slots = vec![
-            slot("headnode", true, 1),
-            slot("cn1", false, 0),
-            slot("cn2", false, 0),
-        ];
-        assert_eq!(spread(slots.clone(), 2), vec![1, 2]);
-        assert_eq!(spread(slots.clone(), 3), vec![1, 2, 1]);
-        let slots = vec![slot("headnode", true, 0), slot("cn1", false, 0)];
-        assert_eq!(spread(slots, 2), vec![1, 0]);
-        assert!(spread(Vec::new(), 2).is_empty());
-    }
-
     #[test]
     fn step_makes_the_map_the_engine_reads() {
         let mut engine = Engine::new();
@@ -206,24 +105,5 @@ mod tests {
         assert_eq!(s["wait"].as_int().unwrap(), 300);
         let s: Map = engine.eval(r#"step("look", "look", #{})"#).unwrap();
         assert_eq!(s.len(), 3);
-    }
-
-    #[test]
-    fn spread_reads_records() {
-        let mut engine = Engine::new();
-        register(&mut engine);
-        let picked: Array = engine
-            .eval(
-                r#"spread(
-                    [#{uuid: "h", hostname: "headnode", headnode: true}, #{uuid: "a", hostname: "cn1", headnode: false},
-                     #{uuid: "b", hostname: "cn2", headnode: false}],
-                    [#{params: #{server_uuid: "h"}}, #{server_uuid: "a"}],
-                    1)"#,
-            )
-            .unwrap();
-        assert_eq!(
-            picked[0].read_lock::<Map>().unwrap()["hostname"].to_string(),
-            "cn2"
-        );
     }
 }

@@ -192,13 +192,22 @@ impl Journal {
             path: path.clone(),
             cause: e.to_string(),
         };
-        std::fs::create_dir_all(dir).map_err(fail)?;
+        crate::paths::private_dir(dir).map_err(fail)?;
         let text =
             serde_json::to_string_pretty(self).map_err(|e| RunbookError::Other(e.to_string()))?;
         let tmp = dir.join("journal.json.tmp");
         {
             use std::io::Write;
-            let mut file = std::fs::File::create(&tmp).map_err(fail)?;
+            use std::os::unix::fs::OpenOptionsExt;
+            // The journal keeps what a resume needs, secrets included: its
+            // owner's alone.
+            let mut file = std::fs::File::options()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&tmp)
+                .map_err(fail)?;
             file.write_all(text.as_bytes()).map_err(fail)?;
             file.sync_all().map_err(fail)?;
         }

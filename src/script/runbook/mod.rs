@@ -18,6 +18,7 @@ pub mod execute;
 pub mod helpers;
 pub mod journal;
 pub mod params;
+pub mod placement;
 mod positions;
 pub mod preflight;
 pub mod preview;

@@ -13,7 +13,9 @@ use super::error::RunbookError;
 use super::journal::{self, Journal, RunStatus};
 use super::params;
 use super::preflight::When;
-use super::runner::{PlanError, Run, RunOptions, RunReport, check_functions, gather_context};
+use super::runner::{
+    PlanError, Run, RunOptions, RunReport, check_functions, gather_context, redaction_note,
+};
 
 pub fn resume(env: &Env, id: &str, options: &RunOptions) -> Result<RunReport, RunbookError> {
     let runs = journal::runs_dir();
@@ -71,8 +73,9 @@ pub fn resume(env: &Env, id: &str, options: &RunOptions) -> Result<RunReport, Ru
     run.transcript.log(
         "resumed",
         json!({"run": id, "from_step": from + 1, "version": definition.version,
-               "planned_at": planned, "plan_age_secs": (Utc::now() - planned).num_seconds()}),
-        &text,
+               "planned_at": planned, "plan_age_secs": (Utc::now() - planned).num_seconds(),
+               "redacted": run.transcript.redacts()}),
+        &format!("{text}\n{}", redaction_note(run.transcript.redacts())),
     );
     run.journal.status = RunStatus::Running;
     run.journal.stopped = None;

@@ -5,6 +5,7 @@
 //! process that is gone (killed, crashed) is taken over.
 
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use super::error::RunbookError;
@@ -24,6 +25,7 @@ impl RunLock {
             match std::fs::File::options()
                 .write(true)
                 .create_new(true)
+                .mode(0o600)
                 .open(&path)
             {
                 Ok(mut file) => {

@@ -35,6 +35,9 @@ pub struct RunOptions {
     /// `-v`: show the script's positions in failures, as the transcript
     /// keeps them.
     pub verbose: bool,
+    /// `--no-redact`: the transcript keeps the datacenter's secrets, for
+    /// the operator's own use.
+    pub no_redact: bool,
 }
 
 pub struct RunReport {
@@ -73,9 +76,10 @@ pub fn start(
     run.transcript.log(
         "run_started",
         json!({"run": id, "runbook": definition.name(), "version": definition.version,
-               "origin": definition.source.origin, "params": values, "dry_run": options.dry_run}),
+               "origin": definition.source.origin, "params": values, "dry_run": options.dry_run,
+               "redacted": run.transcript.redacts()}),
         &format!(
-            "{} {} ({}) — run {id}{}",
+            "{} {} ({}) — run {id}{}\n{}",
             definition.name(),
             definition.version,
             definition.source.origin,
@@ -83,7 +87,8 @@ pub fn start(
                 ", dry run: nothing will be sent"
             } else {
                 ""
-            }
+            },
+            redaction_note(run.transcript.redacts()),
         ),
     );
     let params = params::to_rhai(&values);
@@ -209,7 +214,7 @@ impl<'a> Run<'a> {
         options: &'a RunOptions,
     ) -> Result<Run<'a>, RunbookError> {
         let dir = journal::runs_dir().join(&journal.id);
-        std::fs::create_dir_all(&dir).map_err(|e| RunbookError::Write {
+        crate::paths::private_dir(&dir).map_err(|e| RunbookError::Write {
             path: dir.clone(),
             cause: e.to_string(),
         })?;
@@ -217,7 +222,7 @@ impl<'a> Run<'a> {
         // write its stale copy of the journal.
         let lock = RunLock::acquire(&dir, &journal.id)?;
         journal.save(&dir)?;
-        let transcript = Transcript::open(&dir, options.echo, options.verbose)?;
+        let transcript = Transcript::open(&dir, options.echo, options.verbose, !options.no_redact)?;
         Ok(Run {
             env,
             definition,
@@ -299,7 +304,7 @@ impl<'a> Run<'a> {
             for request in &preview.requests {
                 lines.push(format!(
                     "       would send: {}",
-                    preview::request_line(request)
+                    preview::request_line(&self.transcript.json(request.clone()))
                 ));
             }
             if let Some(why) = &preview.not_fully_previewed {
@@ -511,6 +516,15 @@ impl<'a> Run<'a> {
             journal: self.journal,
             dir: self.dir,
         }
+    }
+}
+
+/// The transcript's header says whether it can be handed on as it is.
+pub(super) fn redaction_note(redacted: bool) -> &'static str {
+    if redacted {
+        "Transcript redacted: secrets (passwords, tokens, keys, credentials) are shown as [redacted]; the journal keeps them, readable only by you."
+    } else {
+        "Transcript NOT redacted (--no-redact): it holds the datacenter's secrets; do not hand it on."
     }
 }
 

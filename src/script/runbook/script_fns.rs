@@ -1,7 +1,8 @@
 //! `run("name", #{params})` and `resume_run("RUN_ID")` for the REPL and
 //! scripts: the same runs as `tritonsh run`, returning the journal as a map.
 //!
-//! Options, as a third map: `#{ dry_run: true, yes: true, force: true }`.
+//! Options, as a third map: `#{ dry_run: true, yes: true, force: true }`
+//! (and `no_redact: true`, for a transcript that keeps the secrets).
 
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -22,7 +23,7 @@ type Result<T> = std::result::Result<T, Box<EvalAltResult>>;
 
 const RUN: &str = "Runs a runbook (see `tritonsh runbook list`); returns the run's journal.\n\
     Options: #{dry_run: true} shows the plan and sends nothing, #{yes: true} confirms every step, \
-    #{force: true} also the destructive ones.\n\
+    #{force: true} also the destructive ones, #{no_redact: true} keeps secrets in the transcript.\n\
     Example: run(\"scale-service\", #{service: \"papi\", count: 2}, #{dry_run: true})";
 const RESUME: &str = "Continues run `run_id` at its first step not done, with the plan it started with.\n\
     Options as for run().";
@@ -114,10 +115,12 @@ fn run_options(options: &Map) -> Result<RunOptions> {
             "dry_run" => run.dry_run = flag,
             "yes" => run.yes = flag,
             "force" => run.force = flag,
+            "no_redact" => run.no_redact = flag,
             other => {
-                return Err(
-                    format!("unknown run option '{other}' (expected dry_run, yes, force)").into(),
-                );
+                return Err(format!(
+                    "unknown run option '{other}' (expected dry_run, yes, force, no_redact)"
+                )
+                .into());
             }
         }
     }

@@ -2,6 +2,10 @@
 //! output, answer and timing, as JSON lines (`transcript.jsonl`) and as
 //! the text the operator saw (`transcript.txt`), beside the journal.
 //! A resumed run appends to the same files.
+//!
+//! Both are written to be handed to support: unless the operator asks
+//! otherwise (`--no-redact`), every secret is replaced (`crate::redact`),
+//! and the files are the owner's alone (0600), as the journal is.
 
 use std::collections::BTreeSet;
 use std::fs::File;
@@ -25,14 +29,21 @@ pub struct Transcript {
     verbose: bool,
     started: Instant,
     warned: bool,
+    /// Secrets replaced in everything written and shown.
+    redact: bool,
 }
 
 impl Transcript {
-    pub fn open(dir: &Path, echo: bool, verbose: bool) -> Result<Transcript, RunbookError> {
+    pub fn open(
+        dir: &Path,
+        echo: bool,
+        verbose: bool,
+        redact: bool,
+    ) -> Result<Transcript, RunbookError> {
         let open = |name: &str| {
             let path = dir.join(name);
-            std::fs::create_dir_all(dir)
-                .and_then(|_| File::options().create(true).append(true).open(&path))
+            crate::paths::private_dir(dir)
+                .and_then(|_| crate::paths::private_file(&path))
                 .map_err(|e| RunbookError::Write {
                     path,
                     cause: e.to_string(),
@@ -45,7 +56,32 @@ impl Transcript {
             verbose,
             started: Instant::now(),
             warned: false,
+            redact,
         })
+    }
+
+    /// Whether secrets are replaced: the header of a run says it.
+    pub fn redacts(&self) -> bool {
+        self.redact
+    }
+
+    /// `value` as this transcript writes it: redacted, unless it keeps
+    /// secrets. For text built from records (a request's body), whose
+    /// keys the text alone no longer shows.
+    pub fn json(&self, value: Value) -> Value {
+        if self.redact {
+            crate::redact::json(&value)
+        } else {
+            value
+        }
+    }
+
+    fn clean(&self, text: &str) -> String {
+        if self.redact {
+            crate::redact::text(text)
+        } else {
+            text.to_string()
+        }
     }
 
     /// One JSON line: `{"at": …, "elapsed_ms": …, "event": kind, …data}`.
@@ -55,7 +91,7 @@ impl Transcript {
             "elapsed_ms": self.started.elapsed().as_millis() as u64,
             "event": kind,
         });
-        if let (Some(line), Value::Object(data)) = (line.as_object_mut(), data) {
+        if let (Some(line), Value::Object(data)) = (line.as_object_mut(), self.json(data)) {
             line.extend(data);
         }
         let result = writeln!(self.jsonl, "{line}");
@@ -64,6 +100,7 @@ impl Transcript {
 
     /// A line of the readable transcript, shown to the operator as well.
     pub fn say(&mut self, text: &str) {
+        let text = &self.clean(text);
         if self.echo {
             // A closed stdout must not stop the run: the transcript has it.
             let _ = writeln!(std::io::stdout(), "{}", self.shown(text));
@@ -74,6 +111,7 @@ impl Transcript {
     /// A line that says the run did not end well: on stderr, where a
     /// failure belongs (with `--json` too), and in the transcript.
     pub fn say_error(&mut self, text: &str) {
+        let text = &self.clean(text);
         eprintln!("{}", self.shown(text));
         self.write_text(text);
     }
@@ -103,8 +141,14 @@ impl Transcript {
             .try_clone()
             .and_then(|j| Ok((j, self.text.try_clone()?)));
         let started = self.started;
+        let redact = self.redact;
         Arc::new(move |request: &RecordedRequest| {
             let json = serde_json::to_value(request).unwrap_or(Value::Null);
+            let json = if redact {
+                crate::redact::json(&json)
+            } else {
+                json
+            };
             if let Ok((jsonl, text)) = &files {
                 let line = json!({
                     "at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -164,14 +208,14 @@ mod tests {
     fn writes_json_lines_and_text_and_appends() {
         let dir =
             std::env::temp_dir().join(format!("tritonsh-transcript-{}", uuid::Uuid::new_v4()));
-        let mut t = Transcript::open(&dir, false, false).unwrap();
+        let mut t = Transcript::open(&dir, false, false, true).unwrap();
         t.log(
             "step_started",
             json!({"step": 1}),
             "1. provision papi1 on cn1",
         );
         drop(t);
-        let mut t = Transcript::open(&dir, false, false).unwrap();
+        let mut t = Transcript::open(&dir, false, false, true).unwrap();
         t.event("resumed", json!({}));
         drop(t);
         let lines: Vec<Value> = std::fs::read_to_string(dir.join("transcript.jsonl"))
@@ -186,8 +230,38 @@ mod tests {
         let text = std::fs::read_to_string(dir.join("transcript.txt")).unwrap();
         assert!(text.contains("  1. provision papi1 on cn1"), "{text}");
         assert!(Transcript::steps_that_sent(&dir).is_empty());
-        let mut t = Transcript::open(&dir, false, false).unwrap();
+        let mut t = Transcript::open(&dir, false, false, true).unwrap();
         t.event("sending", json!({"step": 2, "request": {}}));
         assert_eq!(Transcript::steps_that_sent(&dir), BTreeSet::from([2]));
+    }
+
+    #[test]
+    fn secrets_are_redacted_unless_kept_and_the_files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("tritonsh-redacted-{}", uuid::Uuid::new_v4()));
+        let body = json!({"metadata": {"ufds_admin_pw": "Transcript-Test-Pw"}});
+        let mut t = Transcript::open(&dir, false, false, true).unwrap();
+        t.log(
+            "output",
+            json!({"output": body}),
+            "-----BEGIN KEY-----\nabc\n-----END KEY-----",
+        );
+        let mut kept = Transcript::open(&dir.join("kept"), false, false, false).unwrap();
+        kept.event("output", json!({"output": body}));
+        let jsonl = std::fs::read_to_string(dir.join("transcript.jsonl")).unwrap();
+        assert!(
+            !jsonl.contains("Transcript-Test-Pw") && jsonl.contains("[redacted]"),
+            "{jsonl}"
+        );
+        let text = std::fs::read_to_string(dir.join("transcript.txt")).unwrap();
+        assert!(
+            !text.contains("abc") && text.contains("[redacted]"),
+            "{text}"
+        );
+        let kept = std::fs::read_to_string(dir.join("kept/transcript.jsonl")).unwrap();
+        assert!(kept.contains("Transcript-Test-Pw"), "{kept}");
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&dir.join("transcript.jsonl")), 0o600);
     }
 }

@@ -1,0 +1,147 @@
+//! Transcripts safe to hand to support (issue 10 §3): a runbook that reads
+//! the sdc application's secrets (UFDS passwords, rabbitmq credentials) and
+//! says them every way it can — a check's verdict, a step's arguments, the
+//! request it sends, its output, the report — leaves none of them in any
+//! file of the run or the `-v` log, except the journal (0600, in a 0700
+//! directory), which a resume needs. `--no-redact` keeps them.
+
+mod runbook_support;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use runbook_support::{Home, text, write};
+use serde_json::Value;
+
+const RUNBOOK: &str = r#"//! Says the secrets.
+//!
+//! Example:
+//!   tritonsh run ./secrets.rhai
+
+const RUNBOOK = #{ form: 2, version: "1.0.0", params: [] };
+
+fn context(p) {
+    let sdc = sapi::application("sdc");
+    let sapi0 = sapi::instance_named("sapi0");
+    #{ app: sdc.uuid, metadata: sdc.metadata, config: sapi::config(sapi0.uuid) }
+}
+
+/// the secrets are there
+fn check_secrets(p, c) {
+    pass(`root ${c.metadata.ufds_ldap_root_pw}, rabbit ${c.metadata.rabbitmq.split(":")[1]}`)
+}
+
+fn plan(p, c) {
+    [step("tell", "tell the secrets", #{ rabbitmq: c.metadata.rabbitmq, admin: c.metadata.ufds_admin_pw })]
+}
+
+fn tell(a) {
+    let sdc = sapi::application("sdc");
+    print(`admin ${sdc.metadata.ufds_admin_pw}`);
+    sapi::update_application("sdc", #{ metadata: #{ copy_of_admin_pw: sdc.metadata.ufds_admin_pw } });
+    #{ said: `admin is ${a.admin}`, metadata: sdc.metadata }
+}
+
+fn tell_ok(a) { pass(`told ${a.admin}`) }
+
+fn report(p, c) { [#{ key: "root", value: c.metadata.ufds_ldap_root_pw }] }
+"#;
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn no_secret_leaves_the_journal() {
+    let home = Home::with_lab("redact", &[]);
+    let metadata: Value =
+        serde_json::from_str(&home.must(&["--json", "-c", r#"sapi::application("sdc").metadata"#]))
+            .unwrap();
+    let rabbitmq = metadata["rabbitmq"].as_str().expect("rabbitmq credentials");
+    let parts: Vec<&str> = rabbitmq.split(':').collect();
+    assert_eq!(parts.len(), 4, "login:password:host:port: {rabbitmq}");
+    let secrets = [
+        metadata["ufds_ldap_root_pw"]
+            .as_str()
+            .expect("ufds_ldap_root_pw"),
+        metadata["ufds_admin_pw"].as_str().expect("ufds_admin_pw"),
+        parts[1],
+    ];
+
+    let file = home.root.join("secrets.rhai");
+    write(&file, RUNBOOK);
+    let script = file.to_str().unwrap();
+    let out = home.run(&["-vv", "run", script, "--yes"]);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("Transcript redacted: secrets"),
+        "the header says it: {stdout}"
+    );
+
+    let state = home.root.join("state");
+    let all = files(&state);
+    let log = all
+        .iter()
+        .find(|p| p.ends_with("tritonsh.log"))
+        .expect("a -v log");
+    assert_eq!(mode(log), 0o600);
+    let id = home.run_ids().pop().expect("a run");
+    let run = home.runs_dir().join(&id);
+    assert_eq!(mode(&run), 0o700, "the run directory");
+    let mut journal_has = false;
+    for path in &all {
+        let body = std::fs::read_to_string(path).unwrap_or_default();
+        let leaked: Vec<&&str> = secrets.iter().filter(|s| body.contains(**s)).collect();
+        if path.ends_with("journal.json") {
+            journal_has = !leaked.is_empty();
+            continue;
+        }
+        assert!(
+            leaked.is_empty(),
+            "{} holds {leaked:?}:\n{body}",
+            path.display()
+        );
+    }
+    assert!(journal_has, "the journal keeps what resume needs");
+    for name in ["journal.json", "transcript.jsonl", "transcript.txt"] {
+        assert_eq!(mode(&run.join(name)), 0o600, "{name}");
+    }
+    let transcript = std::fs::read_to_string(run.join("transcript.jsonl")).unwrap();
+    assert!(transcript.contains("[redacted]"), "{transcript}");
+    assert!(transcript.contains(r#""redacted":true"#), "{transcript}");
+    let text_file = std::fs::read_to_string(run.join("transcript.txt")).unwrap();
+    assert!(
+        text_file.contains("root [redacted], rabbit [redacted]"),
+        "{text_file}"
+    );
+    // What the operator saw of the run (but the script's own print) too.
+    let shown = stdout.replace(&format!("admin {}", secrets[1]), "");
+    assert!(secrets.iter().all(|s| !shown.contains(s)), "{stdout}");
+
+    // For the operator's own use, the transcript keeps them and says so.
+    let out = home.run(&["run", script, "--yes", "--no-redact"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let id = home.run_ids().pop().expect("a run");
+    let kept = std::fs::read_to_string(home.runs_dir().join(&id).join("transcript.txt")).unwrap();
+    assert!(kept.contains(secrets[0]), "{kept}");
+    assert!(kept.contains("NOT redacted"), "{kept}");
+}
