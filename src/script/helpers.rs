@@ -9,6 +9,8 @@ use rhai::{
 };
 
 use super::convert::not_data;
+use super::record::Record;
+use super::record_value::Json;
 use super::register::func;
 
 type Result<T> = std::result::Result<T, Box<EvalAltResult>>;
@@ -81,6 +83,19 @@ pub fn register(engine: &mut Engine) {
             Ok(filter(&ctx, rows, &keep)?.len() as INT)
         },
     );
+    func(
+        "select",
+        &["record: Map", "paths: Array"],
+        "Map",
+        SELECT_DOC,
+    )
+    .register_into_engine(engine, |record: Record, paths: Array| -> Result<Map> {
+        Ok(pick(&Dynamic::from(record), &path_list(&paths)?))
+    });
+    func("get", &["record: Map", "path: String"], "?", GET_DOC)
+        .register_into_engine(engine, |record: Record, path: ImmutableString| {
+            get_path(&Dynamic::from(record), &path)
+        });
     func("get", &["record: Map", "path: String"], "?", GET_DOC)
         .register_into_engine(engine, |record: Map, path: ImmutableString| {
             get_path(&Dynamic::from(record), &path)
@@ -101,6 +116,8 @@ pub fn register(engine: &mut Engine) {
     // searched first.
     func("to_json", &["value: Map"], "String", TO_JSON_DOC)
         .register_into_engine(engine, |v: Map| to_json(&Dynamic::from(v)));
+    func("to_json", &["value: Map"], "String", TO_JSON_DOC)
+        .register_into_engine(engine, |v: Record| to_json(&Dynamic::from(v)));
     func("to_json", &["value: Array"], "String", TO_JSON_DOC)
         .register_into_engine(engine, |v: Array| to_json(&Dynamic::from(v)));
     func("to_json", &["value: ?"], "String", TO_JSON_DOC)
@@ -174,9 +191,17 @@ pub fn get_path(value: &Dynamic, path: &str) -> Dynamic {
     {
         return v.clone();
     }
+    if let Some(record) = value.read_lock::<Record>() {
+        let whole = record.get(path);
+        if !whole.is_unit() {
+            return whole;
+        }
+    }
     let mut current = value.clone();
     for part in path.split('.') {
-        let next = if let Some(map) = current.read_lock::<Map>() {
+        let next = if let Some(record) = current.read_lock::<Record>() {
+            Some(record.get(part))
+        } else if let Some(map) = current.read_lock::<Map>() {
             map.get(part).cloned()
         } else if let Some(array) = current.read_lock::<Array>() {
             part.parse::<usize>()
@@ -232,5 +257,9 @@ fn to_json(value: &Dynamic) -> Result<String> {
     if let Some(what) = not_data(value, "the value") {
         return Err(format!("to_json: {what}").into());
     }
-    serde_json::to_string(value).map_err(|e| format!("to_json: {e}").into())
+    let json = Json {
+        value,
+        reindent: false,
+    };
+    serde_json::to_string(&json).map_err(|e| format!("to_json: {e}").into())
 }

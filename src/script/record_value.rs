@@ -1,0 +1,116 @@
+//! Script values that may hold [`Record`]s, for the code that looks inside
+//! values: JSON output, paths, payloads.
+
+use rhai::{Array, Dynamic, Map};
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
+
+use super::record::Record;
+use crate::dc::GateMode;
+
+/// `value` with every record in it turned into an ordinary map, for code
+/// that reads maps (tables, payloads).
+pub fn plain(value: &Dynamic) -> Dynamic {
+    if let Some(record) = value.read_lock::<Record>() {
+        return Dynamic::from_map(record.to_map());
+    }
+    if let Some(items) = value.read_lock::<Array>()
+        && items.iter().any(holds_records)
+    {
+        return Dynamic::from_array(items.iter().map(plain).collect());
+    }
+    if let Some(map) = value.read_lock::<Map>()
+        && map.values().any(holds_records)
+    {
+        return Dynamic::from_map(map.iter().map(|(k, v)| (k.clone(), plain(v))).collect());
+    }
+    value.clone()
+}
+
+fn holds_records(value: &Dynamic) -> bool {
+    if value.is::<Record>() {
+        return true;
+    }
+    if let Some(items) = value.read_lock::<Array>() {
+        return items.iter().any(holds_records);
+    }
+    if let Some(map) = value.read_lock::<Map>() {
+        return map.values().any(holds_records);
+    }
+    false
+}
+
+/// A script value as JSON: a record unchanged since it was listed is
+/// written as the API sent it (or re-indented, for pretty output),
+/// anything else as Rhai's serde writes it.
+pub struct Json<'a> {
+    pub value: &'a Dynamic,
+    /// Decode records' text so a pretty printer can indent it.
+    pub reindent: bool,
+}
+
+impl Json<'_> {
+    fn of<'b>(&self, value: &'b Dynamic) -> Json<'b> {
+        Json {
+            value,
+            reindent: self.reindent,
+        }
+    }
+}
+
+impl Serialize for Json<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        if let Some(record) = self.value.read_lock::<Record>() {
+            return match (record.raw(), record.plain()) {
+                (Some(raw), _) if self.reindent => {
+                    let value: serde_json::Value =
+                        serde_json::from_str(raw.get()).map_err(serde::ser::Error::custom)?;
+                    value.serialize(ser)
+                }
+                (Some(raw), _) => raw.serialize(ser),
+                (None, Some(map)) => self.map(map, ser),
+                (None, None) => ser.serialize_unit(),
+            };
+        }
+        if let Some(items) = self.value.read_lock::<Array>() {
+            let mut seq = ser.serialize_seq(Some(items.len()))?;
+            for item in items.iter() {
+                seq.serialize_element(&self.of(item))?;
+            }
+            return seq.end();
+        }
+        if let Some(map) = self.value.read_lock::<Map>() {
+            return self.map(&map, ser);
+        }
+        self.value.serialize(ser)
+    }
+}
+
+impl Json<'_> {
+    fn map<S: Serializer>(&self, map: &Map, ser: S) -> Result<S::Ok, S::Error> {
+        let mut out = ser.serialize_map(Some(map.len()))?;
+        for (k, v) in map {
+            out.serialize_entry(k.as_str(), &self.of(v))?;
+        }
+        out.end()
+    }
+}
+
+/// The rows of a list call: lazy records, except while a runbook holds the
+/// gate (a plan, check, report or dry run: anything but `Send`). Runbooks
+/// journal what those calls return with Rhai's serde, which knows only
+/// maps; the runbook layer is not ours to change here.
+pub fn rows(gate: GateMode, records: impl Iterator<Item = Record>) -> Dynamic {
+    let lazy = gate == GateMode::Send;
+    Dynamic::from_array(
+        records
+            .map(|r| {
+                if lazy {
+                    Dynamic::from(r)
+                } else {
+                    Dynamic::from_map(r.to_map())
+                }
+            })
+            .collect(),
+    )
+}
