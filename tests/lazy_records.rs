@@ -10,6 +10,10 @@ use std::process::Output;
 use dc_support::{Answer, Canned, vm_json};
 
 const VMS: usize = 3;
+const INSTANCES: &str = r#"[{"uuid":"i1","service_uuid":"s1","params":{"alias":"moray0","server_uuid":"cn1"},"metadata":{"N":1}}]"#;
+/// `status` left out: CNAPI's own default ("unknown") fills it.
+const SERVERS: &str =
+    r#"[{"uuid":"c1","hostname":"cn1","setup":true,"headnode":false,"sysinfo":{"Boot Time":"1"}}]"#;
 
 /// A VMAPI (and SAPI, CNAPI) answering every request with three VMs, and a
 /// private home whose profile points at it.
@@ -23,7 +27,11 @@ impl Setup {
     fn new(name: &str) -> Setup {
         let rt = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
         let body = format!("[{}]", (0..VMS).map(vm_json).collect::<Vec<_>>().join(","));
-        let server = rt.block_on(Canned::start(move |_| Answer::json(200, body.clone())));
+        let server = rt.block_on(Canned::start(move |seen| match seen.path() {
+            "/instances" => Answer::json(200, INSTANCES),
+            "/servers" => Answer::json(200, SERVERS),
+            _ => Answer::json(200, body.clone()),
+        }));
         let home =
             std::env::temp_dir().join(format!("tritonsh-lazy-{name}-{}", std::process::id()));
         let config = home.join("config/tritonsh");
@@ -194,5 +202,23 @@ fn a_record_changed_into_a_function_is_refused_as_json() {
     assert!(
         err.contains("to_json: the value.f is a Fn, which has no JSON form"),
         "{err}"
+    );
+}
+
+#[test]
+fn sapi_and_cnapi_lists_are_records_too() {
+    let s = Setup::new("sapi-cnapi");
+    let out = s.eval(
+        r#"let i = sapi::instances()[0]; let c = cnapi::servers()[0];
+        [type_of(i), i.params.alias, i.metadata.N + 1, i.params["server_uuid"], type_of(c),
+         c.status, c.sysinfo["Boot Time"], c.setup, cnapi::servers().where(|s| s.setup).len()]
+         .reduce(|a, b| `${a}|${b}`, "")"#,
+    );
+    assert_eq!(out.trim(), "|map|moray0|2|cn1|map|unknown|1|true|1");
+    let json: serde_json::Value =
+        serde_json::from_str(&s.eval("to_json(cnapi::servers()[0])")).unwrap_or_default();
+    assert_eq!(
+        json["status"], "unknown",
+        "the typed record's defaults are kept"
     );
 }
