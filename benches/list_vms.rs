@@ -58,6 +58,10 @@ unsafe extern "C" {
 
 /// Runs `cmd` to its end; the child is reaped with wait4 so its own peak
 /// RSS is known (getrusage of all children would mix both sides).
+#[expect(
+    clippy::zombie_processes,
+    reason = "reaped by wait4, which also gives its rusage"
+)]
 fn measure(cmd: &mut Command) -> Run {
     let start = Instant::now();
     let mut child = cmd
