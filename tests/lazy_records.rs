@@ -124,6 +124,35 @@ fn writes_change_the_record_and_nothing_else() {
 }
 
 #[test]
+fn rhai_map_functions_work_on_records() {
+    let s = Setup::new("map-fns");
+    let out = s.eval(
+        r#"let v = vmapi::list();
+        let a = v[0]; a.mixin(#{x: 1});
+        let b = v[0]; b += #{y: 2};
+        let c = v[0]; c.set("z", 3);
+        let d = v[0]; d.clear();
+        let e = v[0]; e.retain(|k, v| k == "alias");
+        let f = v[0]; let drained = f.drain(|k, v| k != "alias");
+        let g = v[0]; g.fill_with(#{alias: "no", fresh: 4});
+        [a.x, b.y, c.z, d.len(), e.keys(), drained.len(), f.keys(), g.alias, g.fresh,
+         (v[0] + #{w: 5}).w, (#{w: 5} + v[0]).alias, v[0].filter(|k, v| k == "state").keys(),
+         v[0].alias, type_of(a)]
+         .reduce(|a, b| `${a}|${b}`, "")"#,
+    );
+    assert_eq!(
+        out.trim(),
+        r#"|1|2|3|0|["alias"]|12|["alias"]|vm0|4|5|vm0|["state"]|vm0|map"#
+    );
+    // As on a map: an index must be a string.
+    let out = s.run(&["-c", "vmapi::list()[0][1]"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("map"), "{err}");
+}
+
+#[test]
 fn records_compare_and_print_as_the_maps_they_were() {
     let s = Setup::new("compare");
     let out = s.eval(
@@ -141,6 +170,16 @@ fn records_compare_and_print_as_the_maps_they_were() {
     );
     let printed = s.eval("print(vmapi::list()[0]); debug(vmapi::list()[0].alias); ()");
     assert!(printed.starts_with("#{\"alias\": \"vm0\""), "{printed}");
+    // Inside arrays and maps, as Rhai prints them.
+    let out = s.eval(
+        r#"let vms = vmapi::list(); let maps = vms.map(|v| { let m = #{}; for k in v.keys() { m[k] = v[k]; } m });
+        [`${vms}` == `${maps}`, `${#{a: vms[0]}}` == `${#{a: maps[0]}}`]"#,
+    );
+    assert_eq!(
+        out.split_whitespace().collect::<String>(),
+        "truetrue",
+        "{out}"
+    );
     // A changed record compares by its new value.
     let out = s.eval("let a = vmapi::list()[0]; let b = a; b.alias = \"z\"; [a == b, a.alias]");
     assert!(out.contains("false") && out.contains("vm0"), "{out}");

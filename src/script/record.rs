@@ -63,6 +63,11 @@ impl Record {
         self.plain_mut().remove(key).unwrap_or(Dynamic::UNIT)
     }
 
+    /// Makes the record the map `map` (what a map function changed it to).
+    pub fn replace(&mut self, map: Map) {
+        self.state = State::Plain(map);
+    }
+
     /// Every field as a Rhai map (defaults filled), leaving `self` as is.
     pub fn to_map(&self) -> Map {
         match &self.state {

@@ -8,7 +8,9 @@
 //! record and ask Rhai's own map functions, so printing, comparing and
 //! `keys()` answer exactly as for a map.
 
-use rhai::{Array, Dynamic, Engine, EvalAltResult, INT, ImmutableString, Map, NativeCallContext};
+use rhai::{
+    Array, Dynamic, Engine, EvalAltResult, FnPtr, INT, ImmutableString, Map, NativeCallContext,
+};
 
 use super::record::Record;
 
@@ -44,6 +46,67 @@ pub fn register(engine: &mut Engine) {
         r.remove(&key)
     });
     register_comparisons(engine);
+    register_map_functions(engine);
+}
+
+/// Rhai's other map functions, asked of the decoded map: those that
+/// change it (`set`, `mixin`, `+=`, `fill_with`, `clear`, `retain`,
+/// `drain`) leave the record that map.
+fn register_map_functions(engine: &mut Engine) {
+    for name in ["mixin", "+=", "fill_with"] {
+        engine.register_fn(
+            name,
+            move |cx: NativeCallContext, r: &mut Record, other: Map| {
+                change(&cx, r, name, vec![Dynamic::from_map(other)]).map(|_| ())
+            },
+        );
+    }
+    engine.register_fn(
+        "set",
+        |cx: NativeCallContext, r: &mut Record, key: ImmutableString, value: Dynamic| {
+            change(&cx, r, "set", vec![key.into(), value]).map(|_| ())
+        },
+    );
+    engine.register_fn("clear", |cx: NativeCallContext, r: &mut Record| {
+        change(&cx, r, "clear", Vec::new()).map(|_| ())
+    });
+    for name in ["retain", "drain"] {
+        engine.register_fn(
+            name,
+            move |cx: NativeCallContext, r: &mut Record, keep: FnPtr| {
+                change(&cx, r, name, vec![Dynamic::from(keep)])
+            },
+        );
+    }
+    engine.register_fn(
+        "filter",
+        |cx: NativeCallContext, r: &mut Record, keep: FnPtr| {
+            cx.call_native_fn::<Dynamic>("filter", (Dynamic::from_map(r.to_map()), keep))
+        },
+    );
+    engine.register_fn("+", |cx: NativeCallContext, r: &mut Record, other: Map| {
+        cx.call_native_fn::<Dynamic>("+", (Dynamic::from_map(r.to_map()), other))
+    });
+    engine.register_fn("+", |cx: NativeCallContext, map: &mut Map, r: Record| {
+        cx.call_native_fn::<Dynamic>("+", (map.clone(), Dynamic::from_map(r.to_map())))
+    });
+}
+
+/// Calls Rhai's map function `name` on the record's map, which the record
+/// then becomes; the function's own result is returned.
+fn change(
+    cx: &NativeCallContext,
+    r: &mut Record,
+    name: &str,
+    mut args: Vec<Dynamic>,
+) -> Result<Dynamic> {
+    let mut map = Dynamic::from_map(r.to_map());
+    let mut all: Vec<&mut Dynamic> = std::iter::once(&mut map).chain(args.iter_mut()).collect();
+    let out = cx.call_native_fn_raw(name, true, &mut all)?;
+    if let Some(changed) = map.try_cast::<Map>() {
+        r.replace(changed);
+    }
+    Ok(out)
 }
 
 /// `==` and `!=` between records and maps, in either order.

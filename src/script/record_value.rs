@@ -127,3 +127,48 @@ pub fn typed_rows<T: Serialize>(gate: GateMode, items: &[T]) -> Result<Dynamic, 
         .map(|r| rows(gate, r.into_iter()))
         .map_err(|e| format!("cannot keep a record: {e}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::value::RawValue;
+
+    use super::*;
+
+    fn record() -> Record {
+        let raw = RawValue::from_string(r#"{"a":{"b":[1,2.5,null]}}"#.into()).expect("json");
+        Record::new(raw, &[])
+    }
+
+    #[test]
+    fn rows_are_records_only_while_the_gate_sends() {
+        let lazy = rows(GateMode::Send, std::iter::once(record()));
+        assert!(lazy.into_array().expect("an array")[0].is::<Record>());
+        for mode in [GateMode::Deny, GateMode::Record] {
+            let plain = rows(mode, std::iter::once(record()));
+            assert!(
+                plain.into_array().expect("an array")[0].is_map(),
+                "{mode:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn plain_and_json_reach_records_anywhere() {
+        let nested = Dynamic::from_map(Map::from_iter([(
+            "rows".into(),
+            Dynamic::from_array(vec![Dynamic::from(record())]),
+        )]));
+        let text = serde_json::to_string(&Json {
+            value: &nested,
+            reindent: false,
+        })
+        .expect("json");
+        assert_eq!(text, r#"{"rows":[{"a":{"b":[1,2.5,null]}}]}"#);
+        let plain = plain(&nested);
+        assert!(!holds_records(&plain));
+        assert_eq!(
+            rhai::serde::from_dynamic::<serde_json::Value>(&plain).expect("plain data"),
+            serde_json::from_str::<serde_json::Value>(&text).expect("json")
+        );
+    }
+}
