@@ -5,7 +5,8 @@
 use std::cmp::Ordering;
 
 use rhai::{
-    Array, Dynamic, Engine, EvalAltResult, FnPtr, INT, ImmutableString, Map, NativeCallContext,
+    Array, Dynamic, Engine, EvalAltResult, FnPtr, FuncRegistration, INT, ImmutableString, Map,
+    Module, NativeCallContext,
 };
 
 use super::convert::not_data;
@@ -83,19 +84,24 @@ pub fn register(engine: &mut Engine) {
             Ok(filter(&ctx, rows, &keep)?.len() as INT)
         },
     );
-    func(
-        "select",
-        &["record: Map", "paths: Array"],
-        "Map",
-        SELECT_DOC,
-    )
-    .register_into_engine(engine, |record: Record, paths: Array| -> Result<Map> {
-        Ok(pick(&Dynamic::from(record), &path_list(&paths)?))
-    });
-    func("get", &["record: Map", "path: String"], "?", GET_DOC)
-        .register_into_engine(engine, |record: Record, path: ImmutableString| {
-            get_path(&Dynamic::from(record), &path)
-        });
+    // The same for lazy records (maps to scripts), in a module `help()`
+    // does not list: it shows the map versions once.
+    let mut records = Module::new();
+    FuncRegistration::new("select").set_into_module(
+        &mut records,
+        |record: Record, paths: Array| -> Result<Map> {
+            Ok(pick(&Dynamic::from(record), &path_list(&paths)?))
+        },
+    );
+    FuncRegistration::new("get").set_into_module(
+        &mut records,
+        |record: Record, path: ImmutableString| -> Result<Dynamic> {
+            Ok(get_path(&Dynamic::from(record), &path))
+        },
+    );
+    FuncRegistration::new("to_json")
+        .set_into_module(&mut records, |v: Record| to_json(&Dynamic::from(v)));
+    engine.register_global_module(records.into());
     func("get", &["record: Map", "path: String"], "?", GET_DOC)
         .register_into_engine(engine, |record: Map, path: ImmutableString| {
             get_path(&Dynamic::from(record), &path)
@@ -116,8 +122,6 @@ pub fn register(engine: &mut Engine) {
     // searched first.
     func("to_json", &["value: Map"], "String", TO_JSON_DOC)
         .register_into_engine(engine, |v: Map| to_json(&Dynamic::from(v)));
-    func("to_json", &["value: Map"], "String", TO_JSON_DOC)
-        .register_into_engine(engine, |v: Record| to_json(&Dynamic::from(v)));
     func("to_json", &["value: Array"], "String", TO_JSON_DOC)
         .register_into_engine(engine, |v: Array| to_json(&Dynamic::from(v)));
     func("to_json", &["value: ?"], "String", TO_JSON_DOC)

@@ -9,7 +9,8 @@
 //! `keys()` answer exactly as for a map.
 
 use rhai::{
-    Array, Dynamic, Engine, EvalAltResult, FnPtr, INT, ImmutableString, Map, NativeCallContext,
+    Array, Dynamic, Engine, EvalAltResult, FnPtr, FuncRegistration, INT, ImmutableString, Map,
+    Module, NativeCallContext,
 };
 
 use super::record::Record;
@@ -18,78 +19,96 @@ type Result<T> = std::result::Result<T, Box<EvalAltResult>>;
 
 pub fn register(engine: &mut Engine) {
     engine.register_type_with_name::<Record>("map");
-    engine.register_indexer_get(|r: &mut Record, key: ImmutableString| r.get(&key));
-    engine.register_indexer_set(|r: &mut Record, key: ImmutableString, value: Dynamic| {
-        r.set(&key, value);
+    // In a module of their own: `help()` lists the engine's own functions,
+    // and these are the map functions scripts know already.
+    let mut module = Module::new();
+    let m = &mut module;
+    m.set_indexer_get_fn(|r: &mut Record, key: ImmutableString| -> Result<Dynamic> {
+        Ok(r.get(&key))
     });
+    m.set_indexer_set_fn(
+        |r: &mut Record, key: ImmutableString, value: Dynamic| -> Result<()> {
+            r.set(&key, value);
+            Ok(())
+        },
+    );
     for name in ["to_string", "to_debug"] {
-        engine.register_fn(name, move |cx: NativeCallContext, r: &mut Record| {
-            cx.call_native_fn::<ImmutableString>(name, (Dynamic::from_map(r.to_map()),))
-        });
+        FuncRegistration::new(name).set_into_module(
+            m,
+            move |cx: NativeCallContext, r: &mut Record| {
+                cx.call_native_fn::<ImmutableString>(name, (Dynamic::from_map(r.to_map()),))
+            },
+        );
     }
-    engine.register_fn("keys", |r: &mut Record| -> Array {
+    FuncRegistration::new("keys").set_into_module(m, |r: &mut Record| -> Array {
         r.to_map()
             .into_keys()
             .map(|k| Dynamic::from(ImmutableString::from(k.as_str())))
             .collect()
     });
-    engine.register_fn("values", |r: &mut Record| -> Array {
+    FuncRegistration::new("values").set_into_module(m, |r: &mut Record| -> Array {
         r.to_map().into_values().collect()
     });
-    engine.register_fn("len", |r: &mut Record| r.to_map().len() as INT);
-    engine.register_fn("is_empty", |r: &mut Record| r.to_map().is_empty());
+    FuncRegistration::new("len").set_into_module(m, |r: &mut Record| r.to_map().len() as INT);
+    FuncRegistration::new("is_empty").set_into_module(m, |r: &mut Record| r.to_map().is_empty());
     // `"alias" in vm` calls `contains`.
-    engine.register_fn("contains", |r: &mut Record, key: ImmutableString| {
+    FuncRegistration::new("contains").set_into_module(m, |r: &mut Record, key: ImmutableString| {
         r.to_map().contains_key(key.as_str())
     });
-    engine.register_fn("remove", |r: &mut Record, key: ImmutableString| {
-        r.remove(&key)
-    });
-    register_comparisons(engine);
-    register_map_functions(engine);
+    FuncRegistration::new("remove")
+        .set_into_module(m, |r: &mut Record, key: ImmutableString| r.remove(&key));
+    register_comparisons(m);
+    register_map_functions(m);
+    engine.register_global_module(module.into());
 }
 
 /// Rhai's other map functions, asked of the decoded map: those that
 /// change it (`set`, `mixin`, `+=`, `fill_with`, `clear`, `retain`,
 /// `drain`) leave the record that map.
-fn register_map_functions(engine: &mut Engine) {
+fn register_map_functions(m: &mut Module) {
     for name in ["mixin", "+=", "fill_with"] {
-        engine.register_fn(
-            name,
+        FuncRegistration::new(name).set_into_module(
+            m,
             move |cx: NativeCallContext, r: &mut Record, other: Map| {
                 change(&cx, r, name, vec![Dynamic::from_map(other)]).map(|_| ())
             },
         );
     }
-    engine.register_fn(
-        "set",
+    FuncRegistration::new("set").set_into_module(
+        m,
         |cx: NativeCallContext, r: &mut Record, key: ImmutableString, value: Dynamic| {
             change(&cx, r, "set", vec![key.into(), value]).map(|_| ())
         },
     );
-    engine.register_fn("clear", |cx: NativeCallContext, r: &mut Record| {
+    FuncRegistration::new("clear").set_into_module(m, |cx: NativeCallContext, r: &mut Record| {
         change(&cx, r, "clear", Vec::new()).map(|_| ())
     });
     for name in ["retain", "drain"] {
-        engine.register_fn(
-            name,
+        FuncRegistration::new(name).set_into_module(
+            m,
             move |cx: NativeCallContext, r: &mut Record, keep: FnPtr| {
                 change(&cx, r, name, vec![Dynamic::from(keep)])
             },
         );
     }
-    engine.register_fn(
-        "filter",
+    FuncRegistration::new("filter").set_into_module(
+        m,
         |cx: NativeCallContext, r: &mut Record, keep: FnPtr| {
             cx.call_native_fn::<Dynamic>("filter", (Dynamic::from_map(r.to_map()), keep))
         },
     );
-    engine.register_fn("+", |cx: NativeCallContext, r: &mut Record, other: Map| {
-        cx.call_native_fn::<Dynamic>("+", (Dynamic::from_map(r.to_map()), other))
-    });
-    engine.register_fn("+", |cx: NativeCallContext, map: &mut Map, r: Record| {
-        cx.call_native_fn::<Dynamic>("+", (map.clone(), Dynamic::from_map(r.to_map())))
-    });
+    FuncRegistration::new("+").set_into_module(
+        m,
+        |cx: NativeCallContext, r: &mut Record, other: Map| {
+            cx.call_native_fn::<Dynamic>("+", (Dynamic::from_map(r.to_map()), other))
+        },
+    );
+    FuncRegistration::new("+").set_into_module(
+        m,
+        |cx: NativeCallContext, map: &mut Map, r: Record| {
+            cx.call_native_fn::<Dynamic>("+", (map.clone(), Dynamic::from_map(r.to_map())))
+        },
+    );
 }
 
 /// Calls Rhai's map function `name` on the record's map, which the record
@@ -110,20 +129,24 @@ fn change(
 }
 
 /// `==` and `!=` between records and maps, in either order.
-fn register_comparisons(engine: &mut Engine) {
+fn register_comparisons(m: &mut Module) {
     for op in ["==", "!="] {
-        engine.register_fn(
-            op,
+        FuncRegistration::new(op).set_into_module(
+            m,
             move |cx: NativeCallContext, a: &mut Record, b: Record| {
                 compare(&cx, op, a.to_map(), b.to_map())
             },
         );
-        engine.register_fn(op, move |cx: NativeCallContext, a: &mut Record, b: Map| {
-            compare(&cx, op, a.to_map(), b)
-        });
-        engine.register_fn(op, move |cx: NativeCallContext, a: &mut Map, b: Record| {
-            compare(&cx, op, a.clone(), b.to_map())
-        });
+        FuncRegistration::new(op)
+            .set_into_module(m, move |cx: NativeCallContext, a: &mut Record, b: Map| {
+                compare(&cx, op, a.to_map(), b)
+            });
+        FuncRegistration::new(op).set_into_module(
+            m,
+            move |cx: NativeCallContext, a: &mut Map, b: Record| {
+                compare(&cx, op, a.clone(), b.to_map())
+            },
+        );
     }
 }
 
