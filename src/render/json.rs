@@ -3,13 +3,18 @@
 use rhai::Dynamic;
 
 use crate::script::not_data;
+use crate::script::record_value::Json;
 
 /// `value` as pretty JSON (`()` is `null`).
 pub fn to_json(value: &Dynamic) -> Result<String, String> {
     if let Some(what) = not_data(value, "the result") {
         return Err(format!("cannot show the result as JSON: {what}"));
     }
-    serde_json::to_string_pretty(value).map_err(|e| format!("cannot show the result as JSON: {e}"))
+    let json = Json {
+        value,
+        reindent: true,
+    };
+    serde_json::to_string_pretty(&json).map_err(|e| format!("cannot show the result as JSON: {e}"))
 }
 
 #[cfg(test)]

@@ -15,6 +15,8 @@ use std::io::IsTerminal;
 
 use rhai::Dynamic;
 
+use crate::script::record_value::plain;
+
 pub use style::color_wanted;
 
 /// Renders `value` for a terminal `width` columns wide; `color` adds ANSI
@@ -22,6 +24,8 @@ pub use style::color_wanted;
 ///
 /// The result has no trailing newline; `()` renders as the empty string.
 pub fn render(value: &Dynamic, width: usize, color: bool) -> String {
+    // Tables read maps: the records shown are decoded now, and only they.
+    let value = &plain(value);
     if value.is_unit() {
         return String::new();
     }

@@ -6,6 +6,7 @@ use rhai::{Dynamic, ImmutableString, Map, Module, NativeCallContext};
 
 use super::convert::{Result, at, is_uuid, one, query, to_map};
 use super::ctx::ScriptCtx;
+use super::record_value::typed_rows;
 use super::register::func;
 
 pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
@@ -64,7 +65,8 @@ Nothing reaches the machine; a live server registers itself again.";
 
 fn servers(c: &ScriptCtx, filters: &Map) -> Result<Dynamic> {
     let q = query("cnapi::servers", filters)?;
-    to_map(&c.call_dc(|dc| dc.cnapi.list_servers(&q))?)
+    let found = c.call_dc(|dc| dc.cnapi.list_servers(&q))?;
+    Ok(typed_rows(c.dc()?.gate().mode(), &found)?)
 }
 
 fn server(c: &ScriptCtx, id: &str) -> Result<Dynamic> {

@@ -5,6 +5,8 @@ use rhai::{Dynamic, EvalAltResult, ImmutableString, Map, NativeCallContext};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::record::Record;
+use super::record_value::Json;
 use crate::dc::Query;
 
 pub type Result<T> = std::result::Result<T, Box<EvalAltResult>>;
@@ -52,7 +54,11 @@ pub fn from_map<T: DeserializeOwned>(function: &str, what: &str, value: &Dynamic
     if let Some(detail) = not_data(value, what) {
         return Err(format!("{function}: {detail}").into());
     }
-    let json = serde_json::to_value(value).map_err(|e| format!("{function}: {what}: {e}"))?;
+    let json = Json {
+        value,
+        reindent: false,
+    };
+    let json = serde_json::to_value(json).map_err(|e| format!("{function}: {what}: {e}"))?;
     serde_json::from_value(json).map_err(|e| format!("{function}: {what}: {e}").into())
 }
 
@@ -67,6 +73,13 @@ pub fn not_data(value: &Dynamic, at: &str) -> Option<String> {
             .iter()
             .enumerate()
             .find_map(|(i, item)| not_data(item, &format!("{at}[{i}]")));
+    }
+    if let Some(record) = value.read_lock::<Record>() {
+        // Unchanged, it is JSON by construction; changed, it is a map.
+        let map = record.plain()?;
+        return map
+            .iter()
+            .find_map(|(k, item)| not_data(item, &format!("{at}.{k}")));
     }
     if value.is_map() {
         let map = value.read_lock::<rhai::Map>()?;

@@ -47,6 +47,7 @@ pub fn build(ctx: Arc<ScriptCtx>) -> Engine {
     engine.register_static_module("zone", super::zone::module(&ctx).into());
     engine.register_static_module("binder", super::binder::module(&ctx).into());
     engine.register_static_module("manatee", super::manatee::module(&ctx).into());
+    super::record_fns::register(&mut engine);
     super::helpers::register(&mut engine);
     super::help::register(&mut engine);
     super::exit::register(&mut engine, &ctx);

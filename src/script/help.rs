@@ -75,8 +75,13 @@ fn catalog(engine: &Engine) -> Result<Catalog> {
     let meta: ModuleMeta = serde_json::from_str(&json)
         .map_err(|e| format!("help: cannot read the function list: {e}"))?;
     let mut catalog = Catalog::new();
-    // Rhai's operators and internal getters are not for people.
-    let user_facing = |f: &FnMeta| f.name.chars().next().is_some_and(|c| c.is_alphabetic());
+    // Rhai's operators and internal getters are not for people, nor the
+    // undocumented overloads for lazy records (`help` shows the map ones).
+    let user_facing = |f: &FnMeta| {
+        f.name.chars().next().is_some_and(|c| c.is_alphabetic())
+            && !f.name.contains('$')
+            && !(f.doc_comments.is_empty() && f.params.is_empty())
+    };
     catalog.insert(
         String::new(),
         meta.functions.into_iter().filter(user_facing).collect(),

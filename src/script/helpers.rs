@@ -5,10 +5,13 @@
 use std::cmp::Ordering;
 
 use rhai::{
-    Array, Dynamic, Engine, EvalAltResult, FnPtr, INT, ImmutableString, Map, NativeCallContext,
+    Array, Dynamic, Engine, EvalAltResult, FnPtr, FuncRegistration, INT, ImmutableString, Map,
+    Module, NativeCallContext,
 };
 
 use super::convert::not_data;
+use super::record::Record;
+use super::record_value::Json;
 use super::register::func;
 
 type Result<T> = std::result::Result<T, Box<EvalAltResult>>;
@@ -81,6 +84,24 @@ pub fn register(engine: &mut Engine) {
             Ok(filter(&ctx, rows, &keep)?.len() as INT)
         },
     );
+    // The same for lazy records (maps to scripts), in a module `help()`
+    // does not list: it shows the map versions once.
+    let mut records = Module::new();
+    FuncRegistration::new("select").set_into_module(
+        &mut records,
+        |record: Record, paths: Array| -> Result<Map> {
+            Ok(pick(&Dynamic::from(record), &path_list(&paths)?))
+        },
+    );
+    FuncRegistration::new("get").set_into_module(
+        &mut records,
+        |record: Record, path: ImmutableString| -> Result<Dynamic> {
+            Ok(get_path(&Dynamic::from(record), &path))
+        },
+    );
+    FuncRegistration::new("to_json")
+        .set_into_module(&mut records, |v: Record| to_json(&Dynamic::from(v)));
+    engine.register_global_module(records.into());
     func("get", &["record: Map", "path: String"], "?", GET_DOC)
         .register_into_engine(engine, |record: Map, path: ImmutableString| {
             get_path(&Dynamic::from(record), &path)
@@ -174,9 +195,17 @@ pub fn get_path(value: &Dynamic, path: &str) -> Dynamic {
     {
         return v.clone();
     }
+    if let Some(record) = value.read_lock::<Record>() {
+        let whole = record.get(path);
+        if !whole.is_unit() {
+            return whole;
+        }
+    }
     let mut current = value.clone();
     for part in path.split('.') {
-        let next = if let Some(map) = current.read_lock::<Map>() {
+        let next = if let Some(record) = current.read_lock::<Record>() {
+            Some(record.get(part))
+        } else if let Some(map) = current.read_lock::<Map>() {
             map.get(part).cloned()
         } else if let Some(array) = current.read_lock::<Array>() {
             part.parse::<usize>()
@@ -232,5 +261,9 @@ fn to_json(value: &Dynamic) -> Result<String> {
     if let Some(what) = not_data(value, "the value") {
         return Err(format!("to_json: {what}").into());
     }
-    serde_json::to_string(value).map_err(|e| format!("to_json: {e}").into())
+    let json = Json {
+        value,
+        reindent: false,
+    };
+    serde_json::to_string(&json).map_err(|e| format!("to_json: {e}").into())
 }

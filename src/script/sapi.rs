@@ -6,6 +6,7 @@ use rhai::{Dynamic, ImmutableString, Map, Module, NativeCallContext};
 
 use super::convert::{Result, at, from_map, is_uuid, one, query, to_map};
 use super::ctx::ScriptCtx;
+use super::record_value::typed_rows;
 use super::register::func;
 use crate::dc::sapi::{Application, NewInstance, ProvisionMode, Service, UpdateRequest};
 
@@ -240,7 +241,8 @@ const PAYLOAD: &str = "The VMAPI CreateVm body SAPI would send for an instance."
 
 fn applications(c: &ScriptCtx, filters: &Map) -> Result<Dynamic> {
     let q = query("sapi::applications", filters)?;
-    to_map(&c.call_dc(|dc| dc.sapi.list_applications(&q))?)
+    let found = c.call_dc(|dc| dc.sapi.list_applications(&q))?;
+    Ok(typed_rows(c.dc()?.gate().mode(), &found)?)
 }
 
 fn application(c: &ScriptCtx, id: &str) -> Result<Application> {
@@ -256,7 +258,8 @@ fn application(c: &ScriptCtx, id: &str) -> Result<Application> {
 
 fn services(c: &ScriptCtx, filters: &Map) -> Result<Dynamic> {
     let q = query("sapi::services", filters)?;
-    to_map(&c.call_dc(|dc| dc.sapi.list_services(&q))?)
+    let found = c.call_dc(|dc| dc.sapi.list_services(&q))?;
+    Ok(typed_rows(c.dc()?.gate().mode(), &found)?)
 }
 
 fn service(c: &ScriptCtx, id: &str) -> Result<Service> {
@@ -320,7 +323,8 @@ fn instances(c: &ScriptCtx, mut filters: Map) -> Result<Dynamic> {
         filters.insert("service_uuid".into(), service(c, &name)?.uuid.into());
     }
     let q = query("sapi::instances", &filters)?;
-    to_map(&c.call_dc(|dc| dc.sapi.list_instances(&q))?)
+    let found = c.call_dc(|dc| dc.sapi.list_instances(&q))?;
+    Ok(typed_rows(c.dc()?.gate().mode(), &found)?)
 }
 
 fn create_instance(c: &ScriptCtx, instance: Map, mode: ProvisionMode) -> Result<Dynamic> {

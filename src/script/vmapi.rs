@@ -2,12 +2,13 @@
 
 use std::sync::Arc;
 
-use rhai::{Array, Dynamic, ImmutableString, Map, Module, NativeCallContext};
+use rhai::{Dynamic, ImmutableString, Map, Module, NativeCallContext};
 
 use super::convert::{Result, at, from_map, query, to_map};
 use super::ctx::ScriptCtx;
+use super::record_value::rows;
 use super::register::func;
-use super::vm_map::VmMap;
+use super::vm_record::VmRecord;
 
 pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
     let mut m = Module::new();
@@ -156,8 +157,8 @@ const DELETE: &str = "Queues the destruction of a VM; returns #{vm_uuid, job_uui
 
 fn list(c: &ScriptCtx, filters: &Map) -> Result<Dynamic> {
     let q = query("vmapi::list", filters)?;
-    let vms = c.call_dc(|dc| dc.vmapi.list_as::<VmMap>(&q))?;
-    Ok(vms.into_iter().map(|vm| vm.0).collect::<Array>().into())
+    let vms = c.call_dc(|dc| dc.vmapi.list_as::<VmRecord>(&q))?;
+    Ok(rows(c.dc()?.gate().mode(), vms.into_iter().map(|vm| vm.0)))
 }
 
 fn by_alias(c: &ScriptCtx, alias: &str) -> Result<Dynamic> {
