@@ -72,6 +72,7 @@ impl LabCore {
     ) -> Result<Arc<LabCore>, LabError> {
         let mut world = load_or_seed(&dir, &settings, block, moved_from)?;
         world.config.job_duration_ms = settings.provision_delay_ms;
+        world.catalog_images(chrono::Utc::now());
         let world = SharedWorld::new(world);
         let log = RequestLog::open(&dir.request_log())?;
         let requests_changed = Arc::new(Notify::new());

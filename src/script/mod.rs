@@ -10,6 +10,7 @@ mod exit;
 pub mod filters;
 mod help;
 mod helpers;
+mod imgapi;
 pub mod interrupt;
 mod jobs;
 pub mod lazy_dc;
