@@ -97,6 +97,11 @@ pub struct SrvRecord {
 /// with no record.
 pub async fn lookup_a(binders: &[SocketAddr], name: &str) -> Result<Vec<IpAddr>, DcError> {
     let answer = ask_any(binders, name, RecordType::A).await?;
+    Ok(addresses(&answer))
+}
+
+/// The addresses of an answer's A (and AAAA) records, sorted, once each.
+fn addresses(answer: &Message) -> Vec<IpAddr> {
     let mut ips: Vec<IpAddr> = answer
         .answers
         .iter()
@@ -108,7 +113,42 @@ pub async fn lookup_a(binders: &[SocketAddr], name: &str) -> Result<Vec<IpAddr>,
         .collect();
     ips.sort();
     ips.dedup();
-    Ok(ips)
+    ips
+}
+
+/// What one binder member answered for a name.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MemberAnswer {
+    /// The member's DNS address, `ip:port`.
+    pub server: String,
+    /// Its A records, sorted; empty when it answered none or not at all.
+    pub addresses: Vec<String>,
+    /// Why it gave no usable answer (silent, REFUSED, …), in one line.
+    pub error: Option<String>,
+}
+
+/// The A records of `name` (already qualified) from every binder at once,
+/// each on its own: members each mirror ZooKeeper through their own watch,
+/// so a client may be sent to any of them, and one lagging is worth seeing.
+pub async fn lookup_a_each(binders: &[SocketAddr], name: &str) -> Vec<MemberAnswer> {
+    let asks = binders.iter().map(|server| async move {
+        let (addresses, error) = match ask(*server, name, RecordType::A, QUERY_TIMEOUT).await {
+            Ok(m) if m.metadata.response_code == ResponseCode::NoError => {
+                (self::addresses(&m), None)
+            }
+            Ok(m) => (
+                Vec::new(),
+                Some(format!("answers {} for {name}", m.metadata.response_code)),
+            ),
+            Err(miss) => (Vec::new(), Some(miss.describe(name, "it", *server))),
+        };
+        MemberAnswer {
+            server: server.to_string(),
+            addresses: addresses.iter().map(ToString::to_string).collect(),
+            error,
+        }
+    });
+    futures::future::join_all(asks).await
 }
 
 /// The SRV records of `name` (already qualified), sorted by target and port.
