@@ -14,6 +14,7 @@ pub mod connect;
 pub mod dc;
 #[cfg(test)]
 mod fixtures;
+pub mod health_cli;
 pub mod lab;
 pub mod manatee_cli;
 pub mod paths;

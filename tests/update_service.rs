@@ -177,7 +177,11 @@ fn rolling_update_of_papi() {
     let moray = eval(&home, r#"imgapi::latest("moray").uuid"#);
     let moray = format!("image={}", moray.as_str().unwrap_or_default());
     refused(&[&moray], "papi", "not a papi image");
-    refused(&["image=nonsense"], "papi", "neither an image UUID nor latest");
+    refused(
+        &["image=nonsense"],
+        "papi",
+        "neither an image UUID nor latest",
+    );
     refused(&[], "vmapi", "vmapi0 is vmapi's only instance");
     refused(&[], "binder", "use sdcadm up binder");
     refused(&[], "manatee", "use sdcadm up manatee");
@@ -248,7 +252,10 @@ fn rolling_update_of_papi() {
     );
     let deadline = Instant::now() + Duration::from_secs(120);
     while reprovisions(&home, &old).len() < 2 {
-        assert!(Instant::now() < deadline, "the second reprovision never came");
+        assert!(
+            Instant::now() < deadline,
+            "the second reprovision never came"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     child.kill().expect("SIGKILL");
@@ -267,6 +274,9 @@ fn rolling_update_of_papi() {
     assert_eq!(counts, vec![1, 1, 1], "reprovisioned twice or skipped");
     let after = papi_images(&home);
     assert!(after.iter().all(|(_, i)| *i == old), "{after:?}");
-    let answers = eval(&home, r#"binder::lookup_each("papi").map(|m| m.addresses.len())"#);
+    let answers = eval(
+        &home,
+        r#"binder::lookup_each("papi").map(|m| m.addresses.len())"#,
+    );
     assert_eq!(answers, serde_json::json!([3, 3, 3]), "all back in DNS");
 }

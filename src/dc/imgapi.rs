@@ -37,7 +37,7 @@ impl Imgapi {
         Imgapi { client }
     }
 
-    fn client(&self) -> Result<&ApiClient, DcError> {
+    pub fn client(&self) -> Result<&ApiClient, DcError> {
         self.client.as_ref().ok_or_else(|| DcError::Config {
             detail:
                 "no IMGAPI URL given: add imgapi_url to the profile (http://imgapi.<dc>.<domain>)"

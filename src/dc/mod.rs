@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod manatee;
 pub mod query;
 pub mod sapi;
+pub mod service_health;
 pub mod vm;
 pub mod vmapi;
 pub mod zk;

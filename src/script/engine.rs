@@ -52,6 +52,7 @@ pub fn build(ctx: Arc<ScriptCtx>) -> Engine {
     super::help::register(&mut engine);
     super::exit::register(&mut engine, &ctx);
     super::sleep::register(&mut engine, &ctx);
+    super::health::register(&mut engine, &ctx);
     // The runbook functions (`run`, `resume_run`, verdicts, helpers): their
     // one call site.
     super::runbook::register(&mut engine, ctx.clone());

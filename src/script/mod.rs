@@ -8,6 +8,7 @@ pub mod engine;
 mod error_text;
 mod exit;
 pub mod filters;
+mod health;
 mod help;
 mod helpers;
 mod imgapi;
