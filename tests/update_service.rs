@@ -6,18 +6,15 @@
 //! and none skipped. One lab, in phases, as each phase starts from the
 //! last one's state.
 
+mod dns_support;
 mod runbook_support;
 
-use std::net::SocketAddr;
 use std::process::{Child, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use dns_support::{Sampler, binders_and_name};
 use runbook_support::{Home, text};
 use serde_json::Value;
-use tritonsh::dc::binder_dns::lookup_a_each;
 
 /// `tritonsh --json -c SCRIPT`, decoded.
 fn eval(home: &Home, script: &str) -> Value {
@@ -71,55 +68,6 @@ fn reprovisions(home: &Home, image: &str) -> Vec<(String, usize)> {
 
 fn mutations(home: &Home) -> usize {
     home.mutating_requests().len()
-}
-
-/// Asks every binder member for papi, again and again, until stopped:
-/// the fewest addresses any member gave at each sample.
-struct Sampler {
-    stop: Arc<AtomicBool>,
-    thread: JoinHandle<Vec<usize>>,
-}
-
-impl Sampler {
-    fn start(home: &Home) -> Sampler {
-        let status: Value = serde_json::from_str(&home.must(&["lab", "status", "--json"]))
-            .expect("lab status JSON");
-        let binders: Vec<SocketAddr> = status["instances"]
-            .as_array()
-            .expect("instances")
-            .iter()
-            .filter(|i| i["service"] == "binder")
-            .filter_map(|i| i["dns"].as_str()?.parse().ok())
-            .collect();
-        assert_eq!(binders.len(), 3, "{status}");
-        let name = format!(
-            "papi.{}.{}",
-            status["datacenter_name"].as_str().unwrap_or_default(),
-            status["dns_domain"].as_str().unwrap_or_default()
-        );
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopped = stop.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime");
-            let mut samples = Vec::new();
-            while !stopped.load(Ordering::SeqCst) {
-                let answers = rt.block_on(lookup_a_each(&binders, &name));
-                let fewest = answers.iter().map(|a| a.addresses.len()).min();
-                samples.push(fewest.unwrap_or(0));
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            samples
-        });
-        Sampler { stop, thread }
-    }
-
-    fn finish(self) -> Vec<usize> {
-        self.stop.store(true, Ordering::SeqCst);
-        self.thread.join().expect("the sampler")
-    }
 }
 
 fn spawn(home: &Home, args: &[&str]) -> Child {
@@ -192,7 +140,10 @@ fn rolling_update_of_papi() {
     assert_eq!(mutations(&home), sent, "a refused run changed something");
 
     // The rolling update, sampled.
-    let sampler = Sampler::start(&home);
+    let status: Value =
+        serde_json::from_str(&home.must(&["lab", "status", "--json"])).expect("lab status JSON");
+    let (binders, name) = binders_and_name(&status, "papi");
+    let sampler = Sampler::start(binders, name);
     let out = update(&home, &["image=latest"]);
     let samples = sampler.finish();
     assert!(
