@@ -17,6 +17,8 @@ mod version;
 #[cfg(test)]
 mod tests_cnapi;
 #[cfg(test)]
+mod tests_imgapi;
+#[cfg(test)]
 mod tests_sapi;
 #[cfg(test)]
 mod tests_support;
