@@ -131,3 +131,21 @@ fn health_and_service_discovery_of_papi() {
         "papi had no answer at some sample: {samples:?}"
     );
 }
+
+#[test]
+fn health_without_a_datacenter_is_one_line() {
+    let home = Home::new("health-dead");
+    let dead = "http://127.0.0.1:1";
+    let config = format!(
+        "[profiles.dead]\nsapi_url = \"{dead}\"\nvmapi_url = \"{dead}\"\ncnapi_url = \"{dead}\"\n"
+    );
+    let out = home.run_with_profile(&config, "dead", &["health"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("tritonsh health: SAPI GET /services") && err.contains("127.0.0.1:1"),
+        "{err}"
+    );
+    assert!(text(&out.stdout).is_empty());
+}
