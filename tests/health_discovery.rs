@@ -130,6 +130,23 @@ fn health_and_service_discovery_of_papi() {
         samples.iter().all(|n| *n >= 1),
         "papi had no answer at some sample: {samples:?}"
     );
+
+    // VMAPI down: every instance is still reported, and why its state is
+    // not known.
+    home.must(&["lab", "fault", "stop", "vmapi0"]);
+    let out = home.run(&["health", "--json"]);
+    home.must(&["lab", "fault", "start", "vmapi0"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report: Value = serde_json::from_str(&text(&out.stdout)).expect("JSON");
+    let all = report["instances"].as_array().expect("instances");
+    assert!(all.len() > 20, "{report}");
+    assert!(
+        all.iter().all(|i| i["vm_state"] == "unknown"
+            && i["problems"][0]
+                .as_str()
+                .is_some_and(|p| p.starts_with("VM state unknown: VMAPI GET /vms"))),
+        "{report}"
+    );
 }
 
 #[test]

@@ -79,28 +79,41 @@ struct Found {
     vm: Option<Vm>,
     server: String,
     server_status: String,
+    /// What VMAPI or CNAPI could not say, and why.
+    unknown: Vec<String>,
 }
 
+/// Fails only when SAPI, which lists the instances, cannot be read.
 pub async fn check(dc: &Datacenter) -> Result<HealthReport, DcError> {
     let vm_only = query(&[("type", "vm")]);
     let every = Vec::new();
-    let (services, instances, servers) = futures::try_join!(
+    let (services, instances, servers) = futures::join!(
         dc.sapi.list_services(&vm_only),
         dc.sapi.list_instances(&vm_only),
         dc.cnapi.list_servers(&every),
-    )?;
+    );
+    // Without SAPI there is nothing to check; without VMAPI or CNAPI the
+    // instances are still listed, with what could not be known and why.
+    let (services, instances) = (services?, instances?);
     let names: BTreeMap<&str, &str> = services
         .iter()
         .map(|s| (s.uuid.as_str(), s.name.as_str()))
         .collect();
     let uuids: Vec<&str> = instances.iter().map(|i| i.uuid.as_str()).collect();
     let vms = if uuids.is_empty() {
-        Vec::new()
+        Ok(Vec::new())
     } else {
-        dc.vmapi
-            .list(&query(&[("uuids", &uuids.join(","))]))
-            .await?
+        dc.vmapi.list(&query(&[("uuids", &uuids.join(","))])).await
     };
+    let mut unknown = Vec::new();
+    let vms = vms.unwrap_or_else(|e| {
+        unknown.push(format!("VM state unknown: {e}"));
+        Vec::new()
+    });
+    let servers = servers.unwrap_or_else(|e| {
+        unknown.push(format!("server status unknown: {e}"));
+        Vec::new()
+    });
     let mut vms: BTreeMap<String, Vm> = vms.into_iter().map(|v| (v.uuid.clone(), v)).collect();
     let found: Vec<Found> = instances
         .iter()
@@ -121,6 +134,7 @@ pub async fn check(dc: &Datacenter) -> Result<HealthReport, DcError> {
                     .unwrap_or_else(|| "?".to_string()),
                 server_status: server.map_or("unknown".to_string(), |s| s.status.clone()),
                 vm,
+                unknown: unknown.clone(),
             })
         })
         .collect();
@@ -207,7 +221,7 @@ async fn ping_imgapi(dc: &Datacenter, f: &Found) -> String {
 
 async fn ping_at(client: &ApiClient, f: &Found) -> String {
     let Some(ip) = f.vm.as_ref().and_then(ip_of) else {
-        return "no address to ping".to_string();
+        return "not checked (no address known)".to_string();
     };
     // The configured URL keeps its port (a lab not run as root); another
     // instance answers on port 80, as Triton's APIs do.
@@ -227,19 +241,21 @@ async fn ping_at(client: &ApiClient, f: &Found) -> String {
 }
 
 fn judge(f: Found, binder: &BinderAnswers, ping: Option<String>) -> InstanceHealth {
-    let mut problems = Vec::new();
-    let vm_state =
-        f.vm.as_ref()
-            .map_or("missing".to_string(), |v| v.state.clone());
+    let mut problems = f.unknown.clone();
+    let vm_state = match &f.vm {
+        Some(vm) => vm.state.clone(),
+        None if f.unknown.is_empty() => "missing".to_string(),
+        None => "unknown".to_string(),
+    };
     let ip = f.vm.as_ref().and_then(ip_of);
-    if vm_state != "running" {
+    if vm_state != "running" && vm_state != "unknown" {
         problems.push(format!("its VM is {vm_state}"));
     }
-    if f.server_status != "running" {
+    if f.server_status != "running" && f.unknown.is_empty() {
         problems.push(format!("server {} is {}", f.server, f.server_status));
     }
     let binder = registered(&f.service, ip.as_deref(), binder);
-    if binder != "registered" && binder != "not checked" {
+    if binder != "registered" && !binder.starts_with("not checked") {
         problems.push(binder.clone());
     }
     let ping = ping.unwrap_or_else(|| "not checked".to_string());
@@ -271,7 +287,7 @@ fn registered(service: &str, ip: Option<&str>, binder: &BinderAnswers) -> String
         Err(why) => return format!("binder not asked: {why}"),
     };
     let Some(ip) = ip else {
-        return "no address to look for in binder".to_string();
+        return "not checked (no address known)".to_string();
     };
     let missing: Vec<String> = answers
         .iter()
