@@ -231,3 +231,41 @@ fn rolling_update_of_papi() {
     );
     assert_eq!(answers, serde_json::json!([3, 3, 3]), "all back in DNS");
 }
+
+/// A single moray gets sdcadm's `<alias>tmp` instead of an outage: the
+/// temporary instance answers before moray0 leaves DNS, and is gone at the
+/// end.
+#[test]
+fn a_single_moray_is_updated_without_an_outage() {
+    let home = Home::with_lab("update-moray", &["--profile", "fresh"]);
+    let status: Value =
+        serde_json::from_str(&home.must(&["lab", "status", "--json"])).expect("lab status JSON");
+    let (binders, name) = binders_and_name(&status, "moray");
+    let sampler = Sampler::start(binders, name);
+    let out = home.run(&["run", "update-service", "--param", "service=moray", "--yes"]);
+    let samples = sampler.finish();
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("provision moray0tmp on headnode"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("remove moray0tmp"), "{stdout}");
+    assert!(samples.len() >= 20, "only {} samples", samples.len());
+    assert!(
+        samples.iter().all(|n| *n >= 1),
+        "moray had no answer at some sample: {samples:?}"
+    );
+    assert!(
+        samples.contains(&2),
+        "moray0tmp never answered: {samples:?}"
+    );
+    let aliases = eval(
+        &home,
+        r#"sapi::instances(#{service: "moray"}).map(|i| i.params.alias)"#,
+    );
+    assert_eq!(aliases, serde_json::json!(["moray0"]));
+    let latest = eval(&home, r#"imgapi::latest("moray").uuid"#);
+    let image = eval(&home, r#"vmapi::by_alias("moray0").image_uuid"#);
+    assert_eq!(image, latest);
+}

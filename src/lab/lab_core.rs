@@ -202,6 +202,7 @@ impl LabCore {
                 processes.add(Box::new(RegistrarProcess::new(&alias, self.world.clone())));
             }
         }
+        self.forget_gone_zones();
         let failures = processes
             .reconcile(|alias, role| self.should_run(alias, role))
             .await;
@@ -211,6 +212,21 @@ impl LabCore {
             settings.ports.extend(ports);
         }
         failures
+    }
+
+    /// A destroyed zone takes its SMF state with it: a new zone with the
+    /// same alias (sdcadm's `<alias>tmp` made again) starts with every
+    /// service enabled.
+    fn forget_gone_zones(&self) {
+        let live: BTreeSet<String> = self.world.with(|w| {
+            w.vms()
+                .filter(|vm| vm.state.is_active())
+                .filter_map(|vm| vm.alias.clone())
+                .collect()
+        });
+        if let Ok(mut disabled) = self.disabled.lock() {
+            disabled.retain(|(alias, _)| live.contains(alias));
+        }
     }
 
     /// A process runs when its instance's VM runs, its server is up, and

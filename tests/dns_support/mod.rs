@@ -23,7 +23,7 @@ pub fn binders_and_name(status: &Value, service: &str) -> (Vec<SocketAddr>, Stri
         .filter(|i| i["service"] == "binder")
         .filter_map(|i| i["dns"].as_str()?.parse().ok())
         .collect();
-    assert_eq!(binders.len(), 3, "{status}");
+    assert!(!binders.is_empty(), "no binder: {status}");
     let name = format!(
         "{service}.{}.{}",
         status["datacenter_name"].as_str().unwrap_or_default(),
