@@ -1,5 +1,6 @@
 //! The Triton APIs tritonsh speaks to, in one place: what each is called,
-//! how binder names it, where its URL is kept, and how to read its ping.
+//! how binder names it, where its URL is kept, how to read its ping, and
+//! whether a datacenter description must give it.
 //!
 //! The clients (`dc/`), the profile (`config.rs`), the lab's twins and its
 //! status (`lab/`) all go through [`Api::ALL`], so adding an API is a row
@@ -18,6 +19,7 @@ pub enum Api {
     Sapi,
     Vmapi,
     Cnapi,
+    Imgapi,
 }
 
 /// One API's facts; see the accessors on [`Api`].
@@ -27,11 +29,14 @@ struct Spec {
     url_key: &'static str,
     accept_version: Option<&'static str>,
     verdict: fn(&Value) -> Result<(), String>,
+    /// A datacenter description without it is still usable: profiles
+    /// written before tritonsh spoke to it stay valid.
+    required: bool,
 }
 
 impl Api {
     /// Every API, in the order they are listed to operators.
-    pub const ALL: [Api; 3] = [Api::Sapi, Api::Vmapi, Api::Cnapi];
+    pub const ALL: [Api; 4] = [Api::Sapi, Api::Vmapi, Api::Cnapi, Api::Imgapi];
 
     fn spec(self) -> Spec {
         match self {
@@ -43,6 +48,7 @@ impl Api {
                 // asked for `~2`.
                 accept_version: Some("~2"),
                 verdict: sapi_verdict,
+                required: true,
             },
             Api::Vmapi => Spec {
                 name: "VMAPI",
@@ -50,6 +56,7 @@ impl Api {
                 url_key: "vmapi_url",
                 accept_version: None,
                 verdict: vmapi_verdict,
+                required: true,
             },
             Api::Cnapi => Spec {
                 name: "CNAPI",
@@ -57,6 +64,15 @@ impl Api {
                 url_key: "cnapi_url",
                 accept_version: None,
                 verdict: cnapi_verdict,
+                required: true,
+            },
+            Api::Imgapi => Spec {
+                name: "IMGAPI",
+                service: "imgapi",
+                url_key: "imgapi_url",
+                accept_version: None,
+                verdict: imgapi_verdict,
+                required: false,
             },
         }
     }
@@ -89,14 +105,25 @@ impl Api {
         (self.spec().verdict)(body)
     }
 
+    /// Whether a datacenter description must give its URL (IMGAPI's may be
+    /// left out; then only what needs images fails, saying so).
+    pub fn required(self) -> bool {
+        self.spec().required
+    }
+
     /// The API whose URL is kept under `key`.
     pub fn from_url_key(key: &str) -> Option<Api> {
         Api::ALL.into_iter().find(|api| api.url_key() == key)
     }
 
-    /// `sapi_url, vmapi_url and cnapi_url`, for messages about a profile.
+    /// `sapi_url, vmapi_url and cnapi_url` (the required ones), for
+    /// messages about a profile.
     pub fn url_keys_listed() -> String {
-        let keys: Vec<&str> = Api::ALL.iter().map(|api| api.url_key()).collect();
+        let keys: Vec<&str> = Api::ALL
+            .iter()
+            .filter(|api| api.required())
+            .map(|api| api.url_key())
+            .collect();
         match keys.split_last() {
             Some((last, [])) => last.to_string(),
             Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
@@ -152,6 +179,14 @@ fn cnapi_verdict(body: &Value) -> Result<(), String> {
     } else {
         format!("not ready: {down}")
     })
+}
+
+/// `GET /ping` answers `{"ping": "pong", …}` while IMGAPI serves.
+fn imgapi_verdict(body: &Value) -> Result<(), String> {
+    match body.get("ping").and_then(Value::as_str) {
+        Some("pong") => Ok(()),
+        _ => Err(format!("no pong: {body}")),
+    }
 }
 
 /// `moray: offline, wfapi: connecting` from a `services` map.
@@ -263,6 +298,11 @@ mod tests {
             ),
             Err("not healthy: wfapi: offline".to_string())
         );
+        assert_eq!(
+            Api::Imgapi.ping_verdict(&json!({"ping": "pong", "imgapi": true})),
+            Ok(())
+        );
+        assert!(Api::Imgapi.ping_verdict(&json!({})).is_err());
     }
 
     #[test]
@@ -284,7 +324,7 @@ mod tests {
         let text = serde_json::to_string(&record).unwrap_or_default();
         assert_eq!(
             text,
-            r#"{"sapi_url":"http://sapi","vmapi_url":"http://vmapi","cnapi_url":"http://cnapi","other":7}"#
+            r#"{"sapi_url":"http://sapi","vmapi_url":"http://vmapi","cnapi_url":"http://cnapi","imgapi_url":"http://imgapi","other":7}"#
         );
         let back: Option<Record> = serde_json::from_str(&text).ok();
         assert_eq!(back, Some(record));

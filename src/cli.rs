@@ -64,6 +64,9 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::runbook_cli::RunbookCommand,
     },
+    /// The health of every core instance and service (as sdcadm check-health);
+    /// exits 1 when anything is unhealthy.
+    Health(crate::health_cli::HealthArgs),
     /// Print the script that completes tritonsh's commands, runbook names
     /// and `-p NAME=` in your shell: source <(tritonsh completions bash).
     Completions {
@@ -98,7 +101,7 @@ pub fn main() -> ExitCode {
     }
     if cli.command.is_some() && cli.subcommand.is_some() {
         eprintln!(
-            "tritonsh: -c EXPR cannot be combined with a subcommand (lab, run, runbook, manatee, completions): use one or the other"
+            "tritonsh: -c EXPR cannot be combined with a subcommand (lab, run, runbook, manatee, health, completions): use one or the other"
         );
         return ExitCode::from(2);
     }
@@ -120,6 +123,13 @@ pub fn main() -> ExitCode {
                 profile: cli.profile.clone(),
             };
             crate::manatee_cli::run(args, &connect)
+        }
+        Some(Command::Health(args)) => {
+            let connect = ConnectOptions {
+                lab: cli.lab.clone(),
+                profile: cli.profile.clone(),
+            };
+            crate::health_cli::run(args, cli.json, &connect)
         }
         Some(Command::Completions { shell }) => crate::shell_completion::print_script(shell),
         None => shell(&cli),

@@ -13,6 +13,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use url::Url;
+
 use crate::api::Api;
 use crate::config::{self, Profile};
 use crate::dc::{Datacenter, Endpoints, MutationGate};
@@ -74,7 +76,8 @@ impl Choice {
         match self {
             Choice::Lab(dir) => format!("connected to the lab in {}", dir.display()),
             Choice::Profile { name, endpoints } => {
-                format!("profile {name}: SAPI {}", endpoints.url(Api::Sapi))
+                let sapi = endpoints.url(Api::Sapi).map(Url::to_string);
+                format!("profile {name}: SAPI {}", sapi.unwrap_or_default())
             }
             Choice::DefaultLab(dir) => format!(
                 "no datacenter configured: using the lab at {} (tritonsh lab down to stop it)",
@@ -176,7 +179,7 @@ fn profile_apis(profile: &Profile) -> Result<Endpoints, String> {
     if !profile.urls.is_empty() {
         let missing: Vec<&str> = Api::ALL
             .into_iter()
-            .filter(|api| !profile.urls.contains_key(api))
+            .filter(|api| api.required() && !profile.urls.contains_key(api))
             .map(Api::url_key)
             .collect();
         if !missing.is_empty() {
@@ -218,8 +221,11 @@ mod tests {
             dns_domain: Some("joyent.us".into()),
             ..Profile::default()
         };
-        let endpoints = profile_endpoints(&profile).map(|e| e.url(Api::Vmapi).to_string());
-        assert_eq!(endpoints, Ok("http://vmapi.coal.joyent.us/".to_string()));
+        let endpoints = profile_endpoints(&profile).map(|e| e.url(Api::Vmapi).map(Url::to_string));
+        assert_eq!(
+            endpoints,
+            Ok(Some("http://vmapi.coal.joyent.us/".to_string()))
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod connect;
 pub mod dc;
 #[cfg(test)]
 mod fixtures;
+pub mod health_cli;
 pub mod lab;
 pub mod manatee_cli;
 pub mod paths;

@@ -94,7 +94,16 @@ impl Endpoints {
                 Ok::<_, DcError>((api, url))
             }
         };
-        let all = futures::future::try_join_all(Api::ALL.map(url));
+        // An API that is not required and that binder does not know is
+        // left out, as a profile may leave it out.
+        let optional = |api: Api| async move {
+            match url(api).await {
+                Ok(found) => Ok(Some(found)),
+                Err(_) if !api.required() => Ok(None),
+                Err(e) => Err(e),
+            }
+        };
+        let all = futures::future::try_join_all(Api::ALL.map(optional));
         let urls = tokio::time::timeout(DEADLINE, all).await.map_err(|_| {
             failed(format!(
                 "no answer within {}s (is binder running and reachable? check `{}`)",
@@ -105,7 +114,7 @@ impl Endpoints {
                 )
             ))
         })??;
-        let mut endpoints = Endpoints::new(urls.into_iter().collect())?;
+        let mut endpoints = Endpoints::new(urls.into_iter().flatten().collect())?;
         endpoints.binder_dns = binders.to_vec();
         Ok(endpoints)
     }

@@ -157,6 +157,41 @@ fn a_records(answer: &Message) -> Vec<IpAddr> {
     ips
 }
 
+/// What one binder member answered for a name.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MemberAddresses {
+    /// The member's DNS address, `ip:port`.
+    pub server: String,
+    /// Its A records, sorted; empty when it answered none or not at all.
+    pub addresses: Vec<String>,
+    /// Why it gave no usable answer (silent, REFUSED, …), in one line.
+    pub error: Option<String>,
+}
+
+/// The A records of `name` (already qualified) from every binder at once,
+/// each on its own: members each mirror ZooKeeper through their own watch,
+/// so a client may be sent to any of them, and one lagging is worth seeing.
+pub async fn lookup_a_each(binders: &[SocketAddr], name: &str) -> Vec<MemberAddresses> {
+    let asks = binders.iter().map(|server| async move {
+        let (addresses, error) = match ask(*server, name, RecordType::A, QUERY_TIMEOUT).await {
+            Ok(m) if m.metadata.response_code == ResponseCode::NoError => {
+                (a_records(&m), None)
+            }
+            Ok(m) => (
+                Vec::new(),
+                Some(format!("answers {} for {name}", m.metadata.response_code)),
+            ),
+            Err(miss) => (Vec::new(), Some(miss.describe(name, "it", *server))),
+        };
+        MemberAddresses {
+            server: server.to_string(),
+            addresses: addresses.iter().map(ToString::to_string).collect(),
+            error,
+        }
+    });
+    futures::future::join_all(asks).await
+}
+
 fn srv_records(answer: &Message) -> Vec<SrvRecord> {
     let address = |target: &Name| {
         answer.additionals.iter().find_map(|r| match &r.data {

@@ -156,6 +156,17 @@ impl ApiClient {
         self.api
     }
 
+    /// The same API at another instance's `base`, asked once within
+    /// `timeout`: a health check must say at once that an instance does
+    /// not answer, not retry it.
+    pub fn at_instance(&self, base: Url, timeout: Duration) -> ApiClient {
+        let mut client = self.clone();
+        client.base = base;
+        client.options.read_retries = 0;
+        client.options.timeout = timeout;
+        client
+    }
+
     pub fn kind(&self) -> Api {
         self.kind
     }

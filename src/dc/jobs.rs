@@ -144,6 +144,14 @@ impl Jobs {
             .await
     }
 
+    /// `GET /jobs` with VMAPI's filters (`vm_uuid`, `task`, `execution`),
+    /// newest first.
+    pub async fn list(&self, filters: &super::Query) -> Result<Vec<Job>, DcError> {
+        self.vmapi
+            .get_json(&["jobs"], filters, Uuid::new_v4())
+            .await
+    }
+
     /// Polls the job until it finishes or `max` has passed.
     pub async fn wait(&self, uuid: &str, max: Duration) -> Result<Outcome, DcError> {
         // `Instant + Duration` panics on overflow, and a script may ask for

@@ -13,10 +13,12 @@ pub mod error;
 pub mod gate;
 pub mod health;
 pub mod http;
+pub mod imgapi;
 pub mod jobs;
 pub mod manatee;
 pub mod query;
 pub mod sapi;
+pub mod service_health;
 pub mod vm;
 pub mod vmapi;
 pub mod zk;
@@ -34,6 +36,7 @@ pub use error::DcError;
 pub use gate::{GateMode, MutationGate};
 pub use health::Health;
 pub use http::HttpOptions;
+pub use imgapi::{Image, Imgapi};
 pub use jobs::{Job, Jobs, Outcome};
 pub use sapi::Sapi;
 pub use vmapi::{JobRef, Vm, Vmapi};
@@ -46,7 +49,8 @@ pub type Query = Vec<(String, String)>;
 /// `http://sapi.coal.joyent.us`, and its ZooKeeper members.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Endpoints {
-    /// One URL for every API in [`Api::ALL`].
+    /// One URL for every required API in [`Api::ALL`], and for the others
+    /// when known.
     urls: BTreeMap<Api, Url>,
     /// ZooKeeper members as `ip:port` (the profile's `zk`, `ZK_IPS`, the
     /// lab's `zk`); empty when not known.
@@ -58,10 +62,12 @@ pub struct Endpoints {
 
 impl Endpoints {
     /// Parses a base URL for every API, naming the one that is wrong or
-    /// missing.
+    /// missing. An empty URL of an API that is not required counts as
+    /// not given.
     pub fn parse<'a>(urls: impl IntoIterator<Item = (Api, &'a str)>) -> Result<Endpoints, DcError> {
         let urls = urls
             .into_iter()
+            .filter(|(api, text)| api.required() || !text.trim().is_empty())
             .map(|(api, text)| Ok((api, parse_url(api.name(), text)?)))
             .collect::<Result<BTreeMap<Api, Url>, DcError>>()?;
         Endpoints::new(urls)
@@ -73,9 +79,12 @@ impl Endpoints {
         Endpoints::parse(Api::ALL.map(|api| (api, url)))
     }
 
-    /// Endpoints from URLs already parsed; every API must have one.
+    /// Endpoints from URLs already parsed; every required API must have one.
     pub fn new(urls: BTreeMap<Api, Url>) -> Result<Endpoints, DcError> {
-        if let Some(missing) = Api::ALL.into_iter().find(|api| !urls.contains_key(api)) {
+        if let Some(missing) = Api::ALL
+            .into_iter()
+            .find(|api| api.required() && !urls.contains_key(api))
+        {
             return Err(DcError::Config {
                 detail: format!("no {missing} URL given"),
             });
@@ -87,10 +96,9 @@ impl Endpoints {
         })
     }
 
-    /// The base URL of `api`.
-    pub fn url(&self, api: Api) -> &Url {
-        // `new` made sure every API has one.
-        &self.urls[&api]
+    /// The base URL of `api`, when known (always, for a required one).
+    pub fn url(&self, api: Api) -> Option<&Url> {
+        self.urls.get(&api)
     }
 }
 
@@ -127,6 +135,7 @@ pub struct Datacenter {
     pub sapi: Sapi,
     pub vmapi: Vmapi,
     pub cnapi: Cnapi,
+    pub imgapi: Imgapi,
     pub jobs: Jobs,
     pub zk: zk::ZkEnsemble,
     gate: MutationGate,
@@ -143,25 +152,29 @@ impl Datacenter {
         gate: MutationGate,
         options: HttpOptions,
     ) -> Result<Datacenter, DcError> {
-        for api in Api::ALL {
-            check_url(api.name(), endpoints.url(api))?;
+        for (api, url) in &endpoints.urls {
+            check_url(api.name(), url)?;
         }
         let http = http::build_http_client()?;
         let client = |api: Api| {
-            http::ApiClient::new(
+            let url = endpoints.url(api).ok_or_else(|| DcError::Config {
+                detail: format!("no {api} URL given"),
+            })?;
+            Ok::<_, DcError>(http::ApiClient::new(
                 api,
-                endpoints.url(api).clone(),
+                url.clone(),
                 http.clone(),
                 gate.clone(),
                 options.clone(),
-            )
+            ))
         };
-        let vmapi = client(Api::Vmapi);
+        let vmapi = client(Api::Vmapi)?;
         Ok(Datacenter {
-            sapi: Sapi::new(client(Api::Sapi)),
+            sapi: Sapi::new(client(Api::Sapi)?),
             jobs: Jobs::new(vmapi.clone()),
             vmapi: Vmapi::new(vmapi),
-            cnapi: Cnapi::new(client(Api::Cnapi)),
+            cnapi: Cnapi::new(client(Api::Cnapi)?),
+            imgapi: Imgapi::new(client(Api::Imgapi).ok()),
             zk: zk::ZkEnsemble::new(&endpoints.zk_hosts, zk::SESSION_TIMEOUT),
             gate,
             endpoints,

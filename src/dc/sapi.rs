@@ -225,6 +225,30 @@ impl Sapi {
         self.update("instances", uuid, changes).await
     }
 
+    /// `PUT /instances/:uuid/upgrade` (apis.md §2.6): SAPI reprovisions
+    /// the instance's VM to `image_uuid` and waits for the job, so this can
+    /// take minutes. The answer is the instance as it was before.
+    pub async fn upgrade_instance(
+        &self,
+        uuid: &str,
+        image_uuid: &str,
+    ) -> Result<Instance, DcError> {
+        let body = serde_json::json!({ "image_uuid": image_uuid });
+        self.client
+            .send(
+                Request::new(
+                    Method::PUT,
+                    &["instances", uuid, "upgrade"],
+                    &[],
+                    Uuid::new_v4(),
+                )
+                .body(body)
+                .long(),
+            )
+            .await?
+            .json()
+    }
+
     /// `PUT /{collection}/:uuid`: the same update semantics for
     /// applications, services and instances (apis.md §2.2).
     async fn update<T: DeserializeOwned>(

@@ -72,6 +72,7 @@ impl LabCore {
     ) -> Result<Arc<LabCore>, LabError> {
         let mut world = load_or_seed(&dir, &settings, block, moved_from)?;
         world.config.job_duration_ms = settings.provision_delay_ms;
+        world.catalog_images(chrono::Utc::now());
         let world = SharedWorld::new(world);
         let log = RequestLog::open(&dir.request_log())?;
         let requests_changed = Arc::new(Notify::new());
@@ -201,6 +202,7 @@ impl LabCore {
                 processes.add(Box::new(RegistrarProcess::new(&alias, self.world.clone())));
             }
         }
+        self.forget_gone_zones();
         let failures = processes
             .reconcile(|alias, role| self.should_run(alias, role))
             .await;
@@ -210,6 +212,21 @@ impl LabCore {
             settings.ports.extend(ports);
         }
         failures
+    }
+
+    /// A destroyed zone takes its SMF state with it: a new zone with the
+    /// same alias (sdcadm's `<alias>tmp` made again) starts with every
+    /// service enabled.
+    fn forget_gone_zones(&self) {
+        let live: BTreeSet<String> = self.world.with(|w| {
+            w.vms()
+                .filter(|vm| vm.state.is_active())
+                .filter_map(|vm| vm.alias.clone())
+                .collect()
+        });
+        if let Ok(mut disabled) = self.disabled.lock() {
+            disabled.retain(|(alias, _)| live.contains(alias));
+        }
     }
 
     /// A process runs when its instance's VM runs, its server is up, and

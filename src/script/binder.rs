@@ -8,7 +8,7 @@ use rhai::{Array, Dynamic, ImmutableString, Module, NativeCallContext};
 use super::convert::{at, to_map};
 use super::ctx::ScriptCtx;
 use super::register::func;
-use crate::dc::binder_dns::{lookup_a, lookup_each, lookup_srv};
+use crate::dc::binder_dns::{lookup_a, lookup_a_each, lookup_each, lookup_srv};
 use crate::dc::binder_status::{dns_servers, status, zone};
 use crate::dc::{Datacenter, DcError};
 
@@ -31,6 +31,21 @@ pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
                         .map(|ip| Dynamic::from(ip.to_string()))
                         .collect::<Array>()
                 }),
+            )
+        },
+    );
+
+    let c = ctx.clone();
+    func("lookup_each", &["name: String"], "Array", LOOKUP_EACH).set_into_module(
+        &mut m,
+        move |cx: NativeCallContext, name: ImmutableString| {
+            at(
+                &cx,
+                c.call_dc(|dc| async move {
+                    let (servers, name) = ask(dc, &name, false).await?;
+                    Ok::<_, DcError>(lookup_a_each(&servers, &name).await)
+                })
+                .and_then(|answers| to_map(&answers)),
             )
         },
     );
@@ -101,6 +116,11 @@ const LOOKUP: &str = "The addresses binder gives for a name (its A records), sor
 instances of a service. A short name completes to NAME.<datacenter_name>.<dns_domain>.\n\
 An unknown name is an error (binder answers REFUSED), as is a name outside the zone.\n\
 Example: binder::lookup(\"moray\")";
+
+const LOOKUP_EACH: &str = "Every binder member asked the same name at once, each on its own:\n\
+#{server, addresses, error}; error says why a member gave no answer (silent, REFUSED).\n\
+Members mirror ZooKeeper each through its own watch: this shows one that lags.\n\
+Example: binder::lookup_each(\"papi\").filter(|m| !(\"127.1.0.30\" in m.addresses))";
 
 const SRV: &str = "A service's SRV records: #{target, port, priority, weight, address}, the\n\
 address from binder's additional records. A short name asks _NAME._tcp.NAME.<dc>.<domain>.\n\

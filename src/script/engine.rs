@@ -42,6 +42,7 @@ pub fn build(ctx: Arc<ScriptCtx>) -> Engine {
     engine.register_static_module("sapi", super::sapi::module(&ctx).into());
     engine.register_static_module("vmapi", super::vmapi::module(&ctx).into());
     engine.register_static_module("cnapi", super::cnapi::module(&ctx).into());
+    engine.register_static_module("imgapi", super::imgapi::module(&ctx).into());
     engine.register_static_module("jobs", super::jobs::module(&ctx).into());
     engine.register_static_module("zk", super::zk::module(&ctx).into());
     engine.register_static_module("zone", super::zone::module(&ctx).into());
@@ -52,6 +53,7 @@ pub fn build(ctx: Arc<ScriptCtx>) -> Engine {
     super::help::register(&mut engine);
     super::exit::register(&mut engine, &ctx);
     super::sleep::register(&mut engine, &ctx);
+    super::health::register(&mut engine, &ctx);
     // The runbook functions (`run`, `resume_run`, verdicts, helpers): their
     // one call site.
     super::runbook::register(&mut engine, ctx.clone());

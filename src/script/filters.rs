@@ -112,6 +112,16 @@ const INSTANCES: &[FilterKey] = &[
     one_of("type", &["vm", "agent"]),
 ];
 
+/// IMGAPI's ListImages filters (`state` is `active` unless given).
+const IMAGES: &[FilterKey] = &[
+    key("name"),
+    key("os"),
+    key("owner"),
+    one_of("state", &["active", "disabled", "unactivated", "all"]),
+    key("type"),
+    key("version"),
+];
+
 /// The keys the filter map of `function` (`vmapi::list`) takes; empty for
 /// a function that takes no filter map.
 pub fn filter_keys(function: &str) -> &'static [FilterKey] {
@@ -121,6 +131,7 @@ pub fn filter_keys(function: &str) -> &'static [FilterKey] {
         "sapi::applications" => APPLICATIONS,
         "sapi::services" => SERVICES,
         "sapi::instances" => INSTANCES,
+        "imgapi::list" => IMAGES,
         _ => &[],
     }
 }

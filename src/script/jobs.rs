@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use rhai::{Dynamic, FLOAT, INT, ImmutableString, Map, Module, NativeCallContext};
 
-use super::convert::{Result, at, to_map};
+use super::convert::{Result, at, query, to_map};
 use super::ctx::ScriptCtx;
 use super::register::func;
 
@@ -31,6 +31,19 @@ pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
     );
 
     let c = ctx.clone();
+    func("list", &["filters: Map"], "Array", LIST).set_into_module(
+        &mut m,
+        move |cx: NativeCallContext, filters: Map| {
+            at(
+                &cx,
+                query("jobs::list", &filters)
+                    .and_then(|q| c.call_dc(|dc| dc.jobs.list(&q)))
+                    .and_then(|v| to_map(&v)),
+            )
+        },
+    );
+
+    let c = ctx.clone();
     func("wait", &["uuid: String", "seconds: i64"], "Map", WAIT).set_into_module(
         &mut m,
         move |cx: NativeCallContext, uuid: ImmutableString, seconds: INT| {
@@ -46,6 +59,10 @@ pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
     );
     m
 }
+
+const LIST: &str = "Jobs, newest first: #{uuid, name, execution, params, chain_results, …}.\n\
+Filters (VMAPI's): vm_uuid, task (provision, start, stop, reboot, reprovision, destroy, …), execution.\n\
+Example: jobs::list(#{vm_uuid: vmapi::by_alias(\"papi1\").uuid, task: \"reprovision\"})";
 
 const WAIT: &str = "Waits at most `seconds` for a job to finish.\n\
 Returns #{outcome: \"succeeded\"|\"failed\"|\"running\", message, job}: \"running\" means the wait\n\

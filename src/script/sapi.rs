@@ -175,6 +175,24 @@ pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
     );
 
     let c = ctx.clone();
+    func(
+        "upgrade_instance",
+        &["uuid: String", "image_uuid: String"],
+        "Map",
+        UPGRADE_INSTANCE,
+    )
+    .set_into_module(
+        &mut m,
+        move |cx: NativeCallContext, uuid: ImmutableString, image: ImmutableString| {
+            at(
+                &cx,
+                c.call_dc(|dc| dc.sapi.upgrade_instance(&uuid, &image))
+                    .and_then(|v| to_map(&v)),
+            )
+        },
+    );
+
+    let c = ctx.clone();
     func("delete_instance", &["uuid: String"], "()", DELETE).set_into_module(
         &mut m,
         move |cx: NativeCallContext, uuid: ImmutableString| {
@@ -207,6 +225,11 @@ pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
     m
 }
 
+const UPGRADE_INSTANCE: &str = "Reprovisions an instance's VM to another image (SAPI UpgradeInstance).\n\
+SAPI waits for VMAPI's reprovision job, so this takes as long as the VM takes to boot\n\
+again; the instance keeps its uuid and IPs. The answer is the instance as it was: SAPI\n\
+records the image nowhere, so update the service's params.image_uuid for new instances.\n\
+Example: sapi::upgrade_instance(sapi::instance_named(\"papi1\").uuid, imgapi::latest(\"papi\").uuid)";
 const APPLICATIONS: &str = "SAPI applications (Triton's is \"sdc\").\n\
 Filters: name, owner_uuid, include_master (SAPI knows no others).\n\
 Example: sapi::applications(#{name: \"sdc\"})";

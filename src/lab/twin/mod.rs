@@ -1,4 +1,4 @@
-//! HTTP twins of the APIs (SAPI, VMAPI, CNAPI) over one shared `World` (apis.md, field by field).
+//! HTTP twins of the APIs (SAPI, VMAPI, CNAPI, IMGAPI) over one shared `World` (apis.md, field by field).
 //!
 //! Each router answers like the real restify 4 service: its `Server` header, `x-request-id`
 //! echo, error bodies, status codes (including where the code contradicts the docs, §5), and
@@ -6,6 +6,7 @@
 
 mod cnapi;
 mod http;
+mod imgapi;
 mod jobs;
 mod ldap;
 mod sapi;
@@ -15,6 +16,8 @@ mod version;
 
 #[cfg(test)]
 mod tests_cnapi;
+#[cfg(test)]
+mod tests_imgapi;
 #[cfg(test)]
 mod tests_sapi;
 #[cfg(test)]
@@ -43,6 +46,7 @@ pub fn router(api: Api, twin: Twin) -> Router {
         Api::Sapi => sapi::sapi(twin),
         Api::Vmapi => vmapi::vmapi(twin),
         Api::Cnapi => cnapi::cnapi(twin),
+        Api::Imgapi => imgapi::imgapi(twin),
     }
 }
 

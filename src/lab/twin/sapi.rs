@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, put};
 use serde_json::{Map, Value, json};
 
 use crate::api::Api;
@@ -402,6 +402,7 @@ pub fn sapi(twin: Twin) -> Router {
                 .delete(instances::delete),
         )
         .route("/instances/{uuid}/payload", get(instances::get_payload))
+        .route("/instances/{uuid}/upgrade", put(instances::upgrade))
         .route("/manifests", get(list_manifests).post(create_manifest))
         .route(
             "/manifests/{uuid}",

@@ -1,5 +1,5 @@
 //! SAPI instances: list/get/payload/update, and CreateInstance / DeleteInstance, which drive
-//! VMAPI jobs (apis.md §2.4, §2.7).
+//! VMAPI jobs (apis.md §2.4, §2.7), and UpgradeInstance, which reprovisions (§2.6).
 
 use std::time::Duration;
 
@@ -278,6 +278,73 @@ pub async fn delete(State(t): State<Twin>, Path(uuid): Path<String>, req: Req) -
             ApiError::rest(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "DestroyFailedError",
+                message,
+            )
+            .into_response()
+        }
+    }
+}
+
+/// UpgradeInstance (apis.md §2.6): VMAPI's reprovision of the instance's VM
+/// to `image_uuid`, waited for; the answer is the instance as it was (SAPI
+/// writes the new image nowhere). The lab's services have no teardown hook.
+pub async fn upgrade(State(t): State<Twin>, Path(uuid): Path<String>, req: Req) -> Response {
+    let v = match api_version(&req) {
+        Ok(v) => v,
+        Err(e) => return e.into_response(),
+    };
+    let Some(image) = req.str("image_uuid").map(str::to_string) else {
+        return ApiError::rest(
+            StatusCode::CONFLICT,
+            "MissingParameter",
+            "missing image_uuid",
+        )
+        .into_response();
+    };
+    let queued = t.world.with(|w| {
+        let inst = w
+            .instance(&uuid)
+            .cloned()
+            .ok_or_else(|| no_instance(&uuid))?;
+        if inst.kind == ServiceKind::Agent {
+            return Ok((inst, None));
+        }
+        if !w.knows_image(&image) {
+            return Err(ApiError::rest(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "ReprovisionFailedError",
+                format!("image {image} not found"),
+            ));
+        }
+        let mut extra = serde_json::Map::new();
+        extra.insert("image_uuid".into(), Value::String(image.clone()));
+        let job = w.start_job(
+            JobKind::Reprovision,
+            Some(&uuid),
+            None,
+            false,
+            extra,
+            &req.request_id(),
+        );
+        Ok((inst, Some(job)))
+    });
+    let (inst, job) = match queued {
+        Ok((inst, None)) => return json_response(StatusCode::OK, &inst.render(v >= 2, None)),
+        Ok((inst, Some(job))) => (inst, job),
+        Err(e) => return e.into_response(),
+    };
+    match wait_for(&t.world, &job, Duration::from_secs(3600)).await {
+        Some(j) if j.execution == Execution::Succeeded => {
+            json_response(StatusCode::OK, &inst.render(v >= 2, None))
+        }
+        other => {
+            let message = other
+                .as_ref()
+                .and_then(|j| j.error_message().map(str::to_string))
+                .unwrap_or_else(|| "reprovision job did not finish".to_string());
+            ApiError::rest(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "ReprovisionFailedError",
                 message,
             )
             .into_response()

@@ -83,11 +83,12 @@ pub fn world(job_ms: u64) -> World {
     w
 }
 
-/// A running twin: base URLs of SAPI, VMAPI, CNAPI and the shared world.
+/// A running twin: base URLs of SAPI, VMAPI, CNAPI, IMGAPI and the shared world.
 pub struct Lab {
     pub sapi: String,
     pub vmapi: String,
     pub cnapi: String,
+    pub imgapi: String,
     pub world: SharedWorld,
     pub http: reqwest::Client,
 }
@@ -103,14 +104,16 @@ async fn serve(router: Router) -> String {
     format!("http://{addr}")
 }
 
-pub async fn start(world: World) -> Lab {
+pub async fn start(mut world: World) -> Lab {
+    world.catalog_images(chrono::Utc::now());
     let shared = SharedWorld::new(world);
     tokio::spawn(shared.clone().drive_jobs());
     let twin = Twin::new(shared.clone());
     Lab {
         sapi: serve(router(Api::Sapi, twin.clone())).await,
         vmapi: serve(router(Api::Vmapi, twin.clone())).await,
-        cnapi: serve(router(Api::Cnapi, twin)).await,
+        cnapi: serve(router(Api::Cnapi, twin.clone())).await,
+        imgapi: serve(router(Api::Imgapi, twin)).await,
         world: shared,
         http: reqwest::Client::new(),
     }

@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::lab::world::{Execution, JobKind, VmState};
+use crate::lab::world::{Execution, JobKind, Vm, VmState, World};
 
 use super::Twin;
 use super::http::{ApiError, Req, field_error, json_response};
@@ -16,7 +16,8 @@ use super::jobs::wait_for;
 use super::vm_create::create_vm;
 use super::vm_list::load_vm;
 
-/// Every action VMAPI knows; the lab runs start, stop, kill (as stop) and reboot.
+/// Every action VMAPI knows; the lab runs start, stop, kill (as stop),
+/// reboot and reprovision.
 const ACTIONS: &[&str] = &[
     "start",
     "stop",
@@ -107,10 +108,16 @@ pub async fn action(State(t): State<Twin>, Path(uuid): Path<String>, req: Req) -
                 format!("Cannot call {action} for a VM that has not been provisioned yet"),
             ));
         }
+        let mut extra = serde_json::Map::new();
         let kind = match action {
             "start" => JobKind::Start,
             "stop" | "kill" => JobKind::Stop,
             "reboot" => JobKind::Reboot,
+            "reprovision" => {
+                let image = reprovision_image(w, &vm, &req)?;
+                extra.insert("image_uuid".into(), json!(image));
+                JobKind::Reprovision
+            }
             other => {
                 return Err(ApiError::validation(
                     "Invalid Parameters",
@@ -118,7 +125,7 @@ pub async fn action(State(t): State<Twin>, Path(uuid): Path<String>, req: Req) -
                         "action",
                         "Invalid",
                         &format!(
-                            "action {other} is not run by the lab (start, stop, kill, reboot are)"
+                            "action {other} is not run by the lab (start, stop, kill, reboot, reprovision are)"
                         ),
                     )],
                 ));
@@ -129,7 +136,7 @@ pub async fn action(State(t): State<Twin>, Path(uuid): Path<String>, req: Req) -
             Some(&vm.uuid),
             None,
             idempotent,
-            Default::default(),
+            extra,
             &req.request_id(),
         ))
     });
@@ -137,6 +144,31 @@ pub async fn action(State(t): State<Twin>, Path(uuid): Path<String>, req: Req) -
         Ok(job) => accepted(&t, &req, &uuid, &job).await,
         Err(e) => e.into_response(),
     }
+}
+
+/// The `image_uuid` a reprovision needs (apis.md §3.7): required, an image
+/// IMGAPI has, and only for the brands vmadm can reprovision.
+fn reprovision_image(w: &World, vm: &Vm, req: &Req) -> Result<String, ApiError> {
+    if !["joyent", "joyent-minimal", "lx"].contains(&vm.brand.as_str()) {
+        return Err(ApiError::rest(
+            StatusCode::CONFLICT,
+            "BrandNotSupported",
+            format!("action reprovision is not supported for brand {}", vm.brand),
+        ));
+    }
+    let Some(image) = req.str("image_uuid") else {
+        return Err(ApiError::validation(
+            "Invalid Parameters",
+            vec![field_error("image_uuid", "MissingParameter", "Is required")],
+        ));
+    };
+    if !w.knows_image(image) {
+        return Err(ApiError::validation(
+            "Invalid Parameters",
+            vec![field_error("image_uuid", "Invalid", "Image not found")],
+        ));
+    }
+    Ok(image.to_string())
 }
 
 pub async fn delete(State(t): State<Twin>, Path(uuid): Path<String>, req: Req) -> Response {

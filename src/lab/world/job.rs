@@ -20,6 +20,9 @@ pub enum JobKind {
     Stop,
     Reboot,
     Destroy,
+    /// A new image under the same VM: its root dataset is replaced and it
+    /// boots again, keeping its uuid, IPs and delegated dataset.
+    Reprovision,
     ServerReboot,
 }
 
@@ -32,6 +35,7 @@ impl JobKind {
             JobKind::Stop => "stop-7.0.8",
             JobKind::Reboot => "reboot-7.0.6",
             JobKind::Destroy => "destroy-7.1.6",
+            JobKind::Reprovision => "reprovision-7.0.4",
             JobKind::ServerReboot => "server-reboot-1.2.0",
         }
     }
@@ -44,6 +48,7 @@ impl JobKind {
             JobKind::Stop => "stop",
             JobKind::Reboot => "reboot",
             JobKind::Destroy => "destroy",
+            JobKind::Reprovision => "reprovision",
             JobKind::ServerReboot => "server-reboot",
         }
     }
@@ -118,6 +123,18 @@ impl JobKind {
                 VM_PREFIX[2],
                 VM_PREFIX[3],
                 "cnapi.destroy_vm",
+                "cnapi.wait_task",
+                "vmapi.put_vm",
+                "cnapi.release_vm_ticket",
+            ],
+            JobKind::Reprovision => &[
+                VM_PREFIX[0],
+                VM_PREFIX[1],
+                VM_PREFIX[2],
+                VM_PREFIX[3],
+                "cnapi.ensure_image",
+                "cnapi.wait_task_ensure_image",
+                "cnapi.reprovision_vm",
                 "cnapi.wait_task",
                 "vmapi.put_vm",
                 "cnapi.release_vm_ticket",

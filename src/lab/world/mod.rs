@@ -41,6 +41,7 @@ pub use change::Change;
 pub use config::{AdminNetwork, IpRange, WorldConfig};
 pub use customers::CustomerVms;
 pub use error::WorldError;
+pub use images::Image;
 pub use job::{ChainResult, Execution, Job, JobKind};
 pub use ordered::Obj;
 pub use provision::loose_u64;
@@ -82,6 +83,9 @@ pub struct World {
     /// Keyed by uuid: iteration order is uuid order, VMAPI's default sort key.
     vms: BTreeMap<String, VmEntry>,
     jobs: Vec<Job>,
+    /// IMGAPI's catalog; absent from worlds saved before it existed.
+    #[serde(default)]
+    images: Vec<Image>,
     #[serde(skip)]
     changes: Vec<Change>,
 }
@@ -97,6 +101,7 @@ impl World {
             manifests: Vec::new(),
             vms: BTreeMap::new(),
             jobs: Vec::new(),
+            images: Vec::new(),
             changes: Vec::new(),
         }
     }

@@ -20,6 +20,8 @@ struct Target {
     vm_uuid: Option<String>,
     server_uuid: Option<String>,
     idempotent: bool,
+    /// The image a reprovision puts under the VM.
+    image_uuid: Option<String>,
 }
 
 impl World {
@@ -90,6 +92,11 @@ impl World {
                 vm_uuid: self.jobs[i].vm_uuid.clone(),
                 server_uuid: self.jobs[i].server_uuid.clone(),
                 idempotent: self.jobs[i].idempotent,
+                image_uuid: self.jobs[i]
+                    .params
+                    .get("image_uuid")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
             };
             loop {
                 let before = self.jobs[i].execution;
@@ -142,7 +149,7 @@ impl World {
             (_, "volapi.add_volumes_references") => Ok("OK".into()),
             (_, "fwapi.update") => Ok("No properties affecting FWAPI found: not updating".into()),
             (_, "vmapi.put_vm") => Ok(format!("put VM {vm_uuid} to VMAPI")),
-            (JobKind::Provision, "cnapi.ensure_image") => self
+            (JobKind::Provision | JobKind::Reprovision, "cnapi.ensure_image") => self
                 .server_check(t)
                 .map(|_| "Ensure image task queued!".into()),
             (_, "cnapi.wait_task_ensure_image") => Ok("Job succeeded!".into()),
@@ -156,6 +163,26 @@ impl World {
                     v.autoboot = Some(true);
                     v.boot_timestamp = Some(now);
                     v.platform_buildstamp = Some(platform);
+                })
+                .map(|_| "Job succeeded!".to_string())
+                .ok_or_else(|| "VM not found".to_string())
+            }
+            // The zone halts while its root is replaced: what runs in it stops.
+            (JobKind::Reprovision, "cnapi.reprovision_vm") => {
+                self.server_check(t)?;
+                self.update_vm(&vm_uuid, |v| {
+                    v.state = VmState::Stopped;
+                })
+                .map(|_| format!("Reprovision task id: {} queued!", task_id()))
+                .ok_or_else(|| "VM not found".to_string())
+            }
+            (JobKind::Reprovision, "cnapi.wait_task") => {
+                let image = t.image_uuid.clone();
+                self.update_vm(&vm_uuid, |v| {
+                    v.image_uuid = image;
+                    v.state = VmState::Running;
+                    v.autoboot = Some(true);
+                    v.boot_timestamp = Some(now);
                 })
                 .map(|_| "Job succeeded!".to_string())
                 .ok_or_else(|| "VM not found".to_string())
