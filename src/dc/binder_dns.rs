@@ -174,9 +174,7 @@ pub struct MemberAddresses {
 pub async fn lookup_a_each(binders: &[SocketAddr], name: &str) -> Vec<MemberAddresses> {
     let asks = binders.iter().map(|server| async move {
         let (addresses, error) = match ask(*server, name, RecordType::A, QUERY_TIMEOUT).await {
-            Ok(m) if m.metadata.response_code == ResponseCode::NoError => {
-                (a_records(&m), None)
-            }
+            Ok(m) if m.metadata.response_code == ResponseCode::NoError => (a_records(&m), None),
             Ok(m) => (
                 Vec::new(),
                 Some(format!("answers {} for {name}", m.metadata.response_code)),

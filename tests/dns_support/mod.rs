@@ -11,7 +11,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use serde_json::Value;
-use tritonsh::dc::binder_dns::{MemberAnswer, lookup_a_each};
+use tritonsh::dc::binder_dns::{MemberAddresses, lookup_a_each};
 
 /// Every binder member's DNS address, and the full name of `service`,
 /// from `lab status --json`.
@@ -33,7 +33,7 @@ pub fn binders_and_name(status: &Value, service: &str) -> (Vec<SocketAddr>, Stri
 }
 
 /// What every member answers for `name`, once.
-pub fn ask(binders: &[SocketAddr], name: &str) -> Vec<MemberAnswer> {
+pub fn ask(binders: &[SocketAddr], name: &str) -> Vec<MemberAddresses> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
