@@ -59,3 +59,17 @@ install_postgresql() {
     fi
 }
 install_postgresql
+
+# --- iproute2 (`ip`): as root, the lab's standbys route their upstream's
+# address from their own, so pg_stat_replication.client_addr is faithful ---
+install_iproute2() {
+    if command -v ip >/dev/null 2>&1; then
+        return 0
+    fi
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        apt-get install -y iproute2 || { apt-get update && apt-get install -y iproute2; }
+    else
+        echo "install-deps: the lab wants iproute2 (ip) for faithful client_addr; apt-get install iproute2" >&2
+    fi
+}
+install_iproute2
