@@ -85,6 +85,9 @@ impl Processes {
     /// Sets or lifts a stall on the instance's processes; false when none
     /// of them can stall.
     pub async fn stall(&mut self, alias: &str, on: bool) -> Result<bool, LabError> {
+        if self.closed {
+            return Err(stopping());
+        }
         let mut any = false;
         for process in self.all.iter_mut().filter(|p| p.alias() == alias) {
             any |= process.stall(on).await?;
@@ -108,6 +111,11 @@ impl Processes {
         &mut self,
         alias: &str,
     ) -> Result<Vec<(&'static str, ConfigSync)>, LabError> {
+        // A sync queued behind `lab down` would start a ZooKeeper again
+        // after every process was stopped, and nothing would stop it.
+        if self.closed {
+            return Err(stopping());
+        }
         let mut changed = Vec::new();
         for process in self.all.iter_mut().filter(|p| p.alias() == alias) {
             let outcome = process.sync_config().await?;
@@ -163,4 +171,9 @@ impl Processes {
         }
         sick
     }
+}
+
+/// Why nothing starts once `stop_all` has run.
+fn stopping() -> LabError {
+    LabError::Other("the lab is stopping".into())
 }
