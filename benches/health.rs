@@ -7,37 +7,18 @@
 //! (stopped at the end), waits until everything is healthy, then runs the
 //! release binary many times and prints the median and the 90th percentile.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 mod support;
-
-use support::{ha_lab, lab_down, summary, tritonsh};
 
 const RUNS: usize = 30;
 
 fn main() {
-    let exe = env!("CARGO_BIN_EXE_tritonsh");
-    let (home, lab) = ha_lab(exe, "health");
-    let run = ["--lab", lab.as_str(), "health"];
-
-    let started = Instant::now();
-    while !tritonsh(exe, &home, &run).status.success() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the ha lab never became healthy"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-
-    let mut times: Vec<Duration> = Vec::with_capacity(RUNS);
-    for _ in 0..RUNS {
-        let start = Instant::now();
-        let out = tritonsh(exe, &home, &run);
-        times.push(start.elapsed());
-        assert!(out.status.success(), "health: {out:?}");
-    }
-    lab_down(exe, &home, &lab);
-    let (min, median, p90) = summary(&mut times);
+    let lab = support::ha_lab(env!("CARGO_BIN_EXE_tritonsh"), "health");
+    let run = ["--lab", lab.dir.as_str(), "health"];
+    let (min, median, p90) = lab.measure(&run, Duration::from_secs(60), RUNS, |out| {
+        out.status.success()
+    });
     println!(
         "health on the ha lab over {RUNS} runs: min {min:.1} ms, median {median:.1} ms, p90 {p90:.1} ms (goal ≤ 500 ms)",
     );

@@ -1,11 +1,12 @@
 //! What the whole-process benchmarks on a lab share: running tritonsh in a
-//! home of its own, and a lab of its own that is stopped at the end.
+//! home of its own, a lab of its own that is stopped at the end (even when
+//! the benchmark fails), and timing one command many times.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-pub fn tritonsh(exe: &str, home: &Path, args: &[&str]) -> Output {
+fn tritonsh(exe: &str, home: &Path, args: &[&str]) -> Output {
     Command::new(exe)
         .args(args)
         .env("XDG_STATE_HOME", home.join("state"))
@@ -19,23 +20,62 @@ pub fn tritonsh(exe: &str, home: &Path, args: &[&str]) -> Output {
         .expect("run tritonsh")
 }
 
-/// An `ha` lab in a fresh home under the temp dir: (home, lab dir).
-pub fn ha_lab(exe: &str, name: &str) -> (PathBuf, String) {
-    let home = std::env::temp_dir().join(format!("tritonsh-bench-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&home);
-    let lab = home.join("lab").to_str().expect("a UTF-8 path").to_string();
-    let up = tritonsh(exe, &home, &["lab", "up", "--profile", "ha", "--dir", &lab]);
-    assert!(up.status.success(), "lab up: {up:?}");
-    (home, lab)
+/// An `ha` lab in a fresh home under the temp dir, stopped on drop.
+pub struct BenchLab {
+    pub exe: &'static str,
+    pub home: PathBuf,
+    pub dir: String,
 }
 
-pub fn lab_down(exe: &str, home: &Path, lab: &str) {
-    let _ = tritonsh(exe, home, &["lab", "down", "--dir", lab]);
-    let _ = std::fs::remove_dir_all(home);
+pub fn ha_lab(exe: &'static str, name: &str) -> BenchLab {
+    let home = std::env::temp_dir().join(format!("tritonsh-bench-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let dir = home.join("lab").to_str().expect("a UTF-8 path").to_string();
+    let up = tritonsh(exe, &home, &["lab", "up", "--profile", "ha", "--dir", &dir]);
+    assert!(up.status.success(), "lab up: {up:?}");
+    BenchLab { exe, home, dir }
+}
+
+impl BenchLab {
+    pub fn run(&self, args: &[&str]) -> Output {
+        tritonsh(self.exe, &self.home, args)
+    }
+
+    /// Waits (`within` at most) until `args` gives an output `good` accepts,
+    /// then times `runs` runs of it, each of which must be good: min, median
+    /// and p90 in milliseconds.
+    pub fn measure(
+        &self,
+        args: &[&str],
+        within: Duration,
+        runs: usize,
+        good: impl Fn(&Output) -> bool,
+    ) -> (f64, f64, f64) {
+        let started = Instant::now();
+        while !good(&self.run(args)) {
+            assert!(started.elapsed() < within, "{args:?} never became ready");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let mut times: Vec<Duration> = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            let start = Instant::now();
+            let out = self.run(args);
+            times.push(start.elapsed());
+            assert!(good(&out), "{args:?}: {out:?}");
+        }
+        summary(&mut times)
+    }
+}
+
+impl Drop for BenchLab {
+    fn drop(&mut self) {
+        let _ = tritonsh(self.exe, &self.home, &["lab", "down", "--dir", &self.dir]);
+        let _ = std::fs::remove_dir_all(&self.home);
+    }
 }
 
 /// Min, median and p90 of the sorted times, in milliseconds.
-pub fn summary(times: &mut [Duration]) -> (f64, f64, f64) {
+fn summary(times: &mut [Duration]) -> (f64, f64, f64) {
     times.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let n = times.len();
