@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use crate::lab::world::{Execution, Instance, JobKind, ServiceKind, World, payload};
+use crate::lab::world::{Execution, Instance, Job, JobKind, ServiceKind, World, payload};
 
 use super::Twin;
 use super::http::{ApiError, Req, is_uuid, json_response};
@@ -270,18 +270,7 @@ pub async fn delete(State(t): State<Twin>, Path(uuid): Path<String>, req: Req) -
             t.world.with(|w| w.remove_instance(&uuid));
             StatusCode::NO_CONTENT.into_response()
         }
-        other => {
-            let message = other
-                .as_ref()
-                .and_then(|j| j.error_message().map(str::to_string))
-                .unwrap_or_else(|| "destroy job did not finish".to_string());
-            ApiError::rest(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "DestroyFailedError",
-                message,
-            )
-            .into_response()
-        }
+        other => job_failed(other.as_ref(), "destroy", "DestroyFailedError"),
     }
 }
 
@@ -337,17 +326,14 @@ pub async fn upgrade(State(t): State<Twin>, Path(uuid): Path<String>, req: Req) 
         Some(j) if j.execution == Execution::Succeeded => {
             json_response(StatusCode::OK, &inst.render(v >= 2, None))
         }
-        other => {
-            let message = other
-                .as_ref()
-                .and_then(|j| j.error_message().map(str::to_string))
-                .unwrap_or_else(|| "reprovision job did not finish".to_string());
-            ApiError::rest(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "ReprovisionFailedError",
-                message,
-            )
-            .into_response()
-        }
+        other => job_failed(other.as_ref(), "reprovision", "ReprovisionFailedError"),
     }
+}
+
+/// SAPI's answer when the VMAPI job behind a request failed or never ended.
+fn job_failed(job: Option<&Job>, kind: &str, code: &str) -> Response {
+    let message = job
+        .and_then(|j| j.error_message().map(str::to_string))
+        .unwrap_or_else(|| format!("{kind} job did not finish"));
+    ApiError::rest(StatusCode::INTERNAL_SERVER_ERROR, code, message).into_response()
 }
