@@ -97,9 +97,7 @@ pub fn params(current: &OsStr) -> Vec<CompletionCandidate> {
     let Some(runbook) = runbook_on_the_line() else {
         return Vec::new();
     };
-    let mut engine = rhai::Engine::new();
-    crate::script::runbook::register_helpers(&mut engine);
-    completion::params(&engine, &runbook)
+    completion::params_offline(&runbook)
         .into_iter()
         .filter(|p| p.name.starts_with(typed.as_ref()))
         .map(|p| {

@@ -55,6 +55,14 @@ pub fn params(engine: &Engine, runbook: &str) -> Vec<ParamSpec> {
     load(engine, runbook).map(|d| d.params).unwrap_or_default()
 }
 
+/// The parameters of `runbook` read without a session (the operator's
+/// shell completing `-p`): an engine with only the runbook helpers.
+pub fn params_offline(runbook: &str) -> Vec<ParamSpec> {
+    let mut engine = Engine::new();
+    super::register_helpers(&mut engine);
+    params(&engine, runbook)
+}
+
 /// The candidates for `param` of `runbook`: its `complete` expression's
 /// values as text; empty when it declares none or the expression fails.
 pub fn candidates(engine: &Engine, gate: &MutationGate, runbook: &str, param: &str) -> Vec<String> {
