@@ -172,6 +172,7 @@ fn a_lost_primary_is_taken_over_reaped_and_replaced() {
         roles(&home),
         ["primary manatee1", "sync manatee2", "async manatee0"]
     );
+    ha_manatee_finds_nothing_to_do(&home);
 
     lose_server(&home, "cn1");
     let out = rebuild(&home, &[]);
@@ -188,6 +189,16 @@ fn a_lost_primary_is_taken_over_reaped_and_replaced() {
             "{alias}"
         );
     }
+}
+
+/// ha-manatee run again on a shard already in HA whose primary moved off
+/// manatee0: its checks pass and it sends nothing.
+fn ha_manatee_finds_nothing_to_do(home: &Home) {
+    let before = home.mutating_requests().len();
+    let out = home.must(&["run", "ha-manatee", "--param", "servers=cn1,cn2", "--yes"]);
+    assert!(out.contains("the shard is already in HA"), "{out}");
+    assert!(out.contains("manatee2 is the shard's sync"), "{out}");
+    assert_eq!(home.mutating_requests().len(), before, "{out}");
 }
 
 /// sdcadm's ha-manatee on a `fresh` lab: killed once manatee1 exists, the
