@@ -143,11 +143,19 @@ fn plan(w: &World, alias: &str) -> Result<(SitterConfig, Ipv4Addr, String), Stri
     if ensemble.is_empty() {
         return Err("SAPI names no ZooKeeper (ZK_SERVERS is empty)".into());
     }
+    let me = Peer::new(&ip.to_string(), &vm.uuid);
+    let join_after = manatee_aliases(w)
+        .first()
+        .and_then(|first| w.vm_by_alias(first))
+        .and_then(|vm| vm.primary_ip())
+        .map(|ip| Peer::new(ip, "").id)
+        .filter(|first| *first != me.id);
     let cfg = SitterConfig {
         shard_path: format!("/manatee/{shard}"),
-        me: Peer::new(&ip.to_string(), &vm.uuid),
+        me,
         ensemble,
         onwm,
+        join_after,
     };
     Ok((cfg, ip, vm.uuid.clone()))
 }

@@ -29,9 +29,13 @@ const SESSION_TIMEOUT: Duration = Duration::from_secs(60);
 const TICK: Duration = Duration::from_millis(250);
 /// Before initial setup, a peer gives the others this long to join the
 /// election. manatee does not wait, so whichever peers happen to be present
-/// first decide; the lab starts its peers at once, and this makes the
-/// layout's first peer (manatee0) the primary every time.
+/// first decide; the lab starts its peers at once.
 const SETUP_SETTLE: Duration = Duration::from_secs(1);
+/// A shard with no state yet: the lab's other peers wait this long for the
+/// layout's first peer to join the election before they join. Starting
+/// together, a busy machine once let manatee1 join first and become the
+/// primary of a new `ha` lab, where sdcadm's procedure leaves manatee0.
+const FIRST_JOIN_WITHIN: Duration = Duration::from_secs(15);
 /// A restarted PostgreSQL must accept connections within this.
 const READY_WITHIN: Duration = Duration::from_secs(60);
 
@@ -41,6 +45,9 @@ pub struct SitterConfig {
     pub me: Peer,
     pub ensemble: String,
     pub onwm: bool,
+    /// The layout's first peer, when it is not this one: before initial
+    /// setup this peer joins the election after it.
+    pub join_after: Option<String>,
 }
 
 /// What the sitter is doing, for `lab up`'s wait and the daemon's log.
@@ -156,6 +163,9 @@ impl Sitter {
                 return Ended::Lost(format!("creating {}: {e}", self.path(dir)));
             }
         }
+        if let Err(why) = self.wait_for_first_peer(client, stopped).await {
+            return why;
+        }
         let prefix = format!("{}/{}-", self.path("election"), self.cfg.me.id);
         let mode = zkc::CreateMode::EphemeralSequential.with_acls(zkc::Acls::anyone_all());
         let data = self.cfg.me.election_data();
@@ -189,6 +199,42 @@ impl Sitter {
                 self.working(why);
             }
         }
+    }
+
+    /// A new shard's peers join in the layout's order, so the first one
+    /// sets the shard up as primary (see `FIRST_JOIN_WITHIN`).
+    async fn wait_for_first_peer(
+        &self,
+        client: &zkc::Client,
+        stopped: &mut oneshot::Receiver<()>,
+    ) -> Result<(), Ended> {
+        let Some(first) = &self.cfg.join_after else {
+            return Ok(());
+        };
+        let since = std::time::Instant::now();
+        while since.elapsed() < FIRST_JOIN_WITHIN {
+            if client
+                .check_stat(&self.path("state"))
+                .await
+                .ok()
+                .flatten()
+                .is_some()
+            {
+                return Ok(());
+            }
+            let actives = read_actives(client, &self.path("election"))
+                .await
+                .map_err(Ended::Lost)?;
+            if actives.iter().any(|peer| &peer.id == first) {
+                return Ok(());
+            }
+            self.working(format!("waiting for {first} to join the election first"));
+            tokio::select! {
+                _ = &mut *stopped => return Err(Ended::Stopped),
+                _ = tokio::time::sleep(TICK) => {}
+            }
+        }
+        Ok(())
     }
 
     /// One look at the cluster, and what follows from it.
