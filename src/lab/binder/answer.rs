@@ -128,13 +128,10 @@ fn resolve_ptr(mirror: &Mirror, name: &str) -> Reply {
         return Reply::new(Rcode::ServFail);
     }
     let address = labels[2..].join(".");
-    let Some(host) = mirror.reverse_lookup(&address) else {
+    let Some((host, record)) = mirror.reverse_lookup(&address) else {
         return Reply::new(Rcode::Refused);
     };
-    let ttl = mirror
-        .lookup(host)
-        .and_then(|n| n.record.as_ref())
-        .map_or(30, |r| record_ttl(r, 30));
+    let ttl = record.map_or(30, |r| record_ttl(r, 30));
     let mut reply = Reply::new(Rcode::NotImp);
     reply.answer(name, ttl, Data::Ptr(host.to_string()));
     reply

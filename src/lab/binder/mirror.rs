@@ -6,6 +6,12 @@
 //! parse as a JSON object leaves the node's previous record in place, and a
 //! refresh that fails leaves the whole mirror as it was (stale answers
 //! rather than none, as binder does when its ZooKeeper loses quorum).
+//!
+//! And what binder keeps by design: a host's reverse entry outlives its
+//! node. binder adds an address when a host record arrives and removes it
+//! only when that node's address changes, so the address of a stopped or
+//! destroyed instance still answers PTR with its last name (found by
+//! Joyent's binder in tests/binder_agreement.rs).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -36,10 +42,17 @@ pub struct Mirror {
     root: String,
     /// By lowercase name.
     nodes: BTreeMap<String, Node>,
-    /// Host address → name, for PTR.
-    reverse: HashMap<String, String>,
+    /// Host address → the host that last registered it, for PTR.
+    reverse: HashMap<String, Reverse>,
     /// Binder answers SERVFAIL until its first ZooKeeper session.
     ready: bool,
+}
+
+/// A reverse entry: the host's name, and its record when its node went.
+#[derive(Clone, Debug)]
+struct Reverse {
+    name: String,
+    last_record: Option<Value>,
 }
 
 /// The record types that carry a host address.
@@ -75,14 +88,20 @@ impl Mirror {
         self.nodes.get(name)
     }
 
-    /// The name whose host record has this address.
-    pub fn reverse_lookup(&self, address: &str) -> Option<&str> {
-        self.reverse.get(address).map(String::as_str)
+    /// The name of the host that last registered this address, and its
+    /// record: the node's current one, or the last it had if it is gone.
+    pub fn reverse_lookup(&self, address: &str) -> Option<(&str, Option<&Value>)> {
+        let entry = self.reverse.get(address)?;
+        let record = match self.nodes.get(&entry.name) {
+            Some(node) => node.record.as_ref(),
+            None => entry.last_record.as_ref(),
+        };
+        Some((entry.name.as_str(), record))
     }
 
     /// Replaces the mirror with a complete read of the subtree (every node
-    /// under and including the root path). Nodes that vanished go, with
-    /// their reverse entries.
+    /// under and including the root path). Nodes that vanished go; their
+    /// reverse entries stay (see the module's comment).
     pub fn refresh(&mut self, read: &[ZkNode]) {
         let root_path = self.root_path();
         let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
@@ -115,14 +134,48 @@ impl Mirror {
                 p.children.push(name.clone());
             }
         }
-        self.reverse = nodes
-            .iter()
-            .filter_map(|(name, node)| Some((host_address(node.record.as_ref()?)?, name.clone())))
-            .collect();
+        self.update_reverse(&nodes);
         // Binder is ready once its first session has read the tree, even
         // before anything is registered under it.
         self.ready = true;
         self.nodes = nodes;
+    }
+}
+
+impl Mirror {
+    /// As binder does on each host record that arrives: a new or changed
+    /// record takes its address (the node's old address is dropped); an
+    /// unchanged one leaves the index alone, so the last to register an
+    /// address keeps it.
+    fn update_reverse(&mut self, now: &BTreeMap<String, Node>) {
+        for (name, gone) in &self.nodes {
+            if !now.contains_key(name) {
+                for entry in self.reverse.values_mut() {
+                    if &entry.name == name {
+                        entry.last_record = gone.record.clone();
+                    }
+                }
+            }
+        }
+        for (name, node) in now {
+            let before = self.nodes.get(name).and_then(|n| n.record.as_ref());
+            if before == node.record.as_ref() {
+                continue;
+            }
+            let Some(address) = node.record.as_ref().and_then(host_address) else {
+                continue;
+            };
+            if let Some(old) = before.and_then(host_address)
+                && old != address
+            {
+                self.reverse.remove(&old);
+            }
+            let entry = Reverse {
+                name: name.clone(),
+                last_record: None,
+            };
+            self.reverse.insert(address, entry);
+        }
     }
 }
 
@@ -196,7 +249,7 @@ pub mod tests {
         assert_eq!(moray.children, ["abc.moray.coal.joyent.us"]);
         assert_eq!(m.lookup("abc.moray.coal.joyent.us").unwrap().name, "abc");
         assert_eq!(
-            m.reverse_lookup("10.0.0.1"),
+            m.reverse_lookup("10.0.0.1").map(|(name, _)| name),
             Some("abc.moray.coal.joyent.us")
         );
         assert!(m.lookup("coal.joyent.us").unwrap().record.is_none());
@@ -209,6 +262,39 @@ pub mod tests {
         ]);
         assert!(m.lookup("moray.coal.joyent.us").unwrap().record.is_some());
         assert!(m.lookup("abc.moray.coal.joyent.us").is_none());
-        assert_eq!(m.reverse_lookup("10.0.0.1"), None);
+        // binder keeps a vanished host's address, with its last record.
+        let (name, record) = m.reverse_lookup("10.0.0.1").unwrap();
+        assert_eq!(name, "abc.moray.coal.joyent.us");
+        assert_eq!(record.unwrap()["type"], "moray_host");
+    }
+
+    #[test]
+    fn an_address_moves_with_its_host_and_the_last_to_register_keeps_it() {
+        let host = |ip: &str| format!(r#"{{"type":"host","host":{{"address":"{ip}"}},"ttl":7}}"#);
+        let mut m = Mirror::new("joyent.us");
+        m.refresh(&[node("/us/joyent/coal/sapi/a", &host("10.0.0.1"))]);
+        m.refresh(&[node("/us/joyent/coal/sapi/a", &host("10.0.0.2"))]);
+        assert!(m.reverse_lookup("10.0.0.1").is_none());
+        assert_eq!(
+            m.reverse_lookup("10.0.0.2").unwrap().0,
+            "a.sapi.coal.joyent.us"
+        );
+
+        m.refresh(&[
+            node("/us/joyent/coal/sapi/a", &host("10.0.0.2")),
+            node("/us/joyent/coal/sapi/b", &host("10.0.0.2")),
+        ]);
+        assert_eq!(
+            m.reverse_lookup("10.0.0.2").unwrap().0,
+            "b.sapi.coal.joyent.us"
+        );
+        m.refresh(&[
+            node("/us/joyent/coal/sapi/a", &host("10.0.0.2")),
+            node("/us/joyent/coal/sapi/b", &host("10.0.0.2")),
+        ]);
+        assert_eq!(
+            m.reverse_lookup("10.0.0.2").unwrap().0,
+            "b.sapi.coal.joyent.us"
+        );
     }
 }
