@@ -172,6 +172,50 @@ fn ha_ensemble_elects_a_leader_serves_reads_and_loses_quorum_with_two_down() {
     lab.must(&["lab", "fault", "server-up", "cn1"]);
     wait_for_modes(&members, &["follower", "follower", "leader"]);
     assert!(member_dir.join("data/version-2").is_dir());
+
+    a_read_outlasts_the_leaders_loss(&lab, &members);
+}
+
+/// One script holds a session, stops the leader through CNAPI (the
+/// ensemble re-elects) and reads on through the election: the session
+/// moves to a survivor and no read fails.
+fn a_read_outlasts_the_leaders_loss(lab: &Lab, members: &[String]) {
+    let status = lab.status();
+    let leader = members
+        .iter()
+        .find(|m| mode(m) == "leader")
+        .expect("a leader");
+    let alias = status["instances"]
+        .as_array()
+        .expect("instances")
+        .iter()
+        .find(|i| format!("{}:2181", i["ip"].as_str().unwrap_or_default()) == *leader)
+        .and_then(|i| i["alias"].as_str())
+        .expect("the leader's alias")
+        .to_string();
+    let script = format!(
+        r#"let before = zk::children("/").len();
+           zone::svcadm("{alias}", "disable", "zookeeper");
+           let failed = [];
+           for i in 0..40 {{
+               try {{ zk::children("/"); }} catch (e) {{ failed.push(e); }}
+               sleep(0.05);
+           }}
+           if failed.is_empty() {{ `${{before}} ok` }} else {{ `${{failed.len()}} failed: ${{failed[0]}}` }}"#
+    );
+    let out = shell(lab, &script);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(
+        said.ends_with(" ok"),
+        "reads during the re-election: {said}"
+    );
+    assert_eq!(mode(leader), "(refused)");
+    lab.must(&["lab", "fault", "start", &alias]);
 }
 
 /// The member directory whose zoo.cfg listens on `addr`.
