@@ -50,6 +50,15 @@ fn rows_on(ip: &str) -> Option<String> {
 /// ZooKeeper serves again (a binder member goes with every compute node,
 /// and the others elect a leader for a moment).
 fn lose_server(home: &Home, hostname: &str) {
+    power_off(home, hostname);
+    eval(
+        home,
+        &format!(r#"cnapi::forget(cnapi::server("{hostname}").uuid); true"#),
+    );
+}
+
+/// `server-down`, until ZooKeeper serves again.
+fn power_off(home: &Home, hostname: &str) {
     home.must(&["lab", "fault", "server-down", hostname]);
     let serving = eventually(Duration::from_secs(30), || {
         home.run(&["manatee", "zk-state"])
@@ -60,10 +69,6 @@ fn lose_server(home: &Home, hostname: &str) {
     assert!(
         serving.is_some(),
         "ZooKeeper did not serve again after losing {hostname}"
-    );
-    eval(
-        home,
-        &format!(r#"cnapi::forget(cnapi::server("{hostname}").uuid); true"#),
     );
 }
 
@@ -148,6 +153,51 @@ fn a_lost_sync_is_replaced_after_the_primary_takes_the_async_as_sync() {
     );
     verify_clean(&home);
     assert_eq!(rows_on(&ip_of(&home, "manatee3")).as_deref(), Some("42"));
+}
+
+/// A lost compute node that comes back before it is forgotten: its peer
+/// rejoins behind the one that replaced it and streams from it, which
+/// needs the older WAL that manatee's whole-dataset copy carries.
+#[test]
+fn a_returning_peer_streams_behind_the_peer_that_replaced_it() {
+    let home = Home::with_lab("mar-return", &["--profile", "ha"]);
+    write_rows(&ip_of(&home, "manatee0"));
+    power_off(&home, "cn1");
+    // Rows and a new WAL segment while manatee1 is away: it must fetch
+    // them from a segment older than manatee3's copy.
+    let primary = ip_of(&home, "manatee0");
+    let sql = "insert into rows select generate_series(43, 84); select pg_switch_wal()";
+    let written = eventually(Duration::from_secs(30), || psql(&primary, sql).ok());
+    assert!(
+        written.is_some(),
+        "the primary took no writes with its new sync"
+    );
+    rebuild(&home, &["--param", "server=cn3"]);
+    assert_eq!(
+        roles(&home),
+        ["primary manatee0", "sync manatee2", "async manatee3"]
+    );
+
+    home.must(&["lab", "fault", "server-up", "cn1"]);
+    let want = [
+        "primary manatee0",
+        "sync manatee2",
+        "async manatee3",
+        "async manatee1",
+    ];
+    let clean = eventually(Duration::from_secs(90), || {
+        let verified = home.run(&["manatee", "verify"]);
+        (roles(&home) == want && verified.status.success()).then_some(())
+    });
+    assert!(
+        clean.is_some(),
+        "{:?}: {}",
+        roles(&home),
+        text(&home.run(&["manatee", "show", "-v"]).stdout)
+    );
+    let manatee1 = ip_of(&home, "manatee1");
+    let rows = manatee_support::psql_eventually(&manatee1, "select count(*) from rows", "84", 30);
+    assert!(rows, "{:?}", psql(&manatee1, "select count(*) from rows"));
 }
 
 /// The primary is on the headnode in a new lab: moved to cn1 first (the

@@ -242,7 +242,63 @@ impl Postgres {
                 "--no-sync",
             ],
         )
-        .await
+        .await?;
+        self.copy_kept_wal(source);
+        Ok(())
+    }
+
+    /// manatee restores with `zfs send` of the primary's whole dataset,
+    /// which carries the WAL the primary keeps (`wal_keep_segments`);
+    /// pg_basebackup copies only the WAL its backup needs. A peer that
+    /// comes back after a loss and streams from the restored one asks for
+    /// that older WAL (found rehearsing a lost compute node coming back):
+    /// the segments older than the backup's are copied from the source's
+    /// directory in the lab. Best effort, as the source may recycle a
+    /// segment meanwhile; one missing shows as the returning peer not
+    /// streaming, which manatee-adm reports.
+    fn copy_kept_wal(&self, source: &str) {
+        let Some(source_wal) = self.peer_data_at(source).map(|d| d.join("pg_wal")) else {
+            return;
+        };
+        let wal = self.data().join("pg_wal");
+        let segments = |dir: &Path| -> Vec<String> {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return Vec::new();
+            };
+            let mut names: Vec<String> = entries
+                .flatten()
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|n| n.len() == 24 && n.chars().all(|c| c.is_ascii_hexdigit()))
+                .collect();
+            names.sort();
+            names
+        };
+        let Some(first) = segments(&wal).into_iter().next() else {
+            return;
+        };
+        for name in segments(&source_wal).into_iter().filter(|n| *n < first) {
+            let to = wal.join(&name);
+            if std::fs::copy(source_wal.join(&name), &to).is_ok() {
+                let _ = self.chown(&to);
+            }
+        }
+    }
+
+    /// The data directory of the lab's other peer listening on `ip` (this
+    /// one's fresh copy holds the source's postgresql.conf until it is
+    /// configured).
+    fn peer_data_at(&self, ip: &str) -> Option<PathBuf> {
+        let listens = format!("listen_addresses = '{ip}'");
+        std::fs::read_dir(self.dir.parent()?)
+            .ok()?
+            .flatten()
+            .map(|peer| peer.path())
+            .filter(|peer| *peer != self.dir)
+            .map(|peer| peer.join("data"))
+            .find(|data| {
+                std::fs::read_to_string(data.join("postgresql.conf"))
+                    .is_ok_and(|conf| conf.lines().any(|l| l.trim() == listens))
+            })
     }
 
     /// Writes postgresql.conf and pg_hba.conf whole, and `standby.signal`
