@@ -25,6 +25,11 @@ pub const SESSION_TIMEOUT: Duration = Duration::from_secs(10);
 /// One read, connection included, gives up after this.
 const CALL_TIMEOUT: Duration = Duration::from_secs(8);
 
+/// A read whose session was lost (the ensemble re-electing after a member
+/// went: under load, reads failed for a good half second) is asked again
+/// after this pause, until CALL_TIMEOUT.
+const RETRY_PAUSE: Duration = Duration::from_millis(300);
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ZkError {
     #[error(
@@ -137,7 +142,7 @@ impl ZkEnsemble {
 
     /// The znode's data and stat.
     pub async fn get(&self, path: &str) -> Result<(Vec<u8>, ZnodeStat), ZkError> {
-        self.read(path, |client, path| async move {
+        self.call(path, Retry::OnConnectionLoss, |client, path| async move {
             client
                 .get_data(&path)
                 .await
@@ -149,7 +154,7 @@ impl ZkEnsemble {
     /// The znode's children, sorted.
     pub async fn children(&self, path: &str) -> Result<Vec<String>, ZkError> {
         let mut children = self
-            .read(path, |client, path| async move {
+            .call(path, Retry::OnConnectionLoss, |client, path| async move {
                 client.list_children(&path).await
             })
             .await?;
@@ -189,7 +194,7 @@ impl ZkEnsemble {
 
     /// The stat, or None when the znode does not exist.
     pub async fn exists(&self, path: &str) -> Result<Option<ZnodeStat>, ZkError> {
-        self.read(path, |client, path| async move {
+        self.call(path, Retry::OnConnectionLoss, |client, path| async move {
             client
                 .check_stat(&path)
                 .await
@@ -216,19 +221,22 @@ impl ZkEnsemble {
         };
         let history = history_prefix.to_string();
         let result = self
-            .read(path, |client, path| async move {
-                let sequential =
-                    zkc::CreateMode::PersistentSequential.with_acls(zkc::Acls::anyone_all());
-                let mut multi = client.new_multi_writer();
-                multi.add_set_data(&path, data, Some(version))?;
-                multi.add_create(&history, data, &sequential)?;
-                match multi.commit().await {
-                    Ok(results) => Ok(Ok(results)),
-                    Err(zkc::MultiWriteError::OperationFailed {
-                        index: 0,
-                        source: zkc::Error::BadVersion,
-                    }) => Ok(Err(())),
-                    Err(e) => Err(zkc::Error::from(e)),
+            .call(path, Retry::Never, |client, path| {
+                let history = history.clone();
+                async move {
+                    let sequential =
+                        zkc::CreateMode::PersistentSequential.with_acls(zkc::Acls::anyone_all());
+                    let mut multi = client.new_multi_writer();
+                    multi.add_set_data(&path, data, Some(version))?;
+                    multi.add_create(&history, data, &sequential)?;
+                    match multi.commit().await {
+                        Ok(results) => Ok(Ok(results)),
+                        Err(zkc::MultiWriteError::OperationFailed {
+                            index: 0,
+                            source: zkc::Error::BadVersion,
+                        }) => Ok(Err(())),
+                        Err(e) => Err(zkc::Error::from(e)),
+                    }
                 }
             })
             .await?;
@@ -242,9 +250,9 @@ impl ZkEnsemble {
             .unwrap_or_default())
     }
 
-    async fn read<T, F, Fut>(&self, path: &str, op: F) -> Result<T, ZkError>
+    async fn call<T, F, Fut>(&self, path: &str, retry: Retry, op: F) -> Result<T, ZkError>
     where
-        F: FnOnce(zkc::Client, String) -> Fut,
+        F: Fn(zkc::Client, String) -> Fut,
         Fut: std::future::Future<Output = Result<T, zkc::Error>>,
     {
         let failed = |detail: String| ZkError::Failed {
@@ -257,19 +265,35 @@ impl ZkEnsemble {
                 "a znode path starts with / (for example /manatee/sdc/state)".into(),
             ));
         }
-        let attempt = async {
-            let client = self.client().await?;
-            op(client, path.to_string()).await.map_err(|e| (e, true))
-        };
-        match tokio::time::timeout(CALL_TIMEOUT, attempt).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err((error, had_session))) => Err(self.explain(path, error, had_session).await),
-            Err(_) => Err(self
-                .diagnose(
-                    path,
-                    format!("no answer within {}s", CALL_TIMEOUT.as_secs()),
-                )
-                .await),
+        let deadline = tokio::time::Instant::now() + CALL_TIMEOUT;
+        // Once a session was lost the ensemble is asked again until the
+        // deadline; an ensemble never reached fails at once, with why.
+        let mut was_connected = false;
+        loop {
+            let attempt = async {
+                let client = self.client().await?;
+                op(client, path.to_string()).await.map_err(|e| (e, true))
+            };
+            match tokio::time::timeout_at(deadline, attempt).await {
+                Ok(Ok(value)) => return Ok(value),
+                Ok(Err((error, had_session))) => {
+                    was_connected |= had_session;
+                    let again = retry == Retry::OnConnectionLoss
+                        && was_connected
+                        && is_connection_trouble(&error)
+                        && tokio::time::Instant::now() + RETRY_PAUSE < deadline;
+                    if again {
+                        *self.session.lock().await = None;
+                        tokio::time::sleep(RETRY_PAUSE).await;
+                        continue;
+                    }
+                    return Err(self.explain(path, error, had_session).await);
+                }
+                Err(_) => {
+                    let waited = format!("no answer within {}s", CALL_TIMEOUT.as_secs());
+                    return Err(self.diagnose(path, waited).await);
+                }
+            }
         }
     }
 
@@ -317,10 +341,7 @@ impl ZkEnsemble {
                 *self.session.lock().await = None;
                 ZkError::SessionExpired { ensemble }
             }
-            zkc::Error::NoHosts
-            | zkc::Error::Timeout
-            | zkc::Error::ConnectionLoss
-            | zkc::Error::ClientClosed => {
+            ref e if is_connection_trouble(e) => {
                 if had_session {
                     *self.session.lock().await = None;
                 }
@@ -374,4 +395,23 @@ impl ZkEnsemble {
             detail,
         }
     }
+}
+
+/// Reads are asked again after a lost session; a write is not, as it may
+/// have been applied before its answer was lost.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Retry {
+    OnConnectionLoss,
+    Never,
+}
+
+/// No answer because of the connection, not because of the request.
+fn is_connection_trouble(error: &zkc::Error) -> bool {
+    matches!(
+        error,
+        zkc::Error::NoHosts
+            | zkc::Error::Timeout
+            | zkc::Error::ConnectionLoss
+            | zkc::Error::ClientClosed
+    )
 }

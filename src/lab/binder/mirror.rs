@@ -280,21 +280,16 @@ pub mod tests {
             "a.sapi.coal.joyent.us"
         );
 
-        m.refresh(&[
-            node("/us/joyent/coal/sapi/a", &host("10.0.0.2")),
-            node("/us/joyent/coal/sapi/b", &host("10.0.0.2")),
-        ]);
-        assert_eq!(
-            m.reverse_lookup("10.0.0.2").unwrap().0,
-            "b.sapi.coal.joyent.us"
-        );
-        m.refresh(&[
-            node("/us/joyent/coal/sapi/a", &host("10.0.0.2")),
-            node("/us/joyent/coal/sapi/b", &host("10.0.0.2")),
-        ]);
-        assert_eq!(
-            m.reverse_lookup("10.0.0.2").unwrap().0,
-            "b.sapi.coal.joyent.us"
-        );
+        // b registers a's address: b has it, and keeps it on the next read.
+        for _ in 0..2 {
+            m.refresh(&[
+                node("/us/joyent/coal/sapi/a", &host("10.0.0.2")),
+                node("/us/joyent/coal/sapi/b", &host("10.0.0.2")),
+            ]);
+            assert_eq!(
+                m.reverse_lookup("10.0.0.2").unwrap().0,
+                "b.sapi.coal.joyent.us"
+            );
+        }
     }
 }
