@@ -168,8 +168,10 @@ fn rebuild_in_a_zone_and_a_lost_primary_replaced_through_sapi() {
     .expect("the sync took over");
     assert_eq!(s["deposed"][0]["ip"], ip0.as_str(), "{s}");
     lab.must(&["lab", "fault", "start", "manatee0"]);
-    // Read-only until its sync has caught up (§2.8).
-    let writable = lab_support::eventually(Duration::from_secs(30), || {
+    // Read-only until its sync has caught up (§2.8), which manatee allows
+    // replicationTimeout (90 s on SDC); 30 s was once too short in a full
+    // suite run on 2 cores.
+    let writable = lab_support::eventually(Duration::from_secs(90), || {
         psql(&ip1, "insert into rows values (101)").ok()
     });
     assert!(writable.is_some(), "the new primary never took writes");
