@@ -11,7 +11,9 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use lab_support::{Lab, eventually};
-use manatee_support::{edit_state, ip_of, provision_manatee, psql, state, try_state};
+use manatee_support::{
+    edit_state, ip_of, provision_manatee, psql, psql_eventually, state, try_state,
+};
 use serde_json::Value;
 
 fn keys(v: &Value) -> BTreeSet<String> {
@@ -209,13 +211,17 @@ fn a_manatee_provisioned_through_sapi_joins_as_async_with_the_data() {
         (psql(&ip3, "select count(*) from rows").ok()? == "42").then_some(())
     });
     assert!(copied.is_some(), "manatee3 does not have the rows");
-    assert_eq!(
-        psql(
+    // Restored from the primary, then streaming from the sync: its WAL
+    // receiver connects a moment after PostgreSQL accepts queries.
+    let want = format!("tcp://postgres@{ip3}:5432/postgres streaming");
+    assert!(
+        psql_eventually(
             &ip1,
-            "select application_name || ' ' || state from pg_stat_replication"
-        )
-        .as_deref(),
-        Ok(format!("tcp://postgres@{ip3}:5432/postgres streaming").as_str())
+            "select application_name || ' ' || state from pg_stat_replication",
+            &want,
+            30
+        ),
+        "manatee3 never streamed from the sync manatee1"
     );
 }
 
