@@ -144,12 +144,14 @@ fn plan(w: &World, alias: &str) -> Result<(SitterConfig, Ipv4Addr, String), Stri
         return Err("SAPI names no ZooKeeper (ZK_SERVERS is empty)".into());
     }
     let me = Peer::new(&ip.to_string(), &vm.uuid);
-    let join_after = manatee_aliases(w)
-        .first()
-        .and_then(|first| w.vm_by_alias(first))
+    let aliases = manatee_aliases(w);
+    let join_after = aliases
+        .iter()
+        .position(|a| a == alias)
+        .and_then(|mine| mine.checked_sub(1))
+        .and_then(|previous| w.vm_by_alias(&aliases[previous]))
         .and_then(|vm| vm.primary_ip())
-        .map(|ip| Peer::new(ip, "").id)
-        .filter(|first| *first != me.id);
+        .map(|ip| Peer::new(ip, "").id);
     let cfg = SitterConfig {
         shard_path: format!("/manatee/{shard}"),
         me,

@@ -31,11 +31,12 @@ const TICK: Duration = Duration::from_millis(250);
 /// election. manatee does not wait, so whichever peers happen to be present
 /// first decide; the lab starts its peers at once.
 const SETUP_SETTLE: Duration = Duration::from_secs(1);
-/// A shard with no state yet: the lab's other peers wait this long for the
-/// layout's first peer to join the election before they join. Starting
-/// together, a busy machine once let manatee1 join first and become the
-/// primary of a new `ha` lab, where sdcadm's procedure leaves manatee0.
-const FIRST_JOIN_WITHIN: Duration = Duration::from_secs(15);
+/// A shard with no state yet: each of the lab's peers but the first waits
+/// this long for the peer before it in the layout to join the election.
+/// Starting together, a busy machine let manatee1 join first and become the
+/// primary of a new `ha` lab (where sdcadm's procedure leaves manatee0), and
+/// another time manatee2 before manatee1, which made manatee2 the sync.
+const JOIN_IN_ORDER_WITHIN: Duration = Duration::from_secs(15);
 /// A restarted PostgreSQL must accept connections within this.
 const READY_WITHIN: Duration = Duration::from_secs(60);
 
@@ -45,8 +46,8 @@ pub struct SitterConfig {
     pub me: Peer,
     pub ensemble: String,
     pub onwm: bool,
-    /// The layout's first peer, when it is not this one: before initial
-    /// setup this peer joins the election after it.
+    /// The peer before this one in the layout: before initial setup this
+    /// peer joins the election after it.
     pub join_after: Option<String>,
 }
 
@@ -163,7 +164,7 @@ impl Sitter {
                 return Ended::Lost(format!("creating {}: {e}", self.path(dir)));
             }
         }
-        if let Err(why) = self.wait_for_first_peer(client, stopped).await {
+        if let Err(why) = self.wait_for_previous_peer(client, stopped).await {
             return why;
         }
         let prefix = format!("{}/{}-", self.path("election"), self.cfg.me.id);
@@ -202,17 +203,18 @@ impl Sitter {
     }
 
     /// A new shard's peers join in the layout's order, so the first one
-    /// sets the shard up as primary (see `FIRST_JOIN_WITHIN`).
-    async fn wait_for_first_peer(
+    /// sets the shard up as primary, the second is its sync (see
+    /// `JOIN_IN_ORDER_WITHIN`).
+    async fn wait_for_previous_peer(
         &self,
         client: &zkc::Client,
         stopped: &mut oneshot::Receiver<()>,
     ) -> Result<(), Ended> {
-        let Some(first) = &self.cfg.join_after else {
+        let Some(previous) = &self.cfg.join_after else {
             return Ok(());
         };
         let since = std::time::Instant::now();
-        while since.elapsed() < FIRST_JOIN_WITHIN {
+        while since.elapsed() < JOIN_IN_ORDER_WITHIN {
             if client
                 .check_stat(&self.path("state"))
                 .await
@@ -225,10 +227,10 @@ impl Sitter {
             let actives = read_actives(client, &self.path("election"))
                 .await
                 .map_err(Ended::Lost)?;
-            if actives.iter().any(|peer| &peer.id == first) {
+            if actives.iter().any(|peer| &peer.id == previous) {
                 return Ok(());
             }
-            self.working(format!("waiting for {first} to join the election first"));
+            self.working(format!("waiting for {previous} to join the election first"));
             tokio::select! {
                 _ = &mut *stopped => return Err(Ended::Stopped),
                 _ = tokio::time::sleep(TICK) => {}
