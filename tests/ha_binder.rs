@@ -23,17 +23,13 @@ fn binder_modes(home: &Home) -> Vec<String> {
     modes
 }
 
-fn eval(home: &Home, code: &str) -> Value {
-    serde_json::from_str(&home.must(&["--json", "-c", code])).expect("JSON")
-}
-
 #[test]
 fn commands_in_zones_act_on_the_real_processes_and_refuse_the_rest() {
     let home = Home::with_lab("zone", &["--profile", "fresh"]);
     assert_eq!(binder_modes(&home), ["standalone"]);
 
     // A command the lab does not imitate: exit 127, and it says so.
-    let out = eval(&home, r#"zone::exec("binder0", "uptime")"#);
+    let out = home.json(r#"zone::exec("binder0", "uptime")"#);
     assert_eq!(out["exit_code"], 127, "{out}");
     assert!(
         out["stderr"]
@@ -44,14 +40,11 @@ fn commands_in_zones_act_on_the_real_processes_and_refuse_the_rest() {
     );
 
     // svcadm disable stops the real ZooKeeper, and the VM keeps running.
-    eval(&home, r#"zone::svcadm("binder0", "disable", "zookeeper")"#);
+    home.json(r#"zone::svcadm("binder0", "disable", "zookeeper")"#);
     assert_eq!(binder_modes(&home), ["down"]);
-    let vm = eval(&home, r#"vmapi::by_alias("binder0").state"#);
+    let vm = home.json(r#"vmapi::by_alias("binder0").state"#);
     assert_eq!(vm, "running");
-    eval(
-        &home,
-        r#"zone::svcadm("binder0", "enable", "svc:/smartdc/application/zookeeper:default")"#,
-    );
+    home.json(r#"zone::svcadm("binder0", "enable", "svc:/smartdc/application/zookeeper:default")"#);
     let mut modes = binder_modes(&home);
     for _ in 0..50 {
         if modes == ["standalone"] {
@@ -106,7 +99,7 @@ fn commands_in_zones_act_on_the_real_processes_and_refuse_the_rest() {
 #[test]
 fn ha_binder_takes_a_fresh_lab_to_three_members_without_losing_data() {
     let home = Home::with_lab("ha-binder", &["--profile", "fresh"]);
-    let before: Vec<String> = serde_json::from_value(eval(&home, r#"zk::tree("/")"#)).unwrap();
+    let before: Vec<String> = serde_json::from_value(home.json(r#"zk::tree("/")"#)).unwrap();
     assert!(
         before
             .iter()
@@ -157,16 +150,13 @@ fn ha_binder_takes_a_fresh_lab_to_three_members_without_losing_data() {
     ]);
     assert!(out.contains("steps done"), "{out}");
     assert_eq!(binder_modes(&home), ["follower", "follower", "leader"]);
-    let after: Vec<String> = serde_json::from_value(eval(&home, r#"zk::tree("/")"#)).unwrap();
+    let after: Vec<String> = serde_json::from_value(home.json(r#"zk::tree("/")"#)).unwrap();
     let lost: Vec<&String> = before
         .iter()
         .filter(|p| !after.contains(p) && !p.contains("/zookeeper/"))
         .collect();
     assert!(lost.is_empty(), "znodes lost: {lost:?}");
-    let zk_servers = eval(
-        &home,
-        r#"sapi::application("sdc").metadata.ZK_SERVERS.map(|e| e.num)"#,
-    );
+    let zk_servers = home.json(r#"sapi::application("sdc").metadata.ZK_SERVERS.map(|e| e.num)"#);
     assert_eq!(zk_servers, serde_json::json!([1, 2, 3]));
 
     // Again: nothing left to do.

@@ -25,11 +25,6 @@ fn eventually(within: Duration, mut check: impl FnMut() -> bool) -> bool {
     true
 }
 
-fn eval(home: &Home, script: &str) -> Value {
-    let out = home.must(&["--json", "-c", script]);
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{script}: {e}: {out}"))
-}
-
 #[test]
 fn health_and_service_discovery_of_papi() {
     let home = Home::with_lab("health", &[]);
@@ -47,7 +42,7 @@ fn health_and_service_discovery_of_papi() {
     let (binders, name) = binders_and_name(&status, "papi");
     let ip = |alias: &str| {
         let script = format!(r#"vmapi::by_alias("{alias}").nics.filter(|n| n.primary)[0].ip"#);
-        eval(&home, &script).as_str().expect("an IP").to_string()
+        home.json(&script).as_str().expect("an IP").to_string()
     };
     let (papi0, papi1) = (ip("papi0"), ip("papi1"));
     let everywhere = |wanted: &[&str], gone: &[&str]| {

@@ -14,14 +14,9 @@ use lab_support::eventually;
 
 use manatee_support::psql;
 use runbook_support::{Home, text};
-use serde_json::Value;
-
-fn eval(home: &Home, code: &str) -> Value {
-    serde_json::from_str(&home.must(&["--json", "-c", code])).expect("JSON")
-}
 
 fn ip_of(home: &Home, alias: &str) -> String {
-    eval(home, &format!(r#"vmapi::by_alias("{alias}").nics[0].ip"#))
+    home.json(&format!(r#"vmapi::by_alias("{alias}").nics[0].ip"#))
         .as_str()
         .expect("an IP")
         .to_string()
@@ -30,7 +25,7 @@ fn ip_of(home: &Home, alias: &str) -> String {
 /// `role alias` for each peer in manatee-adm's order, from `manatee::show()`.
 fn roles(home: &Home) -> Vec<String> {
     let code = r#"manatee::show().peers.map(|p| `${p.role} ${vmapi::get(p.peername).alias}`)"#;
-    serde_json::from_value(eval(home, code)).expect("a list")
+    serde_json::from_value(home.json(code)).expect("a list")
 }
 
 /// Commits 42 rows on the primary at `ip`.
@@ -51,10 +46,9 @@ fn rows_on(ip: &str) -> Option<String> {
 /// and the others elect a leader for a moment).
 fn lose_server(home: &Home, hostname: &str) {
     power_off(home, hostname);
-    eval(
-        home,
-        &format!(r#"cnapi::forget(cnapi::server("{hostname}").uuid); true"#),
-    );
+    home.json(&format!(
+        r#"cnapi::forget(cnapi::server("{hostname}").uuid); true"#
+    ));
 }
 
 /// `server-down`, until ZooKeeper serves again.

@@ -6,11 +6,6 @@
 mod runbook_support;
 
 use runbook_support::{Home, text};
-use serde_json::Value;
-
-fn eval(home: &Home, code: &str) -> Value {
-    serde_json::from_str(&home.must(&["--json", "-c", code])).expect("JSON")
-}
 
 #[test]
 fn two_morays_by_the_advice_then_verified_in_every_binder() {
@@ -55,11 +50,8 @@ fn two_morays_by_the_advice_then_verified_in_every_binder() {
     );
 
     // Every binder member, asked on its own, has both in A and SRV.
-    let ips = eval(
-        &home,
-        r#"["moray3", "moray4"].map(|a| vmapi::by_alias(a).nics[0].ip)"#,
-    );
-    let members = eval(&home, r#"binder::each("moray")"#);
+    let ips = home.json(r#"["moray3", "moray4"].map(|a| vmapi::by_alias(a).nics[0].ip)"#);
+    let members = home.json(r#"binder::each("moray")"#);
     let members = members.as_array().expect("members");
     assert_eq!(members.len(), 3, "{members:?}");
     for member in members {
@@ -122,10 +114,9 @@ fn two_morays_by_the_advice_then_verified_in_every_binder() {
 fn a_moray_that_never_appears_in_dns_fails_with_the_likely_cause() {
     let home = Home::with_lab("moray-noquorum", &[]);
     for member in ["binder1", "binder2"] {
-        eval(
-            &home,
-            &format!(r#"zone::svcadm("{member}", "disable", "zookeeper")"#),
-        );
+        home.json(&format!(
+            r#"zone::svcadm("{member}", "disable", "zookeeper")"#
+        ));
     }
     let out = home.run(&[
         "run",

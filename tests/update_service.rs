@@ -17,11 +17,6 @@ use runbook_support::{Home, text};
 use serde_json::Value;
 
 /// `tritonsh --json -c SCRIPT`, decoded.
-fn eval(home: &Home, script: &str) -> Value {
-    let out = home.must(&["--json", "-c", script]);
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{script}: {e}: {out}"))
-}
-
 fn update(home: &Home, params: &[&str]) -> std::process::Output {
     let mut args = vec!["run", "update-service", "--param", "service=papi"];
     for p in params {
@@ -33,9 +28,7 @@ fn update(home: &Home, params: &[&str]) -> std::process::Output {
 
 /// Each papi VM's image, by uuid.
 fn papi_images(home: &Home) -> Vec<(String, String)> {
-    let vms = eval(
-        home,
-        r#"let uuids = sapi::instances(#{service: "papi"}).map(|i| i.uuid);
+    let vms = home.json(r#"let uuids = sapi::instances(#{service: "papi"}).map(|i| i.uuid);
            vmapi::list(#{state: "active"}).filter(|vm| vm.uuid in uuids).map(|vm| [vm.uuid, vm.image_uuid])"#,
     );
     let mut pairs: Vec<(String, String)> = vms
@@ -55,7 +48,7 @@ fn papi_images(home: &Home) -> Vec<(String, String)> {
 
 /// How many reprovision jobs to `image` each VM has had.
 fn reprovisions(home: &Home, image: &str) -> Vec<(String, usize)> {
-    let jobs = eval(home, r#"jobs::list(#{task: "reprovision"})"#);
+    let jobs = home.json(r#"jobs::list(#{task: "reprovision"})"#);
     let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
     for job in jobs.as_array().expect("jobs") {
         if job["params"]["image_uuid"] == image {
@@ -96,7 +89,7 @@ fn rolling_update_of_papi() {
     let before = papi_images(&home);
     assert_eq!(before.len(), 3, "{before:?}");
     let old = before[0].1.clone();
-    let latest = eval(&home, r#"imgapi::latest("papi").uuid"#);
+    let latest = home.json(r#"imgapi::latest("papi").uuid"#);
     let latest = latest.as_str().expect("a uuid").to_string();
     assert_ne!(latest, old, "the lab's IMGAPI has a newer papi");
 
@@ -122,7 +115,7 @@ fn rolling_update_of_papi() {
         "papi",
         "IMGAPI has no image 00000000-0000-4000-8000-000000000001",
     );
-    let moray = eval(&home, r#"imgapi::latest("moray").uuid"#);
+    let moray = home.json(r#"imgapi::latest("moray").uuid"#);
     let moray = format!("image={}", moray.as_str().unwrap_or_default());
     refused(&[&moray], "papi", "not a papi image");
     refused(
@@ -163,7 +156,7 @@ fn rolling_update_of_papi() {
     );
     let after = papi_images(&home);
     assert!(after.iter().all(|(_, i)| *i == latest), "{after:?}");
-    let service = eval(&home, r#"sapi::service_named("papi").params.image_uuid"#);
+    let service = home.json(r#"sapi::service_named("papi").params.image_uuid"#);
     assert_eq!(service, latest.as_str());
     let once: Vec<usize> = reprovisions(&home, &latest)
         .iter()
@@ -225,10 +218,7 @@ fn rolling_update_of_papi() {
     assert_eq!(counts, vec![1, 1, 1], "reprovisioned twice or skipped");
     let after = papi_images(&home);
     assert!(after.iter().all(|(_, i)| *i == old), "{after:?}");
-    let answers = eval(
-        &home,
-        r#"binder::lookup_each("papi").map(|m| m.addresses.len())"#,
-    );
+    let answers = home.json(r#"binder::lookup_each("papi").map(|m| m.addresses.len())"#);
     assert_eq!(answers, serde_json::json!([3, 3, 3]), "all back in DNS");
 }
 
@@ -260,12 +250,9 @@ fn a_single_moray_is_updated_without_an_outage() {
         samples.contains(&2),
         "moray0tmp never answered: {samples:?}"
     );
-    let aliases = eval(
-        &home,
-        r#"sapi::instances(#{service: "moray"}).map(|i| i.params.alias)"#,
-    );
+    let aliases = home.json(r#"sapi::instances(#{service: "moray"}).map(|i| i.params.alias)"#);
     assert_eq!(aliases, serde_json::json!(["moray0"]));
-    let latest = eval(&home, r#"imgapi::latest("moray").uuid"#);
-    let image = eval(&home, r#"vmapi::by_alias("moray0").image_uuid"#);
+    let latest = home.json(r#"imgapi::latest("moray").uuid"#);
+    let image = home.json(r#"vmapi::by_alias("moray0").image_uuid"#);
     assert_eq!(image, latest);
 }

@@ -86,6 +86,12 @@ impl Home {
         text(&out.stdout)
     }
 
+    /// `tritonsh --json -c CODE`, parsed: what a script's value is.
+    pub fn json(&self, code: &str) -> Value {
+        let out = self.must(&["--json", "-c", code]);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{code}: {e}: {out}"))
+    }
+
     pub fn runbook_dir(&self) -> PathBuf {
         self.root.join("config").join("tritonsh").join("runbooks")
     }
