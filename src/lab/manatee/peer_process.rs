@@ -107,6 +107,14 @@ pub fn manatee_aliases(w: &World) -> Vec<String> {
         .collect()
 }
 
+/// The peer that joins a new shard's election just before `alias`: the one
+/// before it in the layout (none for the first), so that manatee0 becomes
+/// the primary, manatee1 its sync, manatee2 the async.
+fn previous_in_layout<'a>(aliases: &'a [String], alias: &str) -> Option<&'a str> {
+    let mine = aliases.iter().position(|a| a == alias)?;
+    aliases.get(mine.checked_sub(1)?).map(String::as_str)
+}
+
 /// The sitter's configuration, as config-agent renders sitter.json from
 /// SAPI: the shard from `manatee_shard`, one-node-write mode from
 /// `ONE_NODE_WRITE_MODE` (instance, else service, else application).
@@ -144,12 +152,8 @@ fn plan(w: &World, alias: &str) -> Result<(SitterConfig, Ipv4Addr, String), Stri
         return Err("SAPI names no ZooKeeper (ZK_SERVERS is empty)".into());
     }
     let me = Peer::new(&ip.to_string(), &vm.uuid);
-    let aliases = manatee_aliases(w);
-    let join_after = aliases
-        .iter()
-        .position(|a| a == alias)
-        .and_then(|mine| mine.checked_sub(1))
-        .and_then(|previous| w.vm_by_alias(&aliases[previous]))
+    let join_after = previous_in_layout(&manatee_aliases(w), alias)
+        .and_then(|previous| w.vm_by_alias(previous))
         .and_then(|vm| vm.primary_ip())
         .map(|ip| Peer::new(ip, "").id);
     let cfg = SitterConfig {
@@ -330,4 +334,20 @@ impl InstanceProcess for ManateePeerProcess {
 /// `lab down` of a lab whose daemon died: stops every PostgreSQL it left.
 pub fn stop_leftovers(dir: &LabDir) {
     postgres::stop_leftovers(&manatee_root(dir));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_peer_joins_after_the_one_before_it_in_the_layout() {
+        let layout: Vec<String> = ["manatee0", "manatee1", "manatee2"]
+            .map(String::from)
+            .into();
+        assert_eq!(previous_in_layout(&layout, "manatee0"), None);
+        assert_eq!(previous_in_layout(&layout, "manatee1"), Some("manatee0"));
+        assert_eq!(previous_in_layout(&layout, "manatee2"), Some("manatee1"));
+        assert_eq!(previous_in_layout(&layout, "manatee9"), None);
+    }
 }

@@ -29,7 +29,8 @@ const SESSION_TIMEOUT: Duration = Duration::from_secs(60);
 const TICK: Duration = Duration::from_millis(250);
 /// Before initial setup, a peer gives the others this long to join the
 /// election. manatee does not wait, so whichever peers happen to be present
-/// first decide; the lab starts its peers at once.
+/// first decide; the lab starts its peers at once and has them join in the
+/// layout's order (`JOIN_IN_ORDER_WITHIN`).
 const SETUP_SETTLE: Duration = Duration::from_secs(1);
 /// A shard with no state yet: each of the lab's peers but the first waits
 /// this long for the peer before it in the layout to join the election.
