@@ -25,3 +25,5 @@ pub mod repl;
 pub mod runbook_cli;
 pub mod script;
 pub mod shell_completion;
+#[cfg(test)]
+mod temp_dir;

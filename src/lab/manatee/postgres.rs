@@ -261,25 +261,16 @@ impl Postgres {
             return;
         };
         let wal = self.data().join("pg_wal");
-        let segments = |dir: &Path| -> Vec<String> {
-            let Ok(entries) = std::fs::read_dir(dir) else {
-                return Vec::new();
-            };
-            let mut names: Vec<String> = entries
-                .flatten()
-                .filter_map(|e| e.file_name().into_string().ok())
-                .filter(|n| n.len() == 24 && n.chars().all(|c| c.is_ascii_hexdigit()))
-                .collect();
-            names.sort();
-            names
-        };
-        let Some(first) = segments(&wal).into_iter().next() else {
+        let Some(first) = wal_segments(&wal).into_iter().next() else {
             return;
         };
-        for name in segments(&source_wal).into_iter().filter(|n| *n < first) {
+        for name in wal_segments(&source_wal).into_iter().filter(|n| *n < first) {
             let to = wal.join(&name);
-            if std::fs::copy(source_wal.join(&name), &to).is_ok() {
-                let _ = self.chown(&to);
+            let copied = std::fs::copy(source_wal.join(&name), &to)
+                .map_err(|e| e.to_string())
+                .and_then(|_| self.chown(&to).map_err(|e| e.to_string()));
+            if let Err(e) = copied {
+                tracing::warn!(segment = %name, "restore: kept WAL not copied from {source}: {e}");
             }
         }
     }
@@ -570,9 +561,42 @@ fn conf(ip: Ipv4Addr, socket: &Path, role: &PgRole) -> String {
     lines.join("\n") + "\n"
 }
 
+/// The WAL segment files in `dir` (24 hex digits), oldest first.
+fn wal_segments(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.len() == 24 && n.chars().all(|c| c.is_ascii_hexdigit()))
+        .collect();
+    names.sort();
+    names
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wal_segments_are_the_24_hex_digit_files_oldest_first() {
+        let dir = crate::temp_dir::TempDir::new("wal-segments");
+        for name in [
+            "000000010000000000000003",
+            "000000010000000000000001",
+            "000000020000000000000002.partial",
+            "00000002.history",
+            "archive_status",
+        ] {
+            std::fs::write(dir.join(name), b"").expect("write");
+        }
+        assert_eq!(
+            wal_segments(&dir),
+            ["000000010000000000000001", "000000010000000000000003"]
+        );
+        assert!(wal_segments(&dir.join("gone")).is_empty());
+    }
 
     #[test]
     fn a_standby_names_itself_by_its_pg_url_and_streams_from_its_upstream() {

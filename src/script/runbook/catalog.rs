@@ -224,28 +224,10 @@ fn write(path: &Path, text: &str) -> Result<(), RunbookError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A directory of its own, removed when the test ends, passed or not.
-    struct TempDir(PathBuf);
-
-    impl std::ops::Deref for TempDir {
-        type Target = Path;
-        fn deref(&self) -> &Path {
-            &self.0
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
+    use crate::temp_dir::TempDir;
 
     fn tempdir(tag: &str) -> TempDir {
-        let dir =
-            std::env::temp_dir().join(format!("tritonsh-catalog-{tag}-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
+        TempDir::new(&format!("catalog-{tag}"))
     }
 
     #[test]
