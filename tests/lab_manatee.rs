@@ -207,10 +207,10 @@ fn a_manatee_provisioned_through_sapi_joins_as_async_with_the_data() {
     let ip3 = ip_of(&lab, "manatee3");
     assert_eq!(s["async"][0]["ip"], ip3.as_str(), "{s}");
     assert_eq!(s["sync"]["ip"], ip1.as_str(), "{s}");
-    let copied = eventually(Duration::from_secs(30), || {
-        (psql(&ip3, "select count(*) from rows").ok()? == "42").then_some(())
-    });
-    assert!(copied.is_some(), "manatee3 does not have the rows");
+    assert!(
+        psql_eventually(&ip3, "select count(*) from rows", "42", 30),
+        "manatee3 does not have the rows"
+    );
     // Restored from the primary, then streaming from the sync: its WAL
     // receiver connects a moment after PostgreSQL accepts queries.
     let want = format!("tcp://postgres@{ip3}:5432/postgres streaming");
