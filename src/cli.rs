@@ -1,6 +1,7 @@
 //! The command line: `tritonsh` (the REPL), `-c EXPR`, `FILE.rhai [ARGS]`,
 //! and the `lab`, `run`, `runbook`, `manatee` and `completions` subcommands.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -26,12 +27,13 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
-    /// Connect to the lab running in DIR.
-    #[arg(long, env = "TRITONSH_LAB", value_name = "DIR", global = true)]
+    /// Connect to the lab running in DIR (else TRITONSH_LAB).
+    #[arg(long, value_name = "DIR", global = true)]
     pub lab: Option<PathBuf>,
 
-    /// Connect to the datacenter of profile NAME in the config file.
-    #[arg(long, env = "TRITONSH_PROFILE", value_name = "NAME")]
+    /// Connect to the datacenter of profile NAME in the config file (else
+    /// TRITONSH_PROFILE).
+    #[arg(long, value_name = "NAME", global = true)]
     pub profile: Option<String>,
 
     /// Log to tritonsh.log in the state directory (-vv for more).
@@ -88,7 +90,7 @@ pub enum Command {
 pub fn main() -> ExitCode {
     // A Tab in the operator's shell calls back here; nothing else runs.
     crate::shell_completion::answer_if_asked();
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
     let no_redact = matches!(&cli.subcommand, Some(Command::Run(args)) if args.no_redact);
     init_logging(cli.verbose, !no_redact);
     if !matches!(
@@ -105,41 +107,41 @@ pub fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    match cli.subcommand {
+    let subcommand = match cli.subcommand.take() {
         Some(Command::Lab { command }) => {
-            crate::lab::cli::run(command, cli.json, cli.lab.as_deref())
+            let lab = cli
+                .lab
+                .or_else(|| std::env::var_os("TRITONSH_LAB").map(PathBuf::from));
+            return crate::lab::cli::run(command, cli.json, lab.as_deref());
         }
+        // manatee takes --lab and --profile among its own arguments too.
+        Some(Command::Manatee { args }) => {
+            return crate::manatee_cli::run(args, cli.lab.clone(), cli.profile.clone());
+        }
+        other => other,
+    };
+    let connect = match ConnectOptions::from_flags(cli.lab.clone(), cli.profile.clone()) {
+        Ok(connect) => connect,
+        Err(e) => {
+            eprintln!("tritonsh: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match subcommand {
         Some(Command::Run(args)) => {
-            let connect = ConnectOptions {
-                lab: cli.lab.clone(),
-                profile: cli.profile.clone(),
-            };
             crate::runbook_cli::run(args, cli.json, cli.verbose > 0, &connect)
         }
         Some(Command::Runbook { command }) => crate::runbook_cli::runbook(command, cli.json),
-        Some(Command::Manatee { args }) => {
-            let connect = ConnectOptions {
-                lab: cli.lab.clone(),
-                profile: cli.profile.clone(),
-            };
-            crate::manatee_cli::run(args, &connect)
-        }
-        Some(Command::Health(args)) => {
-            let connect = ConnectOptions {
-                lab: cli.lab.clone(),
-                profile: cli.profile.clone(),
-            };
-            crate::health_cli::run(args, cli.json, &connect)
-        }
+        Some(Command::Health(args)) => crate::health_cli::run(args, cli.json, &connect),
         Some(Command::Completions { shell }) => crate::shell_completion::print_script(shell),
-        None => shell(&cli),
+        Some(Command::Lab { .. } | Command::Manatee { .. }) | None => shell(&cli, &connect),
     }
 }
 
 /// The exit status of an evaluation stopped by Ctrl-C, as shells use.
 const INTERRUPTED: u8 = 130;
 
-fn shell(cli: &Cli) -> ExitCode {
+fn shell(cli: &Cli, options: &ConnectOptions) -> ExitCode {
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -152,17 +154,18 @@ fn shell(cli: &Cli) -> ExitCode {
         color: render::color_wanted(),
         width: render::terminal_width(),
     };
-    let options = ConnectOptions {
-        lab: cli.lab.clone(),
-        profile: cli.profile.clone(),
-    };
-    let (ctx, banner) = match connect(&options, rt.handle().clone(), output) {
+    let (ctx, banner) = match connect(options, rt.handle().clone(), output) {
         Ok(connected) => connected,
         Err(e) => return fail(&e),
     };
     tracing::info!(%banner, "datacenter chosen");
     let session = Session::new(ctx);
     if let Some(expr) = &cli.command {
+        // Which datacenter a one-liner ran on, for the operator at a
+        // terminal; a pipeline's stderr stays clean.
+        if std::io::stderr().is_terminal() {
+            eprintln!("tritonsh: on {}", session.ctx().dc.id());
+        }
         return batch(&rt, &session, None, expr, output);
     }
     if let Some((script, args)) = cli.script.split_first() {

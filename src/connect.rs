@@ -1,7 +1,8 @@
 //! Which datacenter the shell talks to, and the banner that says so.
 //!
-//! In order: `--lab DIR` (or `TRITONSH_LAB`), else a profile from the config
-//! file (`--profile NAME`, else its `default`), else the default lab,
+//! An explicit flag wins over the environment: `--lab DIR` or `--profile
+//! NAME` (never both), else `TRITONSH_LAB` or `TRITONSH_PROFILE` (never
+//! both), else the config file's `default` profile, else the default lab,
 //! started if it is not running — so a shell with nothing configured still
 //! has a datacenter to rehearse on.
 //!
@@ -17,6 +18,7 @@ use url::Url;
 
 use crate::api::Api;
 use crate::config::{self, Profile};
+use crate::dc::identity::DatacenterId;
 use crate::dc::{Datacenter, Endpoints, MutationGate};
 use crate::lab::status::LabStatus;
 use crate::script::{LazyDatacenter, OutputOptions, ScriptCtx};
@@ -25,8 +27,44 @@ use crate::script::{LazyDatacenter, OutputOptions, ScriptCtx};
 pub struct ConnectOptions {
     /// `--lab DIR` / `TRITONSH_LAB`.
     pub lab: Option<PathBuf>,
-    /// `--profile NAME`.
+    /// `--profile NAME` / `TRITONSH_PROFILE`.
     pub profile: Option<String>,
+}
+
+impl ConnectOptions {
+    /// The datacenter the flags name, else the one the environment names:
+    /// an explicit flag beats the environment, and two names at the same
+    /// level are a mistake worth one line, not a silent choice.
+    pub fn from_flags(
+        lab: Option<PathBuf>,
+        profile: Option<String>,
+    ) -> Result<ConnectOptions, String> {
+        let env_lab = std::env::var_os("TRITONSH_LAB")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        let env_profile = std::env::var("TRITONSH_PROFILE")
+            .ok()
+            .filter(|v| !v.is_empty());
+        choose_options((lab, profile), (env_lab, env_profile))
+    }
+}
+
+type Named = (Option<PathBuf>, Option<String>);
+
+fn choose_options(flags: Named, env: Named) -> Result<ConnectOptions, String> {
+    let options = |(lab, profile): Named| ConnectOptions { lab, profile };
+    match (flags, env) {
+        ((Some(lab), Some(profile)), _) => Err(format!(
+            "--lab {} and --profile {profile} name two datacenters: give one",
+            lab.display()
+        )),
+        ((None, None), (Some(lab), Some(profile))) => Err(format!(
+            "TRITONSH_LAB={} and TRITONSH_PROFILE={profile} name two datacenters: unset one, or choose with --lab or --profile",
+            lab.display()
+        )),
+        ((None, None), env) => Ok(options(env)),
+        (flags, _) => Ok(options(flags)),
+    }
 }
 
 /// The datacenter chosen by `options`, ready for a [`crate::script::Session`]
@@ -38,7 +76,13 @@ pub fn connect(
 ) -> Result<(Arc<ScriptCtx>, String), String> {
     let choice = choose(options)?;
     let banner = choice.banner();
-    let dc = LazyDatacenter::new(MutationGate::default(), choice.note(), choice.resolver());
+    let id = choice.id();
+    let dc = LazyDatacenter::new(
+        MutationGate::default(),
+        id,
+        choice.note(),
+        choice.resolver(),
+    );
     Ok((Arc::new(ScriptCtx::new(rt, dc, output)), banner))
 }
 
@@ -48,6 +92,7 @@ enum Choice {
     Lab(PathBuf),
     Profile {
         name: String,
+        datacenter_name: Option<String>,
         endpoints: Box<Endpoints>,
     },
     /// Nothing configured: the default lab, started if need be.
@@ -65,6 +110,7 @@ fn choose(options: &ConnectOptions) -> Result<Choice, String> {
             .map_err(|e| format!("profile {name} in {}: {e}", path.display()))?;
         return Ok(Choice::Profile {
             name,
+            datacenter_name: profile.datacenter_name.clone(),
             endpoints: Box::new(endpoints),
         });
     }
@@ -72,13 +118,27 @@ fn choose(options: &ConnectOptions) -> Result<Choice, String> {
 }
 
 impl Choice {
+    fn id(&self) -> DatacenterId {
+        match self {
+            Choice::Lab(dir) | Choice::DefaultLab(dir) => DatacenterId::lab(dir),
+            Choice::Profile {
+                name,
+                datacenter_name,
+                endpoints,
+            } => DatacenterId::Profile {
+                name: name.clone(),
+                sapi_url: endpoints
+                    .url(Api::Sapi)
+                    .map(Url::to_string)
+                    .unwrap_or_default(),
+                datacenter_name: datacenter_name.clone(),
+            },
+        }
+    }
+
     fn banner(&self) -> String {
         match self {
-            Choice::Lab(dir) => format!("connected to the lab in {}", dir.display()),
-            Choice::Profile { name, endpoints } => {
-                let sapi = endpoints.url(Api::Sapi).map(Url::to_string);
-                format!("profile {name}: SAPI {}", sapi.unwrap_or_default())
-            }
+            Choice::Lab(_) | Choice::Profile { .. } => format!("connected to {}", self.id()),
             Choice::DefaultLab(dir) => format!(
                 "no datacenter configured: using the lab at {} (tritonsh lab down to stop it)",
                 dir.display()
@@ -213,6 +273,28 @@ fn profile_apis(profile: &Profile) -> Result<Endpoints, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_flag_beats_the_environment_and_two_names_are_refused() {
+        let lab = || Some(PathBuf::from("/tmp/a"));
+        let west = || Some("west".to_string());
+        let chosen = choose_options((None, west()), (lab(), None)).unwrap();
+        assert_eq!((chosen.lab, chosen.profile), (None, west()));
+        let chosen = choose_options((lab(), None), (None, west())).unwrap();
+        assert_eq!((chosen.lab, chosen.profile), (lab(), None));
+        let chosen = choose_options((None, None), (lab(), None)).unwrap();
+        assert_eq!(chosen.lab, lab());
+        let err = choose_options((lab(), west()), (None, None)).unwrap_err();
+        assert_eq!(
+            err,
+            "--lab /tmp/a and --profile west name two datacenters: give one"
+        );
+        let err = choose_options((None, None), (lab(), west())).unwrap_err();
+        assert!(
+            err.starts_with("TRITONSH_LAB=/tmp/a and TRITONSH_PROFILE=west"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn names_are_built_from_the_datacenter_and_domain() {

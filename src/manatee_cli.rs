@@ -40,6 +40,12 @@ struct ManateeCli {
     /// Read the shard from a cluster-details snapshot FILE (peers, pg-status, show, verify).
     #[arg(long, value_name = "FILE", global = true)]
     snapshot: Option<PathBuf>,
+    /// The lab running in DIR (as `tritonsh --lab DIR manatee …`).
+    #[arg(long, value_name = "DIR", global = true)]
+    lab: Option<PathBuf>,
+    /// The datacenter of profile NAME (as `tritonsh --profile NAME manatee …`).
+    #[arg(long, value_name = "NAME", global = true)]
+    profile: Option<String>,
     #[command(subcommand)]
     command: ManateeCommand,
 }
@@ -182,19 +188,45 @@ impl Live {
     }
 }
 
-pub fn run(args: Vec<String>, connect: &ConnectOptions) -> ExitCode {
+/// `lab` and `profile` are the flags given before `manatee`; the same
+/// flags after it name the same datacenter, or are refused.
+pub fn run(args: Vec<String>, lab: Option<PathBuf>, profile: Option<String>) -> ExitCode {
     let cli = match ManateeCli::try_parse_from(
         std::iter::once("tritonsh manatee".to_string()).chain(args),
     ) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
-    match execute(cli, connect) {
+    let chosen = both_places(lab, cli.lab.clone(), "--lab")
+        .and_then(|lab| Ok((lab, both_places(profile, cli.profile.clone(), "--profile")?)))
+        .and_then(|(lab, profile)| ConnectOptions::from_flags(lab, profile));
+    let connect = match chosen {
+        Ok(connect) => connect,
+        Err(e) => {
+            eprintln!("tritonsh manatee: {e}");
+            return ExitCode::from(USAGE);
+        }
+    };
+    match execute(cli, &connect) {
         Ok(output) => print(output),
         Err((code, message)) => {
             eprintln!("tritonsh manatee: {message}");
             ExitCode::from(code)
         }
+    }
+}
+
+/// A flag given before and after `manatee`: the same value, or an error.
+fn both_places<T: PartialEq + std::fmt::Debug>(
+    before: Option<T>,
+    after: Option<T>,
+    flag: &str,
+) -> Result<Option<T>, String> {
+    match (before, after) {
+        (Some(a), Some(b)) if a != b => Err(format!(
+            "{flag} {a:?} before `manatee` and {flag} {b:?} after it name two datacenters: give one"
+        )),
+        (a, b) => Ok(a.or(b)),
     }
 }
 
@@ -237,8 +269,11 @@ fn open(cli: &ManateeCli, connect: &ConnectOptions) -> Result<Live, Failure> {
             (dc.zk.members().to_vec(), Some(dc))
         }
     };
+    // manatee's commands write as manatee-adm does: through the
+    // datacenter's gate, which sends.
+    let gate = dc.as_ref().map(|dc| dc.gate().clone()).unwrap_or_default();
     Ok(Live {
-        shard: Shard::new(given, &members, &name),
+        shard: Shard::new(given, &members, &name, gate),
         rt,
         connect: connect.clone(),
         dc,

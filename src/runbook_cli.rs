@@ -231,6 +231,7 @@ impl Shell {
     fn env(&self) -> Env<'_> {
         Env {
             engine: &self.engine,
+            datacenter: self.ctx.dc.id().clone(),
             gate: self.ctx.dc.gate().clone(),
             interrupt: &self.ctx.interrupt,
             rt: self.ctx.rt.clone(),

@@ -433,7 +433,11 @@ fn an_expired_session_is_said_and_the_next_call_opens_a_new_one() {
     let relay = Relay::to(member);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     // The lab's minimum: 1 s.
-    let zk = ZkEnsemble::new(std::slice::from_ref(&relay.addr), Duration::from_secs(1));
+    let zk = ZkEnsemble::new(
+        std::slice::from_ref(&relay.addr),
+        Duration::from_secs(1),
+        tritonsh::dc::MutationGate::default(),
+    );
     rt.block_on(zk.children("/")).expect("a first read");
 
     relay.set_cut(true);

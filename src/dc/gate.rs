@@ -5,6 +5,10 @@
 //! written down and not sent) and to `Deny` while checks run (a check that
 //! tries to change the datacenter is a bug in the runbook, and must not
 //! reach the datacenter). Reads always pass.
+//!
+//! Every client that writes (HTTP, ZooKeeper) asks the gate for a
+//! [`Permit`] and hands it to the one function that puts the write on the
+//! wire: only the gate makes permits, so a new write cannot skip it.
 
 use std::sync::{Arc, Mutex};
 
@@ -21,6 +25,7 @@ pub enum GateMode {
 /// A mutating request that the gate kept from the network.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct RecordedRequest {
+    /// `SAPI`, `VMAPI`, … or `ZooKeeper`.
     pub api: &'static str,
     pub method: String,
     pub path: String,
@@ -55,6 +60,23 @@ impl std::fmt::Debug for GateState {
 /// REPL): enough for one runbook step, bounded for a long session.
 const SENT_KEPT: usize = 64;
 
+/// The gate's leave to send one write. Functions that put a write on the
+/// wire take one by value; nothing outside this file can make one.
+#[must_use = "a permit is for sending the write it was asked for"]
+#[derive(Debug)]
+pub struct Permit {
+    _only_the_gate: (),
+}
+
+/// Why the gate gave no permit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// A dry run: the request was recorded for the plan.
+    NotSent,
+    /// Checks are running: nothing may change.
+    Denied,
+}
+
 #[derive(Clone, Debug)]
 pub struct MutationGate(Arc<Mutex<GateState>>);
 
@@ -78,12 +100,16 @@ impl MutationGate {
         self.lock().mode = mode;
     }
 
-    /// Records `request` when the mode is `Record`; returns the mode the
-    /// caller must act on.
-    pub fn admit(&self, request: RecordedRequest) -> GateMode {
+    /// A permit to send `request`, or why not: in `Record` mode the
+    /// request is written down instead.
+    pub fn permit(&self, request: RecordedRequest) -> Result<Permit, Refusal> {
         let mut state = self.lock();
         match state.mode {
-            GateMode::Record => state.recorded.push(request),
+            GateMode::Record => {
+                state.recorded.push(request);
+                Err(Refusal::NotSent)
+            }
+            GateMode::Deny => Err(Refusal::Denied),
             GateMode::Send => {
                 if let Some(witness) = &state.witness {
                     witness(&request);
@@ -92,10 +118,9 @@ impl MutationGate {
                     state.sent.remove(0);
                 }
                 state.sent.push(request);
+                Ok(Permit { _only_the_gate: () })
             }
-            GateMode::Deny => {}
         }
-        state.mode
     }
 
     /// Sets (or with `None` removes) the witness of requests let through.
@@ -116,5 +141,33 @@ impl MutationGate {
     fn lock(&self) -> std::sync::MutexGuard<'_, GateState> {
         // A panic while holding this lock cannot leave the state inconsistent.
         self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> RecordedRequest {
+        RecordedRequest {
+            api: "ZooKeeper",
+            method: "setData".into(),
+            path: "/manatee/sdc/state".into(),
+            body: None,
+        }
+    }
+
+    #[test]
+    fn only_send_mode_gives_a_permit_and_record_mode_keeps_the_request() {
+        let gate = MutationGate::default();
+        gate.set(GateMode::Record);
+        assert_eq!(gate.permit(request()).unwrap_err(), Refusal::NotSent);
+        assert_eq!(gate.take_recorded(), vec![request()]);
+        gate.set(GateMode::Deny);
+        assert_eq!(gate.permit(request()).unwrap_err(), Refusal::Denied);
+        assert!(gate.take_recorded().is_empty() && gate.take_sent().is_empty());
+        gate.set(GateMode::Send);
+        assert!(gate.permit(request()).is_ok());
+        assert_eq!(gate.take_sent(), vec![request()]);
     }
 }

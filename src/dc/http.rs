@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use super::decode::decode;
 use super::error::{Call, DcError, one_line};
-use super::gate::{GateMode, MutationGate, RecordedRequest};
+use super::gate::{MutationGate, Permit, RecordedRequest, Refusal};
 use crate::api::Api;
 
 /// Timeouts and retry policy of every client of a datacenter.
@@ -225,17 +225,22 @@ impl ApiClient {
                 path: call.path.clone(),
                 body: request.body.clone(),
             };
-            match self.gate.admit(recorded) {
-                GateMode::Send => {}
-                GateMode::Record => return Err(DcError::NotSent { call }),
-                GateMode::Deny => return Err(DcError::MutationDenied { call }),
-            }
-            return self.attempt(&request, &url, call).await;
+            let permit = match self.gate.permit(recorded) {
+                Ok(permit) => permit,
+                Err(Refusal::NotSent) => return Err(DcError::NotSent { call }),
+                Err(Refusal::Denied) => return Err(DcError::MutationDenied { call }),
+            };
+            return self
+                .attempt(&request, &url, call, Access::Write(permit))
+                .await;
         }
         let mut backoff = self.options.retry_backoff;
         let mut retries_left = self.options.read_retries;
         loop {
-            match self.attempt(&request, &url, call.clone()).await {
+            match self
+                .attempt(&request, &url, call.clone(), Access::Read)
+                .await
+            {
                 Err(err) if retries_left > 0 && err.is_transient() => {
                     tracing::debug!(%err, "retrying read");
                     retries_left -= 1;
@@ -252,7 +257,12 @@ impl ApiClient {
         request: &Request<'_>,
         url: &Url,
         call: Call,
+        access: Access,
     ) -> Result<Reply, DcError> {
+        let is_read = request.method == Method::GET || request.method == Method::HEAD;
+        if !is_read && !matches!(access, Access::Write(_)) {
+            return Err(DcError::MutationDenied { call });
+        }
         let timeout = if request.long {
             self.options.long_timeout
         } else {
@@ -442,4 +452,10 @@ pub(crate) fn build_http_client() -> Result<reqwest::Client, DcError> {
         .map_err(|e| DcError::Config {
             detail: format!("cannot set up the HTTP client: {e}"),
         })
+}
+/// What lets a request on the wire: a read goes freely, a write only with
+/// the gate's permit.
+enum Access {
+    Read,
+    Write(Permit),
 }

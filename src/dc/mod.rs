@@ -13,6 +13,7 @@ pub mod error;
 pub mod gate;
 pub mod health;
 pub mod http;
+pub mod identity;
 pub mod imgapi;
 pub mod jobs;
 pub mod manatee;
@@ -175,7 +176,7 @@ impl Datacenter {
             vmapi: Vmapi::new(vmapi),
             cnapi: Cnapi::new(client(Api::Cnapi)?),
             imgapi: Imgapi::new(client(Api::Imgapi).ok()),
-            zk: zk::ZkEnsemble::new(&endpoints.zk_hosts, zk::SESSION_TIMEOUT),
+            zk: zk::ZkEnsemble::new(&endpoints.zk_hosts, zk::SESSION_TIMEOUT, gate.clone()),
             gate,
             endpoints,
         })

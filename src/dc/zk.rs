@@ -16,6 +16,7 @@ use serde::Serialize;
 use tokio::sync::Mutex;
 use zookeeper_client as zkc;
 
+use crate::dc::gate::{MutationGate, Permit, RecordedRequest, Refusal};
 use crate::dc::zk_admin::{self, ZkAdminError};
 
 /// The session timeout asked for; the server caps it between its
@@ -59,6 +60,12 @@ pub enum ZkError {
         path: String,
         version: i32,
     },
+
+    #[error("ZooKeeper {ensemble}: setData {path}: not sent (dry run)")]
+    NotSent { ensemble: String, path: String },
+
+    #[error("ZooKeeper {ensemble}: setData {path}: refused: checks may not change the datacenter")]
+    Denied { ensemble: String, path: String },
 
     #[error("ZooKeeper {ensemble}: {path}: {detail}")]
     Failed {
@@ -110,6 +117,8 @@ pub struct ZkEnsemble {
     members: Vec<String>,
     session_timeout: Duration,
     session: Arc<Mutex<Option<zkc::Client>>>,
+    /// The datacenter's mutation gate: every write asks it first.
+    gate: MutationGate,
 }
 
 impl std::fmt::Debug for ZkEnsemble {
@@ -122,12 +131,14 @@ impl std::fmt::Debug for ZkEnsemble {
 
 impl ZkEnsemble {
     /// `members` as `ip:port` (or `ip`, for port 2181); the session timeout
-    /// asked for ([`SESSION_TIMEOUT`] unless a check wants a shorter one).
-    pub fn new(members: &[String], session_timeout: Duration) -> ZkEnsemble {
+    /// asked for ([`SESSION_TIMEOUT`] unless a check wants a shorter one);
+    /// the gate every write passes (the datacenter's).
+    pub fn new(members: &[String], session_timeout: Duration, gate: MutationGate) -> ZkEnsemble {
         ZkEnsemble {
             members: members.iter().map(|m| zk_admin::with_port(m)).collect(),
             session_timeout,
             session: Arc::new(Mutex::new(None)),
+            gate,
         }
     }
 
@@ -206,9 +217,36 @@ impl ZkEnsemble {
     /// manatee's write (ha-core §1.4): in one `multi`, `setData(path,
     /// data, version)` — refused if anyone wrote since `version` was read —
     /// and a PERSISTENT_SEQUENTIAL `history_prefix` node with the same data.
-    /// Returns the history node's path.
+    /// `change` is what the write changes, as a plan shows it. Returns the
+    /// history node's path.
     pub async fn set_with_history(
         &self,
+        path: &str,
+        data: &[u8],
+        version: i32,
+        history_prefix: &str,
+        change: serde_json::Value,
+    ) -> Result<String, ZkError> {
+        let request = RecordedRequest {
+            api: "ZooKeeper",
+            method: "setData".into(),
+            path: path.to_string(),
+            body: Some(change),
+        };
+        let permit = self.gate.permit(request).map_err(|refusal| {
+            let (ensemble, path) = (self.connect_string(), path.to_string());
+            match refusal {
+                Refusal::NotSent => ZkError::NotSent { ensemble, path },
+                Refusal::Denied => ZkError::Denied { ensemble, path },
+            }
+        })?;
+        self.multi_set_with_history(permit, path, data, version, history_prefix)
+            .await
+    }
+
+    async fn multi_set_with_history(
+        &self,
+        _permit: Permit,
         path: &str,
         data: &[u8],
         version: i32,

@@ -109,9 +109,9 @@ pub(super) fn promote(
         zonename: &zonename,
         async_index,
     };
-    let (mut doc, cluster) = live.block_on(manatee::load(&live.shard)).map_err(failed)?;
+    let (before, cluster) = live.block_on(manatee::load(&live.shard)).map_err(failed)?;
     // Validated before anything is asked, on the state the write will test.
-    let mut trial = doc.clone();
+    let mut trial = before.clone();
     writes::promote(&mut trial, &live.shard.name, &request, &now_iso(30)).map_err(failed)?;
     let issues = Issues::of(&cluster);
     let lagging: Vec<String> = cluster
@@ -147,8 +147,9 @@ pub(super) fn promote(
             "aborting promotion due to user command",
         )?;
     }
-    writes::promote(&mut doc, &live.shard.name, &request, &now_iso(30)).map_err(failed)?;
-    live.block_on(writes::commit(&live.shard, &doc))
+    let mut after = before.clone();
+    writes::promote(&mut after, &live.shard.name, &request, &now_iso(30)).map_err(failed)?;
+    live.block_on(writes::commit(&live.shard, &before, &after))
         .map_err(failed)?;
     println!(
         "Promotion requested.  Watching until request has been acknowleged and topology has changed."

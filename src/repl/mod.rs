@@ -30,8 +30,6 @@ use history::HistoryFile;
 use live::LiveCache;
 use sigint::SigintWatch;
 
-const PROMPT: &str = "tritonsh> ";
-
 /// Runs the REPL on `session` until Ctrl-D. `banner` says what the shell is
 /// connected to. Exits non-zero only when the terminal itself fails.
 pub fn run(session: Session, banner: &str) -> ExitCode {
@@ -63,10 +61,13 @@ pub fn run(session: Session, banner: &str) -> ExitCode {
     let mut history = HistoryFile::new(crate::paths::state_dir().join("history"));
     history.load(&mut editor);
 
+    // The prompt names the datacenter: two terminals on two datacenters
+    // must not look alike.
+    let prompt = format!("[{}] tritonsh> ", session.ctx().dc.id().short());
     println!("{banner}");
     println!("Type help() for the functions, Tab to complete, Ctrl-D to exit.");
     loop {
-        let line = match editor.readline(PROMPT) {
+        let line = match editor.readline(&prompt) {
             Ok(line) => line,
             // Ctrl-C while editing only drops the line being typed.
             Err(ReadlineError::Interrupted) => continue,

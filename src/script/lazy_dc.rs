@@ -8,6 +8,7 @@
 
 use std::sync::{Arc, Mutex, OnceLock};
 
+use crate::dc::identity::DatacenterId;
 use crate::dc::{Datacenter, MutationGate};
 
 /// Finds the datacenter; the error is one line saying what to do.
@@ -21,6 +22,8 @@ struct Shared {
     /// Exists before the datacenter does: runbooks set its mode before
     /// their first call.
     gate: MutationGate,
+    /// Which datacenter, known before it is found.
+    id: DatacenterId,
     resolve: Resolve,
     /// Printed on stderr the first time a script's call finds the
     /// datacenter (the REPL prints its banner instead).
@@ -31,9 +34,15 @@ struct Shared {
 }
 
 impl LazyDatacenter {
-    pub fn new(gate: MutationGate, note: Option<String>, resolve: Resolve) -> LazyDatacenter {
+    pub fn new(
+        gate: MutationGate,
+        id: DatacenterId,
+        note: Option<String>,
+        resolve: Resolve,
+    ) -> LazyDatacenter {
         LazyDatacenter(Arc::new(Shared {
             gate,
+            id,
             resolve,
             note,
             found: OnceLock::new(),
@@ -43,6 +52,10 @@ impl LazyDatacenter {
 
     pub fn gate(&self) -> &MutationGate {
         &self.0.gate
+    }
+
+    pub fn id(&self) -> &DatacenterId {
+        &self.0.id
     }
 
     /// The datacenter if it has been found; never blocks.
@@ -86,6 +99,7 @@ mod tests {
     fn flaky(failures: usize, calls: Arc<AtomicUsize>) -> LazyDatacenter {
         LazyDatacenter::new(
             MutationGate::default(),
+            DatacenterId::lab(std::path::Path::new("/nowhere")),
             None,
             Box::new(move |gate| {
                 if calls.fetch_add(1, Ordering::SeqCst) < failures {

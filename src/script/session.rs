@@ -233,6 +233,7 @@ mod tests {
         let endpoints = Endpoints::all_at(url).unwrap_or_else(|e| panic!("endpoints: {e}"));
         let dc = LazyDatacenter::new(
             MutationGate::default(),
+            crate::dc::identity::DatacenterId::lab(std::path::Path::new("/nowhere")),
             None,
             Box::new(move |gate| {
                 Datacenter::new(endpoints.clone(), gate).map_err(|e| e.to_string())

@@ -9,6 +9,7 @@ use super::cluster::{Cluster, Peer, Postgres, Role};
 use super::error::ManateeError;
 use super::pg_query::query_peer;
 use super::state::{PeerIdent, StateDoc, Topology, read_state};
+use crate::dc::gate::MutationGate;
 use crate::dc::zk::ZkEnsemble;
 
 /// Which shard, through which ZooKeeper.
@@ -24,8 +25,14 @@ pub struct Shard {
 
 impl Shard {
     /// `zk_given` is `--zk` / `ZK_IPS` verbatim (`ip[:port]`, several
-    /// separated by commas), else `members` (a profile's or lab's list).
-    pub fn new(zk_given: Option<&str>, members: &[String], name: &str) -> Shard {
+    /// separated by commas), else `members` (a profile's or lab's list);
+    /// `gate` is the one its writes pass.
+    pub fn new(
+        zk_given: Option<&str>,
+        members: &[String],
+        name: &str,
+        gate: MutationGate,
+    ) -> Shard {
         let given: Vec<String> = zk_given
             .unwrap_or_default()
             .split(|c: char| c == ',' || c.is_whitespace())
@@ -38,7 +45,7 @@ impl Shard {
             (given, zk_given.unwrap_or_default().to_string())
         };
         Shard {
-            zk: ZkEnsemble::new(&list, crate::dc::zk::SESSION_TIMEOUT),
+            zk: ZkEnsemble::new(&list, crate::dc::zk::SESSION_TIMEOUT, gate),
             name: name.to_string(),
             zk_shown: shown,
         }
@@ -113,12 +120,22 @@ mod tests {
     #[test]
     fn zk_ips_is_shown_as_given_and_defaults_to_the_members() {
         let members = vec!["127.0.0.1:2181".to_string(), "127.0.0.2:2181".to_string()];
-        let given = Shard::new(Some("10.99.99.11"), &members, "sdc");
+        let given = Shard::new(
+            Some("10.99.99.11"),
+            &members,
+            "sdc",
+            MutationGate::default(),
+        );
         assert_eq!(given.zk_shown, "10.99.99.11");
         assert_eq!(given.zk.members(), ["10.99.99.11:2181"]);
-        let several = Shard::new(Some("10.0.0.1,10.0.0.2:2182"), &members, "sdc");
+        let several = Shard::new(
+            Some("10.0.0.1,10.0.0.2:2182"),
+            &members,
+            "sdc",
+            MutationGate::default(),
+        );
         assert_eq!(several.zk.members(), ["10.0.0.1:2181", "10.0.0.2:2182"]);
-        let profile = Shard::new(None, &members, "sdc");
+        let profile = Shard::new(None, &members, "sdc", MutationGate::default());
         assert_eq!(profile.zk_shown, "127.0.0.1:2181,127.0.0.2:2181");
     }
 }

@@ -218,15 +218,27 @@ fn set(doc: &mut StateDoc, key: &str, value: &impl serde::Serialize) {
     }
 }
 
-/// Writes the changed state: test-and-set on the version read, plus
-/// `history/0-` (manatee-adm's writes always use generation 0 there).
-pub async fn commit(shard: &Shard, doc: &StateDoc) -> Result<String, ManateeError> {
+/// Writes `after`, the state `before` was changed into: test-and-set on
+/// the version read, plus `history/0-` (manatee-adm's writes always use
+/// generation 0 there). The gate sees the change: `set` holds each key
+/// added or changed, `removed` each key deleted.
+pub async fn commit(
+    shard: &Shard,
+    before: &StateDoc,
+    after: &StateDoc,
+) -> Result<String, ManateeError> {
     let path = state_path(&shard.name);
     let history = format!("/manatee/{}/history/0-", shard.name);
-    let json = doc.to_json();
+    let json = after.to_json();
     match shard
         .zk
-        .set_with_history(&path, json.as_bytes(), doc.version, &history)
+        .set_with_history(
+            &path,
+            json.as_bytes(),
+            after.version,
+            &history,
+            change(before, after),
+        )
         .await
     {
         Ok(node) => Ok(node),
@@ -237,14 +249,32 @@ pub async fn commit(shard: &Shard, doc: &StateDoc) -> Result<String, ManateeErro
     }
 }
 
+/// What a write changes in the state, for a plan and a transcript.
+fn change(before: &StateDoc, after: &StateDoc) -> serde_json::Value {
+    let value = |raw: &RawValue| serde_json::from_str(raw.get()).unwrap_or_default();
+    let set: serde_json::Map<String, serde_json::Value> = after
+        .fields
+        .iter()
+        .filter(|(k, v)| before.fields.get(*k).is_none_or(|old| old.get() != v.get()))
+        .map(|(k, v)| (k.clone(), value(v)))
+        .collect();
+    let removed: Vec<&String> = before
+        .fields
+        .keys()
+        .filter(|k| !after.fields.contains_key(*k))
+        .collect();
+    serde_json::json!({ "set": set, "removed": removed })
+}
+
 /// Reads the state, applies `change` (given the shard's name), writes it.
 pub async fn apply(
     shard: &Shard,
     change: impl FnOnce(&mut StateDoc, &str) -> Result<(), ManateeError>,
 ) -> Result<(), ManateeError> {
-    let mut doc = super::state::read_state(&shard.zk, &shard.name).await?;
-    change(&mut doc, &shard.name)?;
-    commit(shard, &doc).await.map(|_| ())
+    let before = super::state::read_state(&shard.zk, &shard.name).await?;
+    let mut after = before.clone();
+    change(&mut after, &shard.name)?;
+    commit(shard, &before, &after).await.map(|_| ())
 }
 
 /// After a promotion request: waits until the sitters have dropped it and
@@ -316,6 +346,25 @@ mod tests {
         let mut thawed = d;
         unfreeze(&mut thawed, "sdc").unwrap();
         assert_eq!(thawed.to_json(), STATE);
+    }
+
+    #[test]
+    fn the_change_names_keys_set_and_removed() {
+        let before = doc();
+        let mut after = before.clone();
+        freeze(&mut after, "sdc", "why", "2024-05-01T00:00:00.000Z").unwrap();
+        reap(&mut after, "sdc", &Reap::Ip("10.0.0.1")).unwrap();
+        assert_eq!(
+            change(&before, &after),
+            serde_json::json!({
+                "set": {"deposed": [], "freeze": {"date": "2024-05-01T00:00:00.000Z", "reason": "why"}},
+                "removed": []
+            })
+        );
+        assert_eq!(
+            change(&after, &before)["removed"],
+            serde_json::json!(["freeze"])
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::time::Duration;
 use rhai::{AST, CallFnOptions, Dynamic, Engine, EvalAltResult, Scope};
 
 use crate::dc::gate::{GateMode, MutationGate, RecordedRequest};
+use crate::dc::identity::DatacenterId;
 use crate::script::interrupt::{Interrupt, Interrupted};
 
 use super::verdict::Verdict;
@@ -16,6 +17,8 @@ use super::verdict::Verdict;
 /// datacenter's gate, and the interrupt Ctrl-C triggers.
 pub struct Env<'a> {
     pub engine: &'a Engine,
+    /// The datacenter the run is on: its journal records it.
+    pub datacenter: DatacenterId,
     pub gate: MutationGate,
     pub interrupt: &'a Interrupt,
     pub rt: tokio::runtime::Handle,
@@ -143,6 +146,7 @@ mod tests {
         let rt = tokio::runtime::Runtime::new().unwrap();
         let env = Env {
             engine: &engine,
+            datacenter: DatacenterId::lab(std::path::Path::new("/nowhere")),
             gate: MutationGate::default(),
             interrupt: &interrupt,
             rt: rt.handle().clone(),

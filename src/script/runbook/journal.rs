@@ -15,6 +15,7 @@ use super::error::RunbookError;
 use super::preview::Preview;
 use super::step::Step;
 use super::verdict::Verdict;
+use crate::dc::identity::DatacenterId;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -88,6 +89,10 @@ pub struct Journal {
     pub version: String,
     pub origin: Origin,
     pub params: serde_json::Map<String, Value>,
+    /// Where it ran: a resume anywhere else is refused. Absent in
+    /// journals written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datacenter: Option<DatacenterId>,
     pub dry_run: bool,
     pub status: RunStatus,
     pub created_at: DateTime<Utc>,
@@ -125,6 +130,7 @@ impl Journal {
         version: &str,
         origin: Origin,
         params: serde_json::Map<String, Value>,
+        datacenter: DatacenterId,
         dry_run: bool,
     ) -> Journal {
         let now = Utc::now();
@@ -134,6 +140,7 @@ impl Journal {
             version: version.to_string(),
             origin,
             params,
+            datacenter: Some(datacenter),
             dry_run,
             status: RunStatus::Running,
             created_at: now,
@@ -297,6 +304,7 @@ mod tests {
             "1.0.0",
             Origin::Stdlib,
             Default::default(),
+            DatacenterId::lab(std::path::Path::new("/tmp/lab-a")),
             false,
         );
         j.set_plan(vec![step("a"), step("b"), step("c")]);

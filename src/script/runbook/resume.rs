@@ -24,6 +24,17 @@ pub fn resume(env: &Env, id: &str, options: &RunOptions) -> Result<RunReport, Ru
         id: id.to_string(),
         cause,
     };
+    if let Some(ran_on) = journal
+        .datacenter
+        .as_ref()
+        .filter(|d| **d != env.datacenter)
+    {
+        return Err(cannot(format!(
+            "it ran on {ran_on}, and this shell is on {}: nothing was sent; resume it there (tritonsh {} run --resume {id})",
+            env.datacenter,
+            ran_on.flag()
+        )));
+    }
     if journal.dry_run {
         return Err(cannot(
             "it was a dry run: start the runbook again without --dry-run".into(),

@@ -70,6 +70,7 @@ pub fn start(
         &definition.version,
         definition.source.origin.clone(),
         values.clone(),
+        env.datacenter.clone(),
         options.dry_run,
     );
     let mut run = Run::open(env, definition, journal, options)?;
@@ -77,12 +78,14 @@ pub fn start(
         "run_started",
         json!({"run": id, "runbook": definition.name(), "version": definition.version,
                "origin": definition.source.origin, "params": values, "dry_run": options.dry_run,
+               "datacenter": env.datacenter, "tritonsh": env!("CARGO_PKG_VERSION"),
                "redacted": run.transcript.redacts()}),
         &format!(
-            "{} {} ({}) — run {id}{}\n{}",
+            "{} {} ({}) — run {id} on {}{}\n{}",
             definition.name(),
             definition.version,
             definition.source.origin,
+            env.datacenter,
             if options.dry_run {
                 ", dry run: nothing will be sent"
             } else {

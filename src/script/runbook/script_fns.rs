@@ -68,6 +68,7 @@ pub fn register(engine: &mut Engine, ctx: Arc<ScriptCtx>) {
 fn env<'a>(cx: &'a NativeCallContext, ctx: &'a ScriptCtx) -> Env<'a> {
     Env {
         engine: cx.engine(),
+        datacenter: ctx.dc.id().clone(),
         gate: ctx.dc.gate().clone(),
         interrupt: &ctx.interrupt,
         rt: ctx.rt.clone(),
