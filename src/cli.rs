@@ -33,7 +33,7 @@ pub struct Cli {
 
     /// Connect to the datacenter of profile NAME in the config file (else
     /// TRITONSH_PROFILE).
-    #[arg(long, value_name = "NAME", global = true)]
+    #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
 
     /// Log to tritonsh.log in the state directory (-vv for more).
@@ -120,7 +120,15 @@ pub fn main() -> ExitCode {
         }
         other => other,
     };
-    let connect = match ConnectOptions::from_flags(cli.lab.clone(), cli.profile.clone()) {
+    // `run` and `health` take --profile after their name too.
+    let profile = match &subcommand {
+        Some(Command::Run(args)) => args.profile.clone(),
+        Some(Command::Health(args)) => args.profile.clone(),
+        _ => None,
+    };
+    let chosen = crate::connect::flag_in_two_places(cli.profile.clone(), profile, "--profile")
+        .and_then(|profile| ConnectOptions::from_flags(cli.lab.clone(), profile));
+    let connect = match chosen {
         Ok(connect) => connect,
         Err(e) => {
             eprintln!("tritonsh: {e}");

@@ -49,6 +49,21 @@ impl ConnectOptions {
     }
 }
 
+/// A flag given before a subcommand and after it (`tritonsh --profile a
+/// health --profile b`): the same value, or an error.
+pub fn flag_in_two_places<T: PartialEq + std::fmt::Debug>(
+    before: Option<T>,
+    after: Option<T>,
+    flag: &str,
+) -> Result<Option<T>, String> {
+    match (before, after) {
+        (Some(a), Some(b)) if a != b => Err(format!(
+            "{flag} {a:?} and {flag} {b:?} name two datacenters: give one"
+        )),
+        (a, b) => Ok(a.or(b)),
+    }
+}
+
 type Named = (Option<PathBuf>, Option<String>);
 
 fn choose_options(flags: Named, env: Named) -> Result<ConnectOptions, String> {
@@ -84,6 +99,11 @@ pub fn connect(
         choice.resolver(),
     );
     Ok((Arc::new(ScriptCtx::new(rt, dc, output)), banner))
+}
+
+/// Which datacenter `options` choose, without asking it anything.
+pub fn datacenter_id(options: &ConnectOptions) -> Result<DatacenterId, String> {
+    choose(options).map(|choice| choice.id())
 }
 
 /// Where the datacenter is, as far as can be told without asking it.

@@ -17,6 +17,10 @@ pub struct HealthArgs {
     /// Only what is unhealthy (and nothing at all when all is well).
     #[arg(short = 'q', long)]
     pub quiet: bool,
+
+    /// The datacenter of profile NAME (as `tritonsh --profile NAME health`).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
 }
 
 pub fn run(args: HealthArgs, json: bool, connect_options: &ConnectOptions) -> ExitCode {

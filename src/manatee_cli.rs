@@ -197,8 +197,13 @@ pub fn run(args: Vec<String>, lab: Option<PathBuf>, profile: Option<String>) -> 
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
-    let chosen = both_places(lab, cli.lab.clone(), "--lab")
-        .and_then(|lab| Ok((lab, both_places(profile, cli.profile.clone(), "--profile")?)))
+    let chosen = crate::connect::flag_in_two_places(lab, cli.lab.clone(), "--lab")
+        .and_then(|lab| {
+            Ok((
+                lab,
+                crate::connect::flag_in_two_places(profile, cli.profile.clone(), "--profile")?,
+            ))
+        })
         .and_then(|(lab, profile)| ConnectOptions::from_flags(lab, profile));
     let connect = match chosen {
         Ok(connect) => connect,
@@ -213,20 +218,6 @@ pub fn run(args: Vec<String>, lab: Option<PathBuf>, profile: Option<String>) -> 
             eprintln!("tritonsh manatee: {message}");
             ExitCode::from(code)
         }
-    }
-}
-
-/// A flag given before and after `manatee`: the same value, or an error.
-fn both_places<T: PartialEq + std::fmt::Debug>(
-    before: Option<T>,
-    after: Option<T>,
-    flag: &str,
-) -> Result<Option<T>, String> {
-    match (before, after) {
-        (Some(a), Some(b)) if a != b => Err(format!(
-            "{flag} {a:?} before `manatee` and {flag} {b:?} after it name two datacenters: give one"
-        )),
-        (a, b) => Ok(a.or(b)),
     }
 }
 

@@ -46,19 +46,28 @@ pub struct RunArgs {
     pub dry_run: bool,
 
     /// Answer yes to every step that changes the datacenter (never to one
-    /// that destroys something: that takes --force).
+    /// that destroys something: that takes its name, typed or --confirm).
     #[arg(long, short = 'y')]
     pub yes: bool,
 
-    /// Answer the typed confirmation of destructive steps, and go past
-    /// checks that refuse without it. Read what they say first.
+    /// Go past checks that refuse without it (placement against Triton's
+    /// advice, a member of a quorum). Read what they say first.
     #[arg(long)]
     pub force: bool,
+
+    /// Answer the typed confirmation of a step that destroys NAME, for a
+    /// run with no terminal; repeat for more.
+    #[arg(long, value_name = "NAME")]
+    pub confirm: Vec<String>,
 
     /// Keep the datacenter's secrets in the transcript and the -v log, for
     /// your own use: by default they are redacted, so both can be handed on.
     #[arg(long)]
     pub no_redact: bool,
+
+    /// The datacenter of profile NAME (as `tritonsh --profile NAME run`).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
 
     /// Continue the run RUN_ID at its first step not done, with its plan.
     #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["runbook", "params", "dry_run"])]
@@ -127,6 +136,7 @@ fn run_inner(
         dry_run: args.dry_run,
         yes: args.yes,
         force: args.force,
+        confirm: args.confirm.clone(),
         echo: !json,
         terminal: std::io::stdin().is_terminal(),
         verbose,
@@ -137,7 +147,10 @@ fn run_inner(
     // typo is reported at once, datacenter or not.
     let start = match (&args.resume, &args.runbook) {
         (Some(id), _) => {
-            Journal::load(&journal::runs_dir(), id)?;
+            let journal = Journal::load(&journal::runs_dir(), id)?;
+            // Refused before this shell connects anywhere.
+            let here = crate::connect::datacenter_id(connect).map_err(RunbookError::Other)?;
+            resume::belongs_here(&journal, &here)?;
             None
         }
         (None, Some(name)) => {

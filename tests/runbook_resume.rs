@@ -90,6 +90,36 @@ fn killed_run_resumes_without_duplicates() {
     );
     assert!(runs.starts_with("id "), "a header first: {runs}");
 
+    // Another datacenter is named with a flag (the environment names this
+    // one): the run is refused there, before anything is asked or sent.
+    let elsewhere = home.root.join("lab-b");
+    let sent = home.mutating_requests().len();
+    let out = home.run(&[
+        "--lab",
+        elsewhere.to_str().unwrap(),
+        "run",
+        "--resume",
+        id,
+        "--yes",
+    ]);
+    let err = text(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    let lab_a = std::fs::canonicalize(home.lab.as_ref().unwrap()).unwrap();
+    assert_eq!(
+        err.trim(),
+        format!(
+            "error: run {id}: it ran on the lab in {}, and this shell is on the lab in {}: nothing was sent; resume it there (tritonsh --lab {0} run --resume {id})",
+            lab_a.display(),
+            elsewhere.display()
+        )
+    );
+    assert_eq!(home.mutating_requests().len(), sent);
+    assert_eq!(home.journal(id)["status"], "running");
+    assert_eq!(
+        home.journal(id)["datacenter"],
+        serde_json::json!({"kind": "lab", "dir": lab_a})
+    );
+
     let out = home.run(&["run", "--resume", id, "--yes"]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", text(&out.stderr));

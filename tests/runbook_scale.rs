@@ -130,8 +130,8 @@ fn dry_run_then_scale_then_remove() {
         "{transcript}"
     );
 
-    // A destructive step without a terminal and without --force: one line
-    // naming the flag, and nothing sent.
+    // A destructive step without a terminal and without its name: one
+    // line naming the flag, and nothing sent. --force is not its name.
     let before = home.mutating_requests().len();
     let out = home.run(&[
         "run",
@@ -139,12 +139,13 @@ fn dry_run_then_scale_then_remove() {
         "--param",
         "instance=papi2",
         "--yes",
+        "--force",
     ]);
     assert!(!out.status.success());
     let err = text(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
-        err.contains("destroys papi2") && err.contains("add --force"),
+        err.contains("destroys papi2") && err.contains("add --confirm papi2 to answer it"),
         "{err}"
     );
     assert_eq!(home.mutating_requests().len(), before);
@@ -169,13 +170,39 @@ fn dry_run_then_scale_then_remove() {
         "{err}"
     );
 
-    // With --force, papi2 goes; papi1 and papi0 stay.
+    // manatee's primary and sync are never removed, --force or not: the
+    // refusal names the peer to promote first.
+    for (peer, role, promote) in [
+        ("manatee0", "primary", "-r sync -n"),
+        ("manatee1", "sync", "-r async -n"),
+    ] {
+        let out = home.run(&[
+            "run",
+            "remove-instance",
+            "--param",
+            &format!("instance={peer}"),
+            "--force",
+            "--confirm",
+            peer,
+        ]);
+        assert_eq!(out.status.code(), Some(1));
+        let err = text(&out.stderr);
+        assert!(
+            err.contains(&format!("{peer} is the shard's {role}"))
+                && err.contains(&format!("tritonsh manatee promote {promote} ")),
+            "{err}"
+        );
+    }
+    assert_eq!(home.mutating_requests().len(), before);
+
+    // With its name confirmed, papi2 goes; papi1 and papi0 stay.
     home.must(&[
         "run",
         "remove-instance",
         "--param",
         "instance=papi2",
-        "--force",
+        "--confirm",
+        "papi2",
     ]);
     let aliases: Vec<String> = home.instances("papi").into_iter().map(|i| i.0).collect();
     assert_eq!(aliases, vec!["papi0".to_string(), "papi1".to_string()]);

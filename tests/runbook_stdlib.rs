@@ -5,7 +5,7 @@
 
 mod runbook_support;
 
-use runbook_support::{Home, text, write};
+use runbook_support::{Fingerprint, Home, text, write};
 
 /// The `--param NAME=VALUE` pairs of the doc comment's example run.
 fn example_params(name: &str, source: &str) -> Vec<String> {
@@ -38,6 +38,7 @@ fn every_stdlib_runbook_dry_runs_on_the_lab() {
         .collect();
     names.sort();
     assert!(names.len() >= 2, "{names:?}");
+    let untouched = home.fingerprint();
     for name in &names {
         let source = std::fs::read_to_string(stdlib.join(format!("{name}.rhai"))).unwrap();
         assert!(
@@ -70,10 +71,66 @@ fn every_stdlib_runbook_dry_runs_on_the_lab() {
             before,
             "{name}: a dry run sent a change"
         );
+        assert_same(&untouched, &home.fingerprint(), name);
         let id = home.run_ids().pop().unwrap();
         assert_eq!(home.journal(&id)["status"], "planned", "{name}");
     }
     a_runbook_in_the_first_form_still_runs(&home);
+}
+
+/// Which znode or database a dry run changed, if one did.
+fn assert_same(before: &Fingerprint, after: &Fingerprint, name: &str) {
+    for (path, was) in &before.znodes {
+        assert_eq!(
+            after.znodes.get(path),
+            Some(was),
+            "{name}: a dry run changed or removed the znode {path}"
+        );
+    }
+    let added: Vec<&String> = after
+        .znodes
+        .keys()
+        .filter(|p| !before.znodes.contains_key(*p))
+        .collect();
+    assert!(added.is_empty(), "{name}: a dry run created {added:?}");
+    assert_eq!(
+        before.databases, after.databases,
+        "{name}: a dry run changed a database"
+    );
+}
+
+/// A fresh lab whose shard an operator unfroze: ha-binder's plan freezes
+/// it around the new members and ha-manatee's unfreezes it — in a dry run
+/// both are shown, and neither is written (manatee's history once gained
+/// two rows here).
+#[test]
+fn dry_runs_of_manatee_writes_leave_zookeeper_alone() {
+    let home = Home::with_lab("stdlib-fresh", &["--profile", "fresh"]);
+    home.must(&["manatee", "unfreeze"]);
+    let untouched = home.fingerprint();
+    let history = |home: &Home| home.must(&["manatee", "history", "-j"]).lines().count();
+    let rows = history(&home);
+    let plan = home.must(&[
+        "run",
+        "ha-binder",
+        "--dry-run",
+        "-p",
+        "servers=headnode,cn1,cn2",
+    ]);
+    assert!(
+        plan.contains("ZooKeeper setData /manatee/sdc/state {\"removed\":[],\"set\":{\"freeze\""),
+        "the plan shows the freeze it would write: {plan}"
+    );
+    assert_same(&untouched, &home.fingerprint(), "ha-binder");
+    home.must(&["manatee", "freeze", "-r", "one-node write"]);
+    let untouched = home.fingerprint();
+    let rows = rows + 1;
+    let plan = home.must(&["run", "ha-manatee", "--dry-run", "-p", "servers=cn1,cn2"]);
+    assert!(plan.contains("nothing was sent"), "{plan}");
+    assert_same(&untouched, &home.fingerprint(), "ha-manatee");
+    assert_eq!(history(&home), rows, "manatee's history gained a row");
+    let show = home.json("manatee::show()");
+    assert_eq!(show["frozen"], true, "{show}");
 }
 
 /// On the same lab: operators' own runbooks written before form 2.

@@ -31,6 +31,11 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(8);
 /// after this pause, until CALL_TIMEOUT.
 const RETRY_PAUSE: Duration = Duration::from_millis(300);
 
+/// When a majority of the members answer but none serves, the ensemble is
+/// electing a leader (seconds, after a member's server is lost): a call
+/// waits this long for it before it says there is no quorum.
+const ELECTION_WAIT: Duration = Duration::from_secs(30);
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ZkError {
     #[error(
@@ -44,7 +49,13 @@ pub enum ZkError {
     #[error(
         "ZooKeeper {ensemble}: the server answers but does not serve requests (no quorum: {detail})"
     )]
-    NoQuorum { ensemble: String, detail: String },
+    NoQuorum {
+        ensemble: String,
+        detail: String,
+        /// How many members answer (serving or not): a majority of them
+        /// is an ensemble electing a leader, which a moment will fix.
+        answering: usize,
+    },
 
     #[error(
         "ZooKeeper {ensemble}: the session expired (the ensemble dropped it); the next call opens a new one"
@@ -303,10 +314,34 @@ impl ZkEnsemble {
                 "a znode path starts with / (for example /manatee/sdc/state)".into(),
             ));
         }
-        let deadline = tokio::time::Instant::now() + CALL_TIMEOUT;
+        let started = tokio::time::Instant::now();
+        let mut deadline = started + CALL_TIMEOUT;
         // Once a session was lost the ensemble is asked again until the
-        // deadline; an ensemble never reached fails at once, with why.
+        // deadline; an ensemble never reached fails at once, with why —
+        // unless it is electing a leader, which is waited out.
         let mut was_connected = false;
+        let mut said_waiting = false;
+        let mut wait_out_election = |error: &ZkError, may_wait: bool| {
+            let ZkError::NoQuorum { answering, .. } = error else {
+                return false;
+            };
+            let limit = started + ELECTION_WAIT;
+            let electing = may_wait
+                && *answering > self.members.len() / 2
+                && tokio::time::Instant::now() + RETRY_PAUSE < limit;
+            if electing {
+                if !said_waiting {
+                    eprintln!(
+                        "ZooKeeper {}: {answering} of {} members answer and are electing a leader; waiting up to {} s",
+                        self.connect_string(),
+                        self.members.len(),
+                        ELECTION_WAIT.as_secs()
+                    );
+                    said_waiting = true;
+                }
+            }
+            electing
+        };
         loop {
             let attempt = async {
                 let client = self.client().await?;
@@ -325,11 +360,24 @@ impl ZkEnsemble {
                         tokio::time::sleep(RETRY_PAUSE).await;
                         continue;
                     }
-                    return Err(self.explain(path, error, had_session).await);
+                    let error = self.explain(path, error, had_session).await;
+                    // A write never reached a server without a session.
+                    let may_wait = retry == Retry::OnConnectionLoss || !had_session;
+                    if wait_out_election(&error, may_wait) {
+                        deadline = deadline.max(started + ELECTION_WAIT);
+                        tokio::time::sleep(RETRY_PAUSE).await;
+                        continue;
+                    }
+                    return Err(error);
                 }
                 Err(_) => {
                     let waited = format!("no answer within {}s", CALL_TIMEOUT.as_secs());
-                    return Err(self.diagnose(path, waited).await);
+                    let error = self.diagnose(path, waited).await;
+                    if wait_out_election(&error, retry == Retry::OnConnectionLoss) {
+                        deadline = deadline.max(started + ELECTION_WAIT);
+                        continue;
+                    }
+                    return Err(error);
                 }
             }
         }
@@ -416,7 +464,15 @@ impl ZkEnsemble {
             .collect();
         if !not_serving.is_empty() && answers.iter().all(Result::is_err) {
             let detail = format!("{} not currently serving requests", not_serving.join(", "));
-            return ZkError::NoQuorum { ensemble, detail };
+            let answering = answers
+                .iter()
+                .filter(|a| a.is_ok() || matches!(a, Err(ZkAdminError::NotServing { .. })))
+                .count();
+            return ZkError::NoQuorum {
+                ensemble,
+                detail,
+                answering,
+            };
         }
         let problems: Vec<String> = answers
             .iter()

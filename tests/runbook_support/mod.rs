@@ -210,3 +210,107 @@ pub fn write(path: &Path, contents: &str) {
     std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
     std::fs::write(path, contents).expect("write");
 }
+
+/// What a dry run must leave as it found it, read from the datacenter
+/// itself: every znode (path, data, and version of a persistent one), and
+/// every database of every manatee peer that answers (its tables, each
+/// with an md5 of its rows).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Fingerprint {
+    pub znodes: std::collections::BTreeMap<String, (Vec<u8>, Option<i32>)>,
+    pub databases: std::collections::BTreeMap<String, String>,
+}
+
+impl Home {
+    pub fn fingerprint(&self) -> Fingerprint {
+        let status: Value = serde_json::from_str(&self.must(&["lab", "status", "--json"]))
+            .expect("lab status JSON");
+        let zk: Vec<&str> = status["zk"]
+            .as_array()
+            .expect("zk")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        let znodes = znodes(&zk.join(","));
+        let mut databases = std::collections::BTreeMap::new();
+        for peer in status["instances"].as_array().expect("instances") {
+            if peer["service"] != "manatee" || peer["state"] != "running" {
+                continue;
+            }
+            let ip = peer["ip"].as_str().expect("ip");
+            let alias = peer["alias"].as_str().expect("alias");
+            databases.insert(alias.to_string(), database_rows(ip));
+        }
+        Fingerprint { znodes, databases }
+    }
+}
+
+fn znodes(connect: &str) -> std::collections::BTreeMap<String, (Vec<u8>, Option<i32>)> {
+    use zookeeper_client as zkc;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let client = zkc::Client::connect(connect).await.expect("ZooKeeper");
+        let mut found = std::collections::BTreeMap::new();
+        let mut queue = vec!["/".to_string()];
+        while let Some(path) = queue.pop() {
+            if path == "/zookeeper" {
+                continue;
+            }
+            let Ok((data, stat)) = client.get_data(&path).await else {
+                continue;
+            };
+            // An ephemeral node's version is its session's business.
+            let version = (stat.ephemeral_owner == 0).then_some(stat.version);
+            found.insert(path.clone(), (data, version));
+            let parent = path.trim_end_matches('/');
+            for child in client.list_children(&path).await.unwrap_or_default() {
+                queue.push(format!("{parent}/{child}"));
+            }
+        }
+        found
+    })
+}
+
+/// Every database on the peer at `ip`, each table with an md5 of its rows.
+fn database_rows(ip: &str) -> String {
+    let psql = |db: &str, sql: &str| {
+        let out = Command::new("/usr/lib/postgresql/15/bin/psql")
+            .args([
+                "-X", "-A", "-t", "-q", "-h", ip, "-U", "postgres", "-d", db, "-c", sql,
+            ])
+            .env("PGCONNECT_TIMEOUT", "3")
+            .output()
+            .expect("psql");
+        assert!(
+            out.status.success(),
+            "psql on {ip}/{db}: {}",
+            text(&out.stderr)
+        );
+        text(&out.stdout).trim().to_string()
+    };
+    let mut seen = String::new();
+    let dbs = psql(
+        "postgres",
+        "select datname from pg_database where not datistemplate order by 1",
+    );
+    for db in dbs.lines() {
+        let tables = psql(
+            db,
+            "select format('%I.%I', schemaname, relname) from pg_stat_user_tables order by 1",
+        );
+        for table in tables.lines() {
+            let sum = psql(
+                db,
+                &format!(
+                    "select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from {table} t"
+                ),
+            );
+            seen.push_str(&format!("{db} {table} {sum}\n"));
+        }
+        seen.push_str(&format!("{db}\n"));
+    }
+    seen
+}

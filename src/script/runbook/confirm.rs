@@ -1,7 +1,8 @@
 //! Confirmation scaled to risk. A step that changes the datacenter asks
 //! y/N (`--yes` answers it; `a` answers it for the rest of the run). A step
 //! that destroys something asks for the name of what it destroys, and only
-//! `--force` answers that: `--yes` never does.
+//! that name answers it — typed, or given ahead with `--confirm NAME`:
+//! neither `--yes` nor `--force` (which goes past refusing checks) does.
 
 use super::error::RunbookError;
 use super::step::Step;
@@ -29,7 +30,8 @@ impl From<Interrupted> for ConfirmError {
 
 pub struct Confirmer {
     pub yes: bool,
-    pub force: bool,
+    /// `--confirm NAME`: the names of what the operator agreed to destroy.
+    pub confirmed: Vec<String>,
     /// Whether there is someone to ask (stdin is a terminal).
     pub terminal: bool,
     /// The operator answered `a`: yes to every remaining non-destructive step.
@@ -37,10 +39,10 @@ pub struct Confirmer {
 }
 
 impl Confirmer {
-    pub fn new(yes: bool, force: bool, terminal: bool) -> Confirmer {
+    pub fn new(yes: bool, confirmed: Vec<String>, terminal: bool) -> Confirmer {
         Confirmer {
             yes,
-            force,
+            confirmed,
             terminal,
             all: false,
         }
@@ -53,19 +55,21 @@ impl Confirmer {
         if self.terminal || !step.mutates {
             return Ok(());
         }
-        let needs = |flag: &'static str, cause: String| RunbookError::NeedsFlag {
+        let needs = |flag: &str, cause: String| RunbookError::NeedsFlag {
             index,
             step: step.name.clone(),
             cause,
-            flag,
+            flag: flag.to_string(),
         };
         match &step.destroys {
-            Some(target) if !self.force => Err(needs(
-                "--force",
-                format!(
+            Some(target) if !self.confirmed.contains(target) => Err(RunbookError::NeedsFlag {
+                index,
+                step: step.name.clone(),
+                cause: format!(
                     "destroys {target}, which needs its name typed, and there is no terminal to ask"
                 ),
-            )),
+                flag: format!("--confirm {target}"),
+            }),
             None if !self.yes => Err(needs(
                 "--yes",
                 "changes the datacenter and there is no terminal to ask".into(),
@@ -88,8 +92,8 @@ impl Confirmer {
         self.check_unattended(index, step)
             .map_err(ConfirmError::NeedsFlag)?;
         if let Some(target) = &step.destroys {
-            if self.force {
-                return Ok(Answer::Yes("--force".into()));
+            if self.confirmed.contains(target) {
+                return Ok(Answer::Yes(format!("--confirm {target}")));
             }
             let typed = ask(&format!(
                 "Step {index}/{total}: {} destroys {target}. Type {target} to go on: ",
@@ -147,7 +151,7 @@ mod tests {
 
     #[test]
     fn yes_answers_mutating_steps_but_never_destructive_ones() {
-        let mut c = Confirmer::new(true, false, false);
+        let mut c = Confirmer::new(true, vec!["papi3".into()], false);
         assert_eq!(
             c.confirm(1, 2, &step(None), &mut answering("")).unwrap(),
             Answer::Yes("--yes".into())
@@ -155,7 +159,7 @@ mod tests {
         match c.confirm(2, 2, &step(Some("papi2")), &mut answering("")) {
             Err(ConfirmError::NeedsFlag(e)) => {
                 let e = e.to_string();
-                assert!(e.contains("add --force"), "{e}");
+                assert!(e.ends_with("add --confirm papi2 to answer it"), "{e}");
                 assert!(
                     e.starts_with("step 2 (remove papi2): destroys papi2"),
                     "{e}"
@@ -163,16 +167,17 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let mut c = Confirmer::new(false, true, false);
-        assert!(matches!(
-            c.confirm(1, 1, &step(Some("papi2")), &mut answering("")),
-            Ok(Answer::Yes(_))
-        ));
+        let mut c = Confirmer::new(false, vec!["papi2".into()], false);
+        assert_eq!(
+            c.confirm(1, 1, &step(Some("papi2")), &mut answering(""))
+                .unwrap(),
+            Answer::Yes("--confirm papi2".into())
+        );
     }
 
     #[test]
     fn without_a_terminal_the_error_names_the_flag() {
-        let mut c = Confirmer::new(false, false, false);
+        let mut c = Confirmer::new(false, Vec::new(), false);
         match c.confirm(1, 1, &step(None), &mut answering("y")) {
             Err(ConfirmError::NeedsFlag(e)) => {
                 assert!(e.to_string().ends_with("add --yes to answer it"))
@@ -183,7 +188,7 @@ mod tests {
 
     #[test]
     fn typed_answers() {
-        let mut c = Confirmer::new(false, false, true);
+        let mut c = Confirmer::new(false, Vec::new(), true);
         assert!(matches!(
             c.confirm(1, 1, &step(Some("papi2")), &mut answering("papi2\n")),
             Ok(Answer::Yes(_))

@@ -35,7 +35,7 @@ pub enum RunbookError {
         index: usize,
         step: String,
         cause: String,
-        flag: &'static str,
+        flag: String,
     },
 
     #[error("{0}")]

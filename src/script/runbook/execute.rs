@@ -40,6 +40,8 @@ pub struct StepRun<'a> {
     pub env: &'a Env<'a>,
     pub definition: &'a Definition,
     pub confirmer: &'a mut Confirmer,
+    /// `--force`: a require check that needs it lets the step go on.
+    pub force: bool,
     pub transcript: &'a mut Transcript,
     pub ask: &'a mut dyn FnMut(&str) -> Result<String, Interrupted>,
     pub index: usize,
@@ -152,7 +154,7 @@ impl StepRun<'_> {
                 self.note("require", &format!("✓ {why}"));
                 None
             }
-            Ok(Verdict::NeedsForce(why)) if self.confirmer.force => {
+            Ok(Verdict::NeedsForce(why)) if self.force => {
                 self.note("require", &format!("! {why} (going on: --force)"));
                 None
             }

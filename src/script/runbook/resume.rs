@@ -16,6 +16,23 @@ use super::preflight::When;
 use super::runner::{
     PlanError, Run, RunOptions, RunReport, check_functions, gather_context, redaction_note,
 };
+use crate::dc::identity::DatacenterId;
+
+/// A run belongs to the datacenter it ran on: resumed anywhere else, it
+/// would send that datacenter another one's changes.
+pub fn belongs_here(journal: &Journal, here: &DatacenterId) -> Result<(), RunbookError> {
+    match journal.datacenter.as_ref().filter(|ran_on| *ran_on != here) {
+        None => Ok(()),
+        Some(ran_on) => Err(RunbookError::CannotResume {
+            id: journal.id.clone(),
+            cause: format!(
+                "it ran on {ran_on}, and this shell is on {here}: nothing was sent; resume it there (tritonsh {} run --resume {})",
+                ran_on.flag(),
+                journal.id
+            ),
+        }),
+    }
+}
 
 pub fn resume(env: &Env, id: &str, options: &RunOptions) -> Result<RunReport, RunbookError> {
     let runs = journal::runs_dir();

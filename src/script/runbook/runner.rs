@@ -28,6 +28,8 @@ pub struct RunOptions {
     pub dry_run: bool,
     pub yes: bool,
     pub force: bool,
+    /// `--confirm NAME`: what the operator agreed to destroy, by name.
+    pub confirm: Vec<String>,
     /// Show progress on stdout (off for `--json`).
     pub echo: bool,
     /// Whether there is an operator to ask (stdin is a terminal).
@@ -332,8 +334,11 @@ impl<'a> Run<'a> {
 
     pub(super) fn execute_from(mut self, from: usize) -> Result<RunReport, RunbookError> {
         let total = self.journal.steps.len();
-        let mut confirmer =
-            Confirmer::new(self.options.yes, self.options.force, self.options.terminal);
+        let mut confirmer = Confirmer::new(
+            self.options.yes,
+            self.options.confirm.clone(),
+            self.options.terminal,
+        );
         for index in from..total {
             if let Err(e) = confirmer.check_unattended(index + 1, &self.journal.steps[index].step) {
                 // The run's end says it, once.
@@ -360,6 +365,7 @@ impl<'a> Run<'a> {
                 env,
                 definition,
                 confirmer: &mut confirmer,
+                force: self.options.force,
                 transcript: &mut self.transcript,
                 ask: &mut ask,
                 index: index + 1,

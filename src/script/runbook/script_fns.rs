@@ -23,7 +23,7 @@ type Result<T> = std::result::Result<T, Box<EvalAltResult>>;
 
 const RUN: &str = "Runs a runbook (see `tritonsh runbook list`); returns the run's journal.\n\
     Options: #{dry_run: true} shows the plan and sends nothing, #{yes: true} confirms every step, \
-    #{force: true} also the destructive ones, #{no_redact: true} keeps secrets in the transcript.\n\
+    #{force: true} goes past checks that refuse without it, #{confirm: \"papi2\"} answers the typed name of what a step destroys, #{no_redact: true} keeps secrets in the transcript.\n\
     Example: run(\"scale-service\", #{service: \"papi\", count: 2}, #{dry_run: true})";
 const RESUME: &str = "Continues run `run_id` at its first step not done, with the plan it started with.\n\
     Options as for run().";
@@ -109,6 +109,10 @@ fn run_options(options: &Map) -> Result<RunOptions> {
         ..RunOptions::default()
     };
     for (key, value) in options {
+        if key.as_str() == "confirm" {
+            run.confirm = confirmed(value)?;
+            continue;
+        }
         let flag = value
             .as_bool()
             .map_err(|_| format!("run option {key} must be true or false"))?;
@@ -119,13 +123,34 @@ fn run_options(options: &Map) -> Result<RunOptions> {
             "no_redact" => run.no_redact = flag,
             other => {
                 return Err(format!(
-                    "unknown run option '{other}' (expected dry_run, yes, force, no_redact)"
+                    "unknown run option '{other}' (expected dry_run, yes, force, confirm, no_redact)"
                 )
                 .into());
             }
         }
     }
     Ok(run)
+}
+
+/// `confirm: "papi2"` or `confirm: ["papi2", "papi3"]`: the names of what
+/// the run may destroy.
+fn confirmed(value: &Dynamic) -> Result<Vec<String>> {
+    let bad =
+        || "run option confirm is the name of what may be destroyed, or a list of names".into();
+    if let Some(name) = value.clone().try_cast::<rhai::ImmutableString>() {
+        return Ok(vec![name.to_string()]);
+    }
+    value
+        .clone()
+        .try_cast::<rhai::Array>()
+        .ok_or_else(bad)?
+        .into_iter()
+        .map(|v| {
+            v.try_cast::<rhai::ImmutableString>()
+                .map(|s| s.to_string())
+                .ok_or_else(bad)
+        })
+        .collect()
 }
 
 /// The journal as a map; an interrupted run ends the evaluation the way
