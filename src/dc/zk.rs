@@ -329,16 +329,14 @@ impl ZkEnsemble {
             let electing = may_wait
                 && *answering > self.members.len() / 2
                 && tokio::time::Instant::now() + RETRY_PAUSE < limit;
-            if electing {
-                if !said_waiting {
-                    eprintln!(
-                        "ZooKeeper {}: {answering} of {} members answer and are electing a leader; waiting up to {} s",
-                        self.connect_string(),
-                        self.members.len(),
-                        ELECTION_WAIT.as_secs()
-                    );
-                    said_waiting = true;
-                }
+            if electing && !said_waiting {
+                eprintln!(
+                    "ZooKeeper {}: {answering} of {} members answer and are electing a leader; waiting up to {} s",
+                    self.connect_string(),
+                    self.members.len(),
+                    ELECTION_WAIT.as_secs()
+                );
+                said_waiting = true;
             }
             electing
         };
