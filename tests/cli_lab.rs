@@ -275,3 +275,32 @@ fn a_shell_started_before_its_lab_finds_it_later() {
     );
     let _ = std::fs::remove_dir_all(&home);
 }
+
+/// As root, PostgreSQL runs as `postgres`: a directory above the lab that
+/// shuts that user out is named in one line, before anything starts.
+#[test]
+fn a_parent_postgres_cannot_enter_is_named() {
+    use std::os::unix::fs::PermissionsExt;
+    if !nix::unistd::geteuid().is_root() {
+        return;
+    }
+    let shut = lab_support::scratch_dir("shut");
+    std::fs::create_dir_all(&shut).unwrap();
+    std::fs::set_permissions(&shut, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let lab = shut.join("lab");
+    let out = Command::new(BIN)
+        .args(["lab", "up", "--profile", "fresh", "--dir"])
+        .arg(&lab)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let _ = std::fs::remove_dir_all(&shut);
+    assert!(!out.status.success(), "{err}");
+    assert_eq!(
+        err.trim(),
+        format!(
+            "lab up: PostgreSQL runs as the postgres user, which cannot enter {} (mode 700): choose a --dir it can reach (under /var/tmp or /tmp), or chmod o+x {0}",
+            shut.display()
+        )
+    );
+}

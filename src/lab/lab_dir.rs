@@ -13,6 +13,19 @@ use serde::de::DeserializeOwned;
 
 use crate::lab::error::LabError;
 
+/// Whether a user with `uid` and primary group `gid` may enter `meta`'s directory.
+fn traversable_by(meta: &fs::Metadata, uid: u32, gid: u32) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let mode = meta.mode();
+    if meta.uid() == uid {
+        mode & 0o100 != 0
+    } else if meta.gid() == gid {
+        mode & 0o010 != 0
+    } else {
+        mode & 0o001 != 0
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct LabDir {
     root: PathBuf,
@@ -86,6 +99,39 @@ impl LabDir {
             .join(format!(".write-test-{}", std::process::id()));
         fs::write(&probe, b"").map_err(not_writable)?;
         let _ = fs::remove_file(&probe);
+        self.reachable_by_postgres()
+    }
+
+    /// As root the lab runs PostgreSQL as `postgres`, which must be able to
+    /// enter every directory above its data. The lab's own directory is
+    /// opened for traversal (`mktemp -d` makes it 0700); a directory above
+    /// it that shuts postgres out is the operator's, and is only named.
+    fn reachable_by_postgres(&self) -> Result<(), LabError> {
+        use std::os::unix::fs::PermissionsExt;
+        if !nix::unistd::geteuid().is_root() {
+            return Ok(());
+        }
+        let Ok(Some(postgres)) = nix::unistd::User::from_name("postgres") else {
+            // PostgreSQL's own start says what is missing.
+            return Ok(());
+        };
+        let meta = fs::metadata(&self.root).map_err(|e| LabError::io("inspect", &self.root, e))?;
+        let mode = meta.permissions().mode();
+        if mode & 0o001 == 0 {
+            let opened = fs::Permissions::from_mode((mode | 0o001) & 0o7777);
+            fs::set_permissions(&self.root, opened)
+                .map_err(|e| LabError::io("open for traversal", &self.root, e))?;
+        }
+        for dir in self.root.ancestors().skip(1) {
+            let Ok(meta) = fs::metadata(dir) else { continue };
+            if !traversable_by(&meta, postgres.uid.as_raw(), postgres.gid.as_raw()) {
+                return Err(LabError::Other(format!(
+                    "PostgreSQL runs as the postgres user, which cannot enter {} (mode {:o}): choose a --dir it can reach (under /var/tmp or /tmp), or chmod o+x {0}",
+                    dir.display(),
+                    meta.permissions().mode() & 0o7777
+                )));
+            }
+        }
         Ok(())
     }
 

@@ -5,6 +5,7 @@
 
 #![allow(dead_code)] // each test file uses a different part of this
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -41,6 +42,11 @@ impl Home {
     pub fn with_lab(name: &str, args: &[&str]) -> Home {
         let mut home = Home::new(name);
         let lab = home.root.join("lab");
+        // As `mktemp -d` makes it: 0700, which PostgreSQL's user (the lab
+        // runs as root) could not enter until the lab opened it.
+        std::fs::create_dir_all(&lab).expect("lab dir");
+        std::fs::set_permissions(&lab, std::fs::Permissions::from_mode(0o700))
+            .expect("chmod 0700");
         let out = home.run(
             &[
                 &["lab", "up", "--dir", lab.to_str().expect("utf-8 path")],
