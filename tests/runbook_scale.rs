@@ -290,3 +290,29 @@ fn bad_images_and_a_server_named_twice_are_refused() {
     ]);
     assert_eq!(out.trim(), r#""papi7""#);
 }
+
+/// Issue 15, item 10: a count out of range is refused before the runbook
+/// runs any code — once a million instances were placed (17 GB) before the
+/// check that allows ten. No datacenter is needed to say so.
+#[test]
+fn a_count_out_of_range_is_refused_before_anything_runs() {
+    let home = Home::new("huge-count");
+    let out = home.run(&[
+        "run",
+        "scale-service",
+        "-p",
+        "service=papi",
+        "-p",
+        "count=1000000",
+        "--dry-run",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with(
+            "error: scale-service: parameter count: must be between 1 and 10, got 1000000;"
+        ),
+        "{err}"
+    );
+    assert!(home.run_ids().is_empty(), "no run was started");
+}

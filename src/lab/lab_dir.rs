@@ -123,7 +123,9 @@ impl LabDir {
                 .map_err(|e| LabError::io("open for traversal", &self.root, e))?;
         }
         for dir in self.root.ancestors().skip(1) {
-            let Ok(meta) = fs::metadata(dir) else { continue };
+            let Ok(meta) = fs::metadata(dir) else {
+                continue;
+            };
             if !traversable_by(&meta, postgres.uid.as_raw(), postgres.gid.as_raw()) {
                 return Err(LabError::Other(format!(
                     "PostgreSQL runs as the postgres user, which cannot enter {} (mode {:o}): choose a --dir it can reach (under /var/tmp or /tmp), or chmod o+x {0}",

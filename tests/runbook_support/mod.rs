@@ -45,8 +45,7 @@ impl Home {
         // As `mktemp -d` makes it: 0700, which PostgreSQL's user (the lab
         // runs as root) could not enter until the lab opened it.
         std::fs::create_dir_all(&lab).expect("lab dir");
-        std::fs::set_permissions(&lab, std::fs::Permissions::from_mode(0o700))
-            .expect("chmod 0700");
+        std::fs::set_permissions(&lab, std::fs::Permissions::from_mode(0o700)).expect("chmod 0700");
         let out = home.run(
             &[
                 &["lab", "up", "--dir", lab.to_str().expect("utf-8 path")],

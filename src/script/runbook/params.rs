@@ -51,6 +51,9 @@ pub struct ParamSpec {
     /// (`service_names`), in form 1 a Rhai expression
     /// (`sapi::services().map(|s| s.name)`).
     pub complete: Option<String>,
+    /// `min` / `max` of an int: checked before the runbook sees the value,
+    /// so no runbook code ever runs on a count it cannot handle.
+    pub range: (Option<i64>, Option<i64>),
 }
 
 impl ParamSpec {
@@ -67,9 +70,19 @@ impl ParamSpec {
         let text = |key: &str| map.get(key).and_then(|v| v.clone().into_string().ok());
         let name = text("name").ok_or_else(|| bad("a parameter has no name".into()))?;
         for key in map.keys() {
-            if !["name", "type", "default_value", "help", "complete"].contains(&key.as_str()) {
+            if ![
+                "name",
+                "type",
+                "default_value",
+                "help",
+                "complete",
+                "min",
+                "max",
+            ]
+            .contains(&key.as_str())
+            {
                 return Err(bad(format!(
-                    "parameter {name}: unknown key '{key}' (expected name, type, default_value, help, complete)"
+                    "parameter {name}: unknown key '{key}' (expected name, type, default_value, help, complete, min, max)"
                 )));
             }
         }
@@ -94,12 +107,24 @@ impl ParamSpec {
                 }
             }
         };
+        let bound = |key: &str| match map.get(key) {
+            None => Ok(None),
+            Some(v) if kind == ParamKind::Int => v
+                .as_int()
+                .map(Some)
+                .map_err(|_| bad(format!("parameter {name}: {key} must be an integer"))),
+            Some(_) => Err(bad(format!(
+                "parameter {name}: {key} is for int parameters"
+            ))),
+        };
+        let range = (bound("min")?, bound("max")?);
         Ok(ParamSpec {
             name,
             kind,
             default,
             help: text("help").unwrap_or_default(),
             complete: text("complete"),
+            range,
         })
     }
 
@@ -148,6 +173,7 @@ pub fn resolve(
             .find(|s| s.name == name)
             .ok_or_else(|| bad(format!("unknown parameter '{name}'")))?;
         let value = check_kind(spec.kind, value)
+            .and_then(|value| check_range(spec.range, value))
             .map_err(|cause| bad(format!("parameter {name}: {cause}")))?;
         if values.insert(name.clone(), value).is_some() {
             return Err(bad(format!("parameter {name} given twice")));
@@ -227,6 +253,21 @@ fn check_kind(kind: ParamKind, value: Value) -> Result<Value, String> {
     }
 }
 
+/// An int within its declared `min` and `max`.
+fn check_range(range: (Option<i64>, Option<i64>), value: Value) -> Result<Value, String> {
+    let Some(n) = value.as_i64() else {
+        return Ok(value);
+    };
+    match range {
+        (Some(min), Some(max)) if !(min..=max).contains(&n) => {
+            Err(format!("must be between {min} and {max}, got {n}"))
+        }
+        (Some(min), None) if n < min => Err(format!("must be at least {min}, got {n}")),
+        (None, Some(max)) if n > max => Err(format!("must be at most {max}, got {n}")),
+        _ => Ok(value),
+    }
+}
+
 /// The Rhai value runbook functions receive.
 pub fn to_rhai(values: &serde_json::Map<String, Value>) -> Dynamic {
     rhai::serde::to_dynamic(values).unwrap_or_else(|_| Dynamic::from_map(Map::new()))
@@ -241,7 +282,7 @@ mod tests {
         let list: rhai::Array = engine
             .eval(
                 r#"[ #{ name: "service", type: "string", help: "the service" },
-                    #{ name: "count", type: "int", default_value: 1 },
+                    #{ name: "count", type: "int", default_value: 1, min: 1, max: 10 },
                     #{ name: "servers", type: "list", default_value: [] },
                     #{ name: "image", default_value: () } ]"#,
             )
@@ -287,6 +328,14 @@ mod tests {
                 "parameter count: expected an integer, got 'two'",
             ),
             (&["count=2"][..], "missing required parameter 'service'"),
+            (
+                &["service=papi", "count=1000000"][..],
+                "parameter count: must be between 1 and 10, got 1000000",
+            ),
+            (
+                &["service=papi", "count=0"][..],
+                "parameter count: must be between 1 and 10, got 0",
+            ),
             (
                 &["service=a", "service=b"][..],
                 "parameter service given twice",
