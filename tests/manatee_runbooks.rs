@@ -46,9 +46,7 @@ fn rows_on(ip: &str) -> Option<String> {
 /// and the others elect a leader for a moment).
 fn lose_server(home: &Home, hostname: &str) {
     power_off(home, hostname);
-    home.json(&format!(
-        r#"cnapi::forget(cnapi::server("{hostname}").uuid); true"#
-    ));
+    home.json(&format!(r#"cnapi::forget("{hostname}"); true"#));
 }
 
 /// `server-down`, until ZooKeeper serves again.
@@ -111,6 +109,25 @@ fn a_lost_async_is_replaced_by_a_new_peer_with_every_row() {
     );
     verify_clean(&home);
     assert_eq!(rows_on(&ip_of(&home, "manatee3")).as_deref(), Some("42"));
+
+    // The lost peer's SAPI record can go: its forgotten server is said so
+    // (it was a raw CNAPI 404).
+    let plan = home.must(&[
+        "run",
+        "remove-instance",
+        "-p",
+        "instance=manatee2",
+        "--force",
+        "--dry-run",
+    ]);
+    assert!(
+        plan.contains("remove manatee2 from a server CNAPI no longer knows"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("manatee2 holds no role in the shard"),
+        "{plan}"
+    );
 
     // Again: nothing to do, nothing sent.
     let sent = home.mutating_requests().len();

@@ -44,10 +44,13 @@ pub fn module(ctx: &Arc<ScriptCtx>) -> Module {
         });
 
     let c = ctx.clone();
-    func("forget", &["uuid: String"], "()", FORGET).set_into_module(
+    func("forget", &["uuid_or_hostname: String"], "()", FORGET).set_into_module(
         &mut m,
-        move |cx: NativeCallContext, uuid: ImmutableString| {
-            at(&cx, c.call_dc(|dc| dc.cnapi.delete_server(&uuid)))
+        move |cx: NativeCallContext, id: ImmutableString| {
+            at(
+                &cx,
+                server_uuid(&c, &id).and_then(|uuid| c.call_dc(|dc| dc.cnapi.delete_server(&uuid))),
+            )
         },
     );
     m
@@ -60,8 +63,10 @@ Example: cnapi::servers(#{setup: true}).select([\"hostname\", \"status\"])";
 const SERVER: &str = "One server by UUID or hostname, with everything CNAPI knows.\n\
 That is sysinfo, vms, agents and capacity too.\n\
 Example: cnapi::server(\"headnode\").status";
-const FORGET: &str = "Removes CNAPI's record of a server.\n\
-Nothing reaches the machine; a live server registers itself again.";
+const FORGET: &str = "Removes CNAPI's record of a server (by UUID or hostname), as\n\
+`sdc-cnapi /servers/UUID -X DELETE` does after the server is lost for good.\n\
+Nothing reaches the machine; a live server registers itself again.\n\
+Example: cnapi::forget(\"cn2\")";
 
 fn servers(c: &ScriptCtx, filters: &Map) -> Result<Dynamic> {
     let q = query("cnapi::servers", filters)?;
@@ -69,14 +74,18 @@ fn servers(c: &ScriptCtx, filters: &Map) -> Result<Dynamic> {
     Ok(typed_rows(c.dc()?.gate().mode(), &found)?)
 }
 
+/// A server's UUID from its UUID or hostname.
+fn server_uuid(c: &ScriptCtx, id: &str) -> Result<String> {
+    if is_uuid(id) {
+        return Ok(id.to_string());
+    }
+    let q = vec![("hostname".to_string(), id.to_string())];
+    let found = c.call_dc(|dc| dc.cnapi.list_servers(&q))?;
+    Ok(one(found, "CNAPI server", id, "cnapi::servers()", |s| &s.uuid)?.uuid)
+}
+
 fn server(c: &ScriptCtx, id: &str) -> Result<Dynamic> {
-    let uuid = if is_uuid(id) {
-        id.to_string()
-    } else {
-        let q = vec![("hostname".to_string(), id.to_string())];
-        let found = c.call_dc(|dc| dc.cnapi.list_servers(&q))?;
-        one(found, "CNAPI server", id, "cnapi::servers()", |s| &s.uuid)?.uuid
-    };
+    let uuid = server_uuid(c, id)?;
     // The list gives a summary; the full record comes from GetServer.
     to_map(&c.call_dc(|dc| dc.cnapi.get_server(&uuid))?)
 }
