@@ -256,6 +256,26 @@ fn one_member_down_is_degraded_and_two_is_no_quorum() {
     );
     assert_eq!(record(&journal, "binder2")["mode"], "down");
     assert_eq!(record(&journal, "binder2")["server"], "cn2");
+    // A step that sees binder2 down is a warning, never a ✓.
+    let steps: Vec<(&str, &str)> = journal["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| {
+            (
+                s["status"].as_str().unwrap_or(""),
+                s["reason"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    for (status, reason) in &steps {
+        let sees_it_down = reason.contains("no answer") || reason.contains("binder2 down");
+        assert!(!sees_it_down || *status == "warned", "{status}: {reason}");
+    }
+    assert!(
+        steps.iter().any(|(status, _)| *status == "warned"),
+        "{steps:?}"
+    );
 
     home.must(&["lab", "fault", "stop", "binder1", "--dir", &lab]);
     wait_for_modes(&members[..1], &["not serving"]);

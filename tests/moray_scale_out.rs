@@ -1,6 +1,6 @@
 //! moray-scale-out on an `ha` lab: one moray on cn3 (the only set-up
 //! compute node with no moray, manatee or binder), the second breaking the
-//! advice and saying so before anything is asked; both answered by every
+//! advice, which needs --force and says so before anything is asked; both answered by every
 //! binder member in A and SRV; the seed's table; cn4 (not set up) refused.
 
 mod runbook_support;
@@ -11,7 +11,15 @@ use runbook_support::{Home, text};
 fn two_morays_by_the_advice_then_verified_in_every_binder() {
     let home = Home::with_lab("moray", &[]);
 
-    let plan = home.must(&["run", "moray-scale-out", "--dry-run"]);
+    // Breaking Triton's advice needs --force: said before anything is planned.
+    let out = home.run(&["run", "moray-scale-out", "--dry-run"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("1 of 2 cannot follow it") && err.contains("add --force"),
+        "{err}"
+    );
+    let plan = home.must(&["run", "moray-scale-out", "--dry-run", "--force"]);
     assert!(
         plan.contains("1. provision moray3 on cn3: no core instance"),
         "{plan}"
@@ -31,7 +39,7 @@ fn two_morays_by_the_advice_then_verified_in_every_binder() {
     );
     assert!(home.mutating_requests().is_empty());
 
-    let out = home.must(&["run", "moray-scale-out", "--yes"]);
+    let out = home.must(&["run", "moray-scale-out", "--yes", "--force"]);
     let said = out.find(broken).expect("the advice broken is said");
     let first_step = out.find("[1/4]").expect("the first step");
     assert!(said < first_step, "said before the steps: {out}");

@@ -74,6 +74,14 @@ fn every_stdlib_runbook_dry_runs_on_the_lab() {
         assert_same(&untouched, &home.fingerprint(), name);
         let id = home.run_ids().pop().unwrap();
         assert_eq!(home.journal(&id)["status"], "planned", "{name}");
+        // The transcript says where it ran, for whoever reads it later.
+        let lab = std::fs::canonicalize(home.lab.as_ref().unwrap()).unwrap();
+        let transcript =
+            std::fs::read_to_string(home.runs_dir().join(&id).join("transcript.txt")).unwrap();
+        assert!(
+            transcript.contains(&format!("on the lab in {}", lab.display())),
+            "{name}: {transcript}"
+        );
     }
     a_runbook_in_the_first_form_still_runs(&home);
 }

@@ -28,6 +28,9 @@ pub enum StepOutcome {
     Skipped(String),
     /// Already done, not by this run: the action did not run.
     Found(String),
+    /// Done, and its verification warns: the run goes on, the operator
+    /// sees ⚠.
+    Warned(String),
     Failed(String),
     /// The verification's wait ran out with the change still in progress.
     Unknown(String),
@@ -126,6 +129,12 @@ impl StepRun<'_> {
             None => None,
             Some(verify) => match self.verify(verify, &args, step.wait_secs) {
                 Ok(Verdict::Pass(why)) => Some(why),
+                Ok(Verdict::Warn(why)) => {
+                    if already.is_none() {
+                        return StepOutcome::Warned(why);
+                    }
+                    Some(format!("⚠ {why}"))
+                }
                 Ok(Verdict::Pending(why)) => return StepOutcome::Unknown(why),
                 Ok(other) => return StepOutcome::Failed(other.why().to_string()),
                 Err(Interrupted) => return StepOutcome::Interrupted,
@@ -152,6 +161,10 @@ impl StepRun<'_> {
         match self.verdict(require, args) {
             Ok(Verdict::Pass(why)) => {
                 self.note("require", &format!("✓ {why}"));
+                None
+            }
+            Ok(Verdict::Warn(why)) => {
+                self.note("require", &format!("⚠ {why}"));
                 None
             }
             Ok(Verdict::NeedsForce(why)) if self.force => {

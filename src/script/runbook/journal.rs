@@ -25,6 +25,8 @@ pub enum StepStatus {
     /// Started and not finished: the process died or is still at it.
     Started,
     Done,
+    /// Done, and its verification warned of a problem.
+    Warned,
     /// Its check showed it was already done, by this run before it was
     /// cut off: the action did not run again.
     Skipped,
@@ -43,7 +45,7 @@ impl StepStatus {
     pub fn is_complete(self) -> bool {
         matches!(
             self,
-            StepStatus::Done | StepStatus::Skipped | StepStatus::Found
+            StepStatus::Done | StepStatus::Warned | StepStatus::Skipped | StepStatus::Found
         )
     }
 }

@@ -92,6 +92,7 @@ pub fn run(
         let hard_before = failures.iter().any(|f| !f.forcible);
         let line = match &verdict {
             Verdict::Pass(why) => format!("  ✓ {title}{why}"),
+            Verdict::Warn(why) => format!("  ⚠ {title}{why}"),
             _ if going_on => format!("  ! {title}{} (going on: --force)", verdict.why()),
             Verdict::NeedsForce(why) if when == When::Start && !hard_before => {
                 format!("  ✗ {title}{why} (add --force to go on anyway)")

@@ -375,6 +375,7 @@ impl<'a> Run<'a> {
             .run(&step);
             let (status, reason, stop) = match outcome {
                 StepOutcome::Done(why) => (StepStatus::Done, why, None),
+                StepOutcome::Warned(why) => (StepStatus::Warned, why, None),
                 StepOutcome::Skipped(why) => (StepStatus::Skipped, why, None),
                 StepOutcome::Found(why) => (StepStatus::Found, why, None),
                 StepOutcome::Failed(why) => (StepStatus::Failed, why, Some(RunStatus::Failed)),
@@ -397,6 +398,7 @@ impl<'a> Run<'a> {
             self.journal.save(&self.dir)?;
             let mark = match status {
                 StepStatus::Done => "✓ ok",
+                StepStatus::Warned => "⚠ ok, with a warning",
                 StepStatus::Skipped => "✓ skipped",
                 StepStatus::Found => "✓ found done, not by this run",
                 StepStatus::Failed => "✗ failed",

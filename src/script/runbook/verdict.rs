@@ -1,5 +1,6 @@
 //! What a check or a verification answers, and the Rhai helpers that build
-//! the answer: `pass(why)`, `fail(why)`, `pending(why)`, `needs_force(why)`.
+//! the answer: `pass(why)`, `warn(why)`, `fail(why)`, `pending(why)`,
+//! `needs_force(why)`.
 //!
 //! Every verdict carries a reason, so the operator reads why a check
 //! passed or failed instead of a bare tick.
@@ -12,6 +13,8 @@ use crate::script::register::func;
 #[serde(tag = "verdict", content = "why", rename_all = "snake_case")]
 pub enum Verdict {
     Pass(String),
+    /// It holds, with something the operator must see: shown ⚠, never ✓.
+    Warn(String),
     Fail(String),
     /// Not yet: a verification keeps polling until its wait runs out.
     Pending(String),
@@ -22,12 +25,17 @@ pub enum Verdict {
 impl Verdict {
     pub fn why(&self) -> &str {
         match self {
-            Verdict::Pass(w) | Verdict::Fail(w) | Verdict::Pending(w) | Verdict::NeedsForce(w) => w,
+            Verdict::Pass(w)
+            | Verdict::Warn(w)
+            | Verdict::Fail(w)
+            | Verdict::Pending(w)
+            | Verdict::NeedsForce(w) => w,
         }
     }
 
+    /// Passed, with or without a warning.
     pub fn is_pass(&self) -> bool {
-        matches!(self, Verdict::Pass(_))
+        matches!(self, Verdict::Pass(_) | Verdict::Warn(_))
     }
 
     pub fn is_needs_force(&self) -> bool {
@@ -49,6 +57,7 @@ impl Verdict {
             let verdict = map.get("verdict")?.clone().into_string().ok()?;
             match verdict.as_str() {
                 "pass" => Some(Verdict::Pass(why)),
+                "warn" => Some(Verdict::Warn(why)),
                 "fail" => Some(Verdict::Fail(why)),
                 "pending" => Some(Verdict::Pending(why)),
                 "needs_force" => Some(Verdict::NeedsForce(why)),
@@ -76,6 +85,11 @@ pub fn register(engine: &mut Engine) {
     let pass = doc("A check's answer: it holds; `why` says why.");
     func("pass", &["why: String"], "Map", &pass)
         .register_into_engine(engine, |why: &str| verdict("pass", why));
+    let warn = doc(
+        "A check's answer: it holds, but with a problem the operator must see (shown ⚠, not ✓).",
+    );
+    func("warn", &["why: String"], "Map", &warn)
+        .register_into_engine(engine, |why: &str| verdict("warn", why));
     let fail = doc("A check's answer: it does not hold; `why` says why.");
     func("fail", &["why: String"], "Map", &fail)
         .register_into_engine(engine, |why: &str| verdict("fail", why));
@@ -104,6 +118,9 @@ mod tests {
             Verdict::Pass("papi1 is running".into())
         );
         assert_eq!(read(r#"fail("no")"#), Verdict::Fail("no".into()));
+        let warned = read(r#"warn("binder2 does not answer")"#);
+        assert_eq!(warned, Verdict::Warn("binder2 does not answer".into()));
+        assert!(warned.is_pass());
         assert_eq!(
             read(r#"pending("still provisioning")"#),
             Verdict::Pending("still provisioning".into())
