@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use crate::connect::{ConnectOptions, connect};
-use crate::dc::service_health::{HealthReport, InstanceHealth, ServiceHealth, check};
+use crate::dc::service_health::{HealthReport, InstanceHealth, ServiceHealth, Verdict, check};
 use crate::render;
 use crate::script::OutputOptions;
 
@@ -47,7 +47,18 @@ pub fn run(args: HealthArgs, json: bool, connect_options: &ConnectOptions) -> Ex
     if report.healthy {
         ExitCode::SUCCESS
     } else {
-        eprintln!("tritonsh health: some instances appear unhealthy");
+        let unhealthy = report
+            .instances
+            .iter()
+            .any(|i| i.verdict == Verdict::Unhealthy);
+        eprintln!(
+            "tritonsh health: {}",
+            if unhealthy {
+                "some instances appear unhealthy"
+            } else {
+                "some instances could not be checked (the cause is said first)"
+            }
+        );
         ExitCode::from(1)
     }
 }
@@ -71,10 +82,11 @@ fn gather(connect_options: &ConnectOptions) -> Result<HealthReport, String> {
 fn only_unhealthy(report: &HealthReport) -> HealthReport {
     HealthReport {
         healthy: report.healthy,
+        causes: report.causes.clone(),
         services: report
             .services
             .iter()
-            .filter(|s| s.healthy < s.total)
+            .filter(|s| s.healthy < s.total || s.unknown > 0)
             .cloned()
             .collect(),
         instances: report
@@ -92,6 +104,13 @@ fn text(report: &HealthReport) -> String {
     let width = render::terminal_width();
     let color = render::color_wanted();
     let mut out = String::new();
+    // The cause of every unknown, said once before anything it hides.
+    for cause in &report.causes {
+        out.push_str(&format!("{cause}\n"));
+    }
+    if !report.causes.is_empty() {
+        out.push('\n');
+    }
     if !report.services.is_empty() {
         let rows: Vec<ServiceRow> = report.services.iter().map(ServiceRow::from).collect();
         out.push_str(&table(&rows, width, color));
@@ -102,7 +121,7 @@ fn text(report: &HealthReport) -> String {
         out.push_str(&table(&rows, width, color));
         out.push('\n');
     }
-    for i in report.instances.iter().filter(|i| !i.healthy) {
+    for i in report.instances.iter().filter(|i| !i.problems.is_empty()) {
         out.push('\n');
         for (key, value) in [
             ("Instance", i.instance.as_str()),
@@ -145,7 +164,7 @@ struct InstanceRow<'a> {
     server_status: &'a str,
     binder: &'a str,
     ping: &'a str,
-    healthy: bool,
+    health: Verdict,
 }
 
 impl<'a> From<&'a InstanceHealth> for InstanceRow<'a> {
@@ -158,7 +177,7 @@ impl<'a> From<&'a InstanceHealth> for InstanceRow<'a> {
             server_status: &i.server_status,
             binder: &i.binder,
             ping: &i.ping,
-            healthy: i.healthy,
+            health: i.verdict,
         }
     }
 }

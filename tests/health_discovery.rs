@@ -126,22 +126,53 @@ fn health_and_service_discovery_of_papi() {
         "papi had no answer at some sample: {samples:?}"
     );
 
-    // VMAPI down: every instance is still reported, and why its state is
-    // not known.
+    // VMAPI down: every instance is still reported; the cause is said
+    // once, an instance is unknown rather than down, and its server comes
+    // from SAPI and CNAPI, which still answer.
     home.must(&["lab", "fault", "stop", "vmapi0"]);
     let out = home.run(&["health", "--json"]);
+    let shown = home.run(&["health"]);
     home.must(&["lab", "fault", "start", "vmapi0"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let report: Value = serde_json::from_str(&text(&out.stdout)).expect("JSON");
-    let all = report["instances"].as_array().expect("instances");
-    assert!(all.len() > 20, "{report}");
+    let causes = report["causes"].as_array().expect("causes");
+    assert_eq!(causes.len(), 1, "{report}");
     assert!(
-        all.iter().all(|i| i["vm_state"] == "unknown"
-            && i["problems"][0]
-                .as_str()
-                .is_some_and(|p| p.starts_with("VM state unknown: VMAPI GET /vms"))),
+        causes[0]
+            .as_str()
+            .is_some_and(|c| c.starts_with("VMAPI does not answer: VMAPI GET /vms")),
         "{report}"
     );
+    let all = report["instances"].as_array().expect("instances");
+    assert!(all.len() > 20, "{report}");
+    for i in all {
+        assert_eq!(i["vm_state"], "unknown", "{i}");
+        assert_ne!(i["verdict"], "healthy", "{i}");
+        assert!(
+            i["problems"].as_array().is_some_and(|p| p
+                .iter()
+                .all(|p| !p.as_str().unwrap_or_default().contains("VMAPI"))),
+            "the cause is not repeated per instance: {i}"
+        );
+    }
+    let binder = &report["services"]
+        .as_array()
+        .expect("services")
+        .iter()
+        .find(|s| s["service"] == "binder")
+        .expect("binder")["one_more_loss"];
+    assert!(
+        !binder
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("down already"),
+        "{report}"
+    );
+    let stdout = text(&shown.stdout);
+    assert!(stdout.starts_with("VMAPI does not answer: "), "{stdout}");
+    assert_eq!(stdout.matches("VMAPI GET").count(), 1, "{stdout}");
+    let papi = all.iter().find(|i| i["alias"] == "papi1").expect("papi1");
+    assert_eq!(papi["server"], "cn1", "{papi}");
 }
 
 #[test]

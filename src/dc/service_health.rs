@@ -46,17 +46,33 @@ pub struct InstanceHealth {
     pub binder: String,
     /// `ok`, `not checked` (no `/ping` for this service), or why not.
     pub ping: String,
+    /// Known healthy: nothing wrong was found and nothing went unchecked.
     pub healthy: bool,
+    /// `healthy`, `unhealthy` (a problem was found) or `unknown` (no
+    /// problem was found, but something could not be checked).
+    pub verdict: Verdict,
     /// Why it is not healthy, one line each.
     pub problems: Vec<String>,
+    /// What could not be known of it, because of whom (`VM state (VMAPI)`).
+    pub unknown: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Healthy,
+    Unhealthy,
+    Unknown,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ServiceHealth {
     pub service: String,
     pub healthy: usize,
+    /// Instances that could not be judged (see the report's causes).
+    pub unknown: usize,
     pub total: usize,
-    /// `2 of 3 healthy`.
+    /// `2 of 3 healthy`, `1 of 3 healthy, 2 unknown`.
     pub summary: String,
     /// Losing one more healthy instance would leave the service down.
     pub at_risk: bool,
@@ -67,6 +83,9 @@ pub struct ServiceHealth {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct HealthReport {
     pub healthy: bool,
+    /// What kept part of the picture from being known, said once (`VMAPI
+    /// does not answer: …`) rather than on every instance.
+    pub causes: Vec<String>,
     pub services: Vec<ServiceHealth>,
     pub instances: Vec<InstanceHealth>,
 }
@@ -78,9 +97,10 @@ struct Found {
     instance: String,
     vm: Option<Vm>,
     server: String,
-    server_status: String,
-    /// What VMAPI or CNAPI could not say, and why.
-    unknown: Vec<String>,
+    /// None when CNAPI could not be asked, or the server is not known.
+    server_status: Option<String>,
+    /// VMAPI answered: a VM it does not list is missing, not unknown.
+    vms_known: bool,
 }
 
 /// Fails only when SAPI, which lists the instances, cannot be read.
@@ -105,13 +125,15 @@ pub async fn check(dc: &Datacenter) -> Result<HealthReport, DcError> {
     } else {
         dc.vmapi.list(&query(&[("uuids", &uuids.join(","))])).await
     };
-    let mut unknown = Vec::new();
+    let mut causes = Vec::new();
+    let vms_known = vms.is_ok();
     let vms = vms.unwrap_or_else(|e| {
-        unknown.push(format!("VM state unknown: {e}"));
+        causes.push(format!("VMAPI does not answer: {e}"));
         Vec::new()
     });
+    let servers_known = servers.is_ok();
     let servers = servers.unwrap_or_else(|e| {
-        unknown.push(format!("server status unknown: {e}"));
+        causes.push(format!("CNAPI does not answer: {e}"));
         Vec::new()
     });
     let mut vms: BTreeMap<String, Vm> = vms.into_iter().map(|v| (v.uuid.clone(), v)).collect();
@@ -120,21 +142,31 @@ pub async fn check(dc: &Datacenter) -> Result<HealthReport, DcError> {
         .filter_map(|i| {
             let service = names.get(i.service_uuid.as_str())?.to_string();
             let vm = vms.remove(&i.uuid);
-            let server_uuid = vm.as_ref().and_then(|v| v.server_uuid.clone());
+            // SAPI often knows where it put the instance, VMAPI or not.
+            let server_uuid = vm
+                .as_ref()
+                .and_then(|v| v.server_uuid.clone())
+                .or_else(|| param(&i.params, "server_uuid"));
             let server = server_uuid
                 .as_deref()
                 .and_then(|u| servers.iter().find(|s| s.uuid == u));
+            let server_status = match server {
+                Some(s) => Some(s.status.clone()),
+                // CNAPI answered and does not know it: that is news.
+                None if servers_known && server_uuid.is_some() => Some("unknown".to_string()),
+                None => None,
+            };
             Some(Found {
                 service,
-                alias: alias_of(&i.params).unwrap_or_else(|| i.uuid.clone()),
+                alias: param(&i.params, "alias").unwrap_or_else(|| i.uuid.clone()),
                 instance: i.uuid.clone(),
                 server: server
                     .map(|s| s.hostname.clone())
                     .or(server_uuid)
                     .unwrap_or_else(|| "?".to_string()),
-                server_status: server.map_or("unknown".to_string(), |s| s.status.clone()),
+                server_status,
                 vm,
-                unknown: unknown.clone(),
+                vms_known,
             })
         })
         .collect();
@@ -149,13 +181,14 @@ pub async fn check(dc: &Datacenter) -> Result<HealthReport, DcError> {
     let services = summarise(&report);
     Ok(HealthReport {
         healthy: report.iter().all(|i| i.healthy),
+        causes,
         services,
         instances: report,
     })
 }
 
-fn alias_of(params: &serde_json::Map<String, Value>) -> Option<String> {
-    params.get("alias")?.as_str().map(str::to_string)
+fn param(params: &serde_json::Map<String, Value>, key: &str) -> Option<String> {
+    params.get(key)?.as_str().map(str::to_string)
 }
 
 /// The primary NIC's address of a VM.
@@ -241,70 +274,112 @@ async fn ping_at(client: &ApiClient, f: &Found) -> String {
 }
 
 fn judge(f: Found, binder: &BinderAnswers, ping: Option<String>) -> InstanceHealth {
-    let mut problems = f.unknown.clone();
+    let mut problems = Vec::new();
+    let mut unknown = Vec::new();
     let vm_state = match &f.vm {
         Some(vm) => vm.state.clone(),
-        None if f.unknown.is_empty() => "missing".to_string(),
-        None => "unknown".to_string(),
+        None if f.vms_known => "missing".to_string(),
+        None => {
+            unknown.push("VM state (VMAPI)".to_string());
+            "unknown".to_string()
+        }
     };
     let ip = f.vm.as_ref().and_then(ip_of);
     if vm_state != "running" && vm_state != "unknown" {
         problems.push(format!("its VM is {vm_state}"));
     }
-    if f.server_status != "running" && f.unknown.is_empty() {
-        problems.push(format!("server {} is {}", f.server, f.server_status));
-    }
-    let binder = registered(&f.service, ip.as_deref(), binder);
-    if binder != "registered" && !binder.starts_with("not checked") {
-        problems.push(binder.clone());
+    let server_status = match f.server_status {
+        Some(status) => {
+            if status != "running" {
+                problems.push(format!("server {} is {status}", f.server));
+            }
+            status
+        }
+        None => {
+            unknown.push("server status (CNAPI)".to_string());
+            "unknown".to_string()
+        }
+    };
+    let (binder, known) = registered(&f.service, ip.as_deref(), binder);
+    match known {
+        Known::Fine => {}
+        Known::Problem => problems.push(binder.clone()),
+        Known::Unknown => unknown.push(format!("binder ({binder})")),
     }
     let ping = ping.unwrap_or_else(|| "not checked".to_string());
     if ping != "ok" && !ping.starts_with("not checked") {
         problems.push(format!("/ping: {ping}"));
     }
+    let verdict = if !problems.is_empty() {
+        Verdict::Unhealthy
+    } else if !unknown.is_empty() {
+        Verdict::Unknown
+    } else {
+        Verdict::Healthy
+    };
     InstanceHealth {
-        healthy: problems.is_empty(),
+        healthy: verdict == Verdict::Healthy,
+        verdict,
         service: f.service,
         alias: f.alias,
         instance: f.instance,
         server: f.server,
-        server_status: f.server_status,
+        server_status,
         vm_state,
         ip,
         binder,
         ping,
         problems,
+        unknown,
     }
 }
 
-/// `registered` when every binder member answers the address.
-fn registered(service: &str, ip: Option<&str>, binder: &BinderAnswers) -> String {
+/// What a binder answer says of the instance.
+#[derive(Debug, PartialEq)]
+enum Known {
+    /// Registered, or not a thing to check.
+    Fine,
+    Problem,
+    /// Binder could not be asked, or the address is not known.
+    Unknown,
+}
+
+/// `registered` when every binder member that answers has the address. A
+/// member that does not answer at all says nothing of the instance: it is
+/// binder's own problem, reported as binder's.
+fn registered(service: &str, ip: Option<&str>, binder: &BinderAnswers) -> (String, Known) {
     if NOT_IN_BINDER.contains(&service) {
-        return "not checked".to_string();
+        return ("not checked".to_string(), Known::Fine);
     }
     let answers = match binder {
         Ok(all) => all.get(service).map(Vec::as_slice).unwrap_or_default(),
-        Err(why) => return format!("binder not asked: {why}"),
+        Err(why) => return (format!("binder not asked: {why}"), Known::Unknown),
     };
     let Some(ip) = ip else {
-        return "not checked (no address known)".to_string();
+        return ("not checked (no address known)".to_string(), Known::Unknown);
     };
-    let missing: Vec<String> = answers
+    let answering: Vec<&MemberAddresses> = answers.iter().filter(|m| m.error.is_none()).collect();
+    let missing: Vec<&str> = answering
         .iter()
         .filter(|m| !m.addresses.iter().any(|a| a == ip))
-        .map(|m| match &m.error {
-            Some(e) => format!("{} ({e})", m.server),
-            None => m.server.clone(),
-        })
+        .map(|m| m.server.as_str())
         .collect();
     if answers.is_empty() {
-        "no binder member to ask".to_string()
+        ("no binder member to ask".to_string(), Known::Unknown)
+    } else if answering.is_empty() {
+        ("no binder member answers".to_string(), Known::Unknown)
     } else if missing.is_empty() {
-        "registered".to_string()
-    } else if missing.len() == answers.len() && answers.iter().all(|m| m.error.is_none()) {
-        format!("not in binder: no member answers {ip}")
+        ("registered".to_string(), Known::Fine)
+    } else if missing.len() == answers.len() {
+        (
+            format!("not in binder: no member answers {ip}"),
+            Known::Problem,
+        )
     } else {
-        format!("not in binder at {}", missing.join(", "))
+        (
+            format!("not in binder at {}", missing.join(", ")),
+            Known::Problem,
+        )
     }
 }
 
@@ -319,31 +394,41 @@ fn needed(service: &str, total: usize) -> usize {
 }
 
 fn summarise(instances: &[InstanceHealth]) -> Vec<ServiceHealth> {
-    let mut by_service: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    let mut by_service: BTreeMap<&str, [usize; 3]> = BTreeMap::new();
     for i in instances {
-        let entry = by_service.entry(&i.service).or_default();
-        entry.1 += 1;
-        if i.healthy {
-            entry.0 += 1;
+        let [healthy, unknown, total] = by_service.entry(&i.service).or_default();
+        *total += 1;
+        match i.verdict {
+            Verdict::Healthy => *healthy += 1,
+            Verdict::Unknown => *unknown += 1,
+            Verdict::Unhealthy => {}
         }
     }
     by_service
         .into_iter()
-        .map(|(service, (healthy, total))| {
+        .map(|(service, [healthy, unknown, total])| {
             let need = needed(service, total);
             let at_risk = healthy < need + 1;
-            let one_more_loss = if healthy < need {
-                format!("down already: needs {need} healthy")
-            } else if at_risk {
-                format!("takes it down (needs {need} healthy)")
-            } else {
+            let one_more_loss = if healthy >= need + 1 {
                 format!("survives ({} healthy left, needs {need})", healthy - 1)
+            } else if unknown > 0 {
+                format!("not known: {unknown} could not be checked (needs {need} healthy)")
+            } else if healthy < need {
+                format!("down already: needs {need} healthy")
+            } else {
+                format!("takes it down (needs {need} healthy)")
+            };
+            let summary = if unknown == 0 {
+                format!("{healthy} of {total} healthy")
+            } else {
+                format!("{healthy} of {total} healthy, {unknown} unknown")
             };
             ServiceHealth {
                 service: service.to_string(),
                 healthy,
+                unknown,
                 total,
-                summary: format!("{healthy} of {total} healthy"),
+                summary,
                 at_risk,
                 one_more_loss,
             }
@@ -367,7 +452,13 @@ mod tests {
             binder: "registered".to_string(),
             ping: "ok".to_string(),
             healthy,
+            verdict: if healthy {
+                Verdict::Healthy
+            } else {
+                Verdict::Unhealthy
+            },
             problems: Vec::new(),
+            unknown: Vec::new(),
         }
     }
 
@@ -412,10 +503,52 @@ mod tests {
             ],
         )]
         .into());
+        // The silent member says nothing of papi: 10.0.0.1 has it.
         assert_eq!(
             registered("papi", Some("10.0.0.9"), &answers),
-            "not in binder at 10.0.0.2:53 (silent)"
+            ("registered".to_string(), Known::Fine)
         );
-        assert_eq!(registered("manatee", None, &answers), "not checked");
+        assert_eq!(
+            registered("papi", Some("10.0.0.8"), &answers),
+            ("not in binder at 10.0.0.1:53".to_string(), Known::Problem)
+        );
+        assert_eq!(
+            registered("manatee", None, &answers),
+            ("not checked".to_string(), Known::Fine)
+        );
+        let silent: BinderAnswers = Ok([(
+            "papi".to_string(),
+            vec![MemberAddresses {
+                server: "10.0.0.2:53".into(),
+                addresses: Vec::new(),
+                error: Some("silent".into()),
+            }],
+        )]
+        .into());
+        assert_eq!(
+            registered("papi", Some("10.0.0.9"), &silent).1,
+            Known::Unknown,
+            "binder's silence is not the instance's fault"
+        );
+    }
+
+    #[test]
+    fn unknown_instances_are_not_counted_down() {
+        let mut unknown = instance("papi", false);
+        unknown.verdict = Verdict::Unknown;
+        let services = summarise(&[instance("papi", true), unknown]);
+        assert_eq!(services[0].summary, "1 of 2 healthy, 1 unknown");
+        assert_eq!(
+            services[0].one_more_loss,
+            "not known: 1 could not be checked (needs 1 healthy)"
+        );
+        let mut unknown = instance("binder", false);
+        unknown.verdict = Verdict::Unknown;
+        let services = summarise(&[unknown.clone(), unknown.clone(), unknown]);
+        assert!(
+            !services[0].one_more_loss.starts_with("down already"),
+            "{:?}",
+            services[0]
+        );
     }
 }

@@ -11,9 +11,10 @@ use super::register::func;
 use crate::dc::service_health::check;
 
 const DOC: &str = "The health of every core instance and service, all checked at once:\n\
-#{healthy, services: [#{service, healthy, total, summary, at_risk, one_more_loss}],\n\
+#{healthy, causes, services: [#{service, healthy, unknown, total, summary, at_risk, one_more_loss}],\n\
 instances: [#{service, alias, instance, server, server_status, vm_state, ip, binder, ping,\n\
-healthy, problems}]}. binder is `registered` when every member answers the instance's\n\
+healthy, verdict: \"healthy\"|\"unhealthy\"|\"unknown\", problems, unknown}]}. causes says once\n\
+what kept something unknown (VMAPI does not answer: …). binder is `registered` when every member answers the instance's\n\
 address; ping is checked for sapi, vmapi, cnapi and imgapi, `not checked` elsewhere.\n\
 Example: health().instances.filter(|i| !i.healthy).select([\"alias\", \"server\", \"problems\"])";
 
