@@ -409,7 +409,7 @@ fn summarise(instances: &[InstanceHealth]) -> Vec<ServiceHealth> {
         .map(|(service, [healthy, unknown, total])| {
             let need = needed(service, total);
             let at_risk = healthy < need + 1;
-            let one_more_loss = if healthy >= need + 1 {
+            let one_more_loss = if healthy > need {
                 format!("survives ({} healthy left, needs {need})", healthy - 1)
             } else if unknown > 0 {
                 format!("not known: {unknown} could not be checked (needs {need} healthy)")
