@@ -188,6 +188,14 @@ fn live_reads_and_bad_inputs() {
     let (offline, _, rc) = text(&manatee(&lab, &["peers", "--snapshot", f], &[]));
     assert_eq!(rc, 0);
     assert_eq!(offline, text(&manatee(&lab, &["peers"], &[])).0);
+    // show needs no ZK_IPS or SHARD: the snapshot says where it was taken.
+    let (offline, err, rc) = text(&manatee(&lab, &["show", "--snapshot", f], &[]));
+    assert_eq!(rc, 0, "{err}");
+    let live = text(&manatee(&lab, &["show"], &[])).0;
+    assert_eq!(
+        offline.lines().take(2).collect::<Vec<_>>(),
+        live.lines().take(2).collect::<Vec<_>>()
+    );
 
     // Rhai.
     let out = Command::new(BIN)

@@ -13,7 +13,7 @@ use crate::dc::manatee::{
 
 /// `--snapshot FILE`: the table commands only.
 pub(super) fn from_snapshot(cli: ManateeCli, path: PathBuf) -> Result<Output, Failure> {
-    let cluster = manatee::load_snapshot(&path).map_err(|e| (1, e.to_string()))?;
+    let (cluster, taken) = manatee::load_snapshot(&path).map_err(|e| (1, e.to_string()))?;
     match cli.command {
         ManateeCommand::Peers(table) => peers(&cluster, &table),
         ManateeCommand::PgStatus {
@@ -23,14 +23,19 @@ pub(super) fn from_snapshot(cli: ManateeCli, path: PathBuf) -> Result<Output, Fa
             count: None,
         } => pg_status(&cluster, &table, wide),
         ManateeCommand::Show { verbose } => {
-            let (Some(zookeeper), Some(shard)) = (&cli.zk, &cli.shard) else {
-                return Err((
-                    USAGE,
-                    "show prints the shard's ZooKeeper and name: set ZK_IPS and SHARD, or pass -z and -s"
-                        .into(),
-                ));
+            // -z/-s (ZK_IPS/SHARD) say it again if given; else the
+            // snapshot says where it was taken; else it is said unknown.
+            let unknown = format!("unknown (snapshot {})", path.display());
+            let zookeeper = (cli.zk.clone())
+                .or_else(|| taken.as_ref().map(|t| t.zookeeper.clone()))
+                .unwrap_or_else(|| unknown.clone());
+            let shard = (cli.shard.clone())
+                .or_else(|| taken.as_ref().map(|t| t.shard.clone()))
+                .unwrap_or(unknown);
+            let origin = Origin {
+                zookeeper: &zookeeper,
+                shard: &shard,
             };
-            let origin = Origin { zookeeper, shard };
             Ok(manatee::show::show(&cluster, &origin, verbose))
         }
         ManateeCommand::Verify { verbose } => Ok(manatee::verify::verify(&cluster, verbose)),
@@ -116,7 +121,14 @@ pub(super) fn live(live: &mut Live, command: ManateeCommand) -> Result<Output, F
         }
         ManateeCommand::Snapshot => {
             let cluster = load(live)?;
-            Ok(text(manatee::snapshot_write::to_snapshot(&cluster)))
+            let origin = manatee::SnapshotOrigin {
+                zookeeper: live.shard.zk_shown.clone(),
+                shard: live.shard.name.clone(),
+            };
+            Ok(text(manatee::snapshot_write::to_snapshot(
+                &cluster,
+                Some(&origin),
+            )))
         }
         ManateeCommand::Check => {
             let dc = live.datacenter()?;

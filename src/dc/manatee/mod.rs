@@ -29,7 +29,7 @@ pub use columns::{Column, ColumnError};
 pub use error::ManateeError;
 pub use issues::Issues;
 pub use live::{Shard, load};
-pub use snapshot::{SnapshotError, load_snapshot};
+pub use snapshot::{SnapshotError, SnapshotOrigin, load_snapshot};
 
 /// What a manatee-adm subcommand prints, and the exit status it ends with.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -36,6 +36,17 @@ struct Details {
     pgs_frozen: bool,
     pgs_freeze_reason: Option<String>,
     pgs_freeze_time: Option<String>,
+    /// Where the snapshot was taken: tritonsh writes it (manatee-adm's
+    /// format has no place for it, and ignores it).
+    #[serde(default)]
+    origin: Option<SnapshotOrigin>,
+}
+
+/// The ZooKeeper and shard a snapshot was taken from, as `show` prints them.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub struct SnapshotOrigin {
+    pub zookeeper: String,
+    pub shard: String,
 }
 
 #[derive(Deserialize)]
@@ -70,7 +81,9 @@ struct ReplRow {
     replay_location: Option<String>,
 }
 
-pub fn load_snapshot(path: &Path) -> Result<Cluster, SnapshotError> {
+/// The cluster in the snapshot at `path`, and where it was taken when the
+/// snapshot says (tritonsh's do).
+pub fn load_snapshot(path: &Path) -> Result<(Cluster, Option<SnapshotOrigin>), SnapshotError> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| SnapshotError::Read {
         path: shown.clone(),
@@ -83,7 +96,7 @@ pub fn load_snapshot(path: &Path) -> Result<Cluster, SnapshotError> {
 }
 
 /// Parses snapshot text; the error says which field is wrong and how.
-pub fn parse_snapshot(text: &str) -> Result<Cluster, String> {
+pub fn parse_snapshot(text: &str) -> Result<(Cluster, Option<SnapshotOrigin>), String> {
     let mut de = serde_json::Deserializer::from_str(text);
     let details: Details = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         // A syntax error's path is wherever the parser gave up, which says
@@ -97,7 +110,8 @@ pub fn parse_snapshot(text: &str) -> Result<Cluster, String> {
             format!("at {at}: {}", e.inner())
         }
     })?;
-    into_cluster(details)
+    let origin = details.origin.clone();
+    into_cluster(details).map(|cluster| (cluster, origin))
 }
 
 fn into_cluster(mut d: Details) -> Result<Cluster, String> {

@@ -5,8 +5,11 @@
 use serde_json::{Value, json};
 
 use super::cluster::{Cluster, Freeze, Lag, Peer, Postgres, Role};
+use super::snapshot::SnapshotOrigin;
 
-pub fn to_snapshot(cluster: &Cluster) -> String {
+/// `origin` goes in too, so that `show --snapshot` can say where the shard
+/// was read without being told again.
+pub fn to_snapshot(cluster: &Cluster, origin: Option<&SnapshotOrigin>) -> String {
     let ids =
         |role: Role| -> Vec<&str> { cluster.with_role(role).map(|p| p.id.as_str()).collect() };
     let peers: serde_json::Map<String, Value> = cluster
@@ -22,7 +25,7 @@ pub fn to_snapshot(cluster: &Cluster) -> String {
             Some(reason.as_deref().unwrap_or("unknown")),
         ),
     };
-    let snapshot = json!({
+    let mut snapshot = json!({
         "pgs_peers": peers,
         "pgs_generation": cluster.generation,
         "pgs_initwal": cluster.init_wal,
@@ -37,6 +40,9 @@ pub fn to_snapshot(cluster: &Cluster) -> String {
         "pgs_errors": [],
         "pgs_warnings": [],
     });
+    if let (Some(origin), Some(fields)) = (origin, snapshot.as_object_mut()) {
+        fields.insert("origin".into(), json!(origin));
+    }
     // A JSON value always serializes.
     let mut text = serde_json::to_string_pretty(&snapshot).unwrap_or_default();
     text.push('\n');
@@ -91,9 +97,13 @@ mod tests {
         };
         for case in cases.flatten() {
             let text = std::fs::read_to_string(case.path()).unwrap();
-            let cluster = parse_snapshot(&text).unwrap();
-            let again = parse_snapshot(&to_snapshot(&cluster)).unwrap();
-            assert_eq!(again, cluster, "{}", case.path().display());
+            let (cluster, _) = parse_snapshot(&text).unwrap();
+            let origin = SnapshotOrigin {
+                zookeeper: "10.99.99.11:2181".into(),
+                shard: "sdc".into(),
+            };
+            let again = parse_snapshot(&to_snapshot(&cluster, Some(&origin))).unwrap();
+            assert_eq!(again, (cluster, Some(origin)), "{}", case.path().display());
         }
     }
 }
