@@ -10,12 +10,14 @@
 //!   `login:password:host:port` (SAPI's `rabbitmq`);
 //! - by value: every secret the datacenter's answers carried (learned from
 //!   SAPI's answers, see `learn`) wherever it appears in free text — a
-//!   script that prints a password has no key beside it.
+//!   script that prints a password has no key beside it. In either case,
+//!   and in part: a script that prints `pw.to_upper()` or half of it has
+//!   printed the secret all the same.
 //!
 //! The learned secrets are process-wide because every writer (the
 //! transcript, the log) must hide what any client read.
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 use std::sync::{LazyLock, RwLock};
 
 use serde_json::Value;
@@ -25,9 +27,18 @@ pub const MARK: &str = "[redacted]";
 
 /// Secrets shorter than this are hidden where their key or shape shows
 /// them, not wherever the text appears: too many words would go with them.
+/// For the same reason it is the shortest piece of a longer secret that is
+/// hidden wherever it appears.
 const MIN_LEARNED: usize = 8;
 
-static LEARNED: LazyLock<RwLock<BTreeSet<String>>> = LazyLock::new(Default::default);
+/// A run of [`MIN_LEARNED`] bytes of a learned secret, its ASCII letters
+/// in lower case.
+type Piece = [u8; MIN_LEARNED];
+
+/// Every piece of every learned secret. Text that holds one holds part of
+/// a secret, whatever its case: looking each of the text's own pieces up
+/// here keeps redaction linear in the text, however many secrets there are.
+static LEARNED: LazyLock<RwLock<HashSet<Piece>>> = LazyLock::new(Default::default);
 
 /// Whether a key names a secret, whatever its value.
 fn secret_key(key: &str) -> bool {
@@ -79,13 +90,28 @@ fn is_secret_value(key: &str, value: &str) -> bool {
 pub fn learn(value: &Value) {
     let mut found = Vec::new();
     collect(None, value, &mut found);
-    found.retain(|s| s.len() >= MIN_LEARNED);
-    if found.is_empty() {
+    let pieces: Vec<Piece> = found.iter().flat_map(|s| pieces(s)).collect();
+    if pieces.is_empty() {
         return;
     }
     if let Ok(mut learned) = LEARNED.write() {
-        learned.extend(found);
+        learned.extend(pieces);
     }
+}
+
+/// The pieces of `secret`, line by line: a private key's armor
+/// (`-----BEGIN RSA PRIVATE KEY-----`) is no secret, and its words must not
+/// be hidden everywhere. A secret shorter than [`MIN_LEARNED`] has none.
+fn pieces(secret: &str) -> impl Iterator<Item = Piece> + '_ {
+    secret
+        .lines()
+        .filter(|line| !line.starts_with("-----"))
+        .flat_map(|line| line.as_bytes().windows(MIN_LEARNED))
+        .filter_map(|window| Piece::try_from(window).ok())
+        .map(|mut piece| {
+            piece.make_ascii_lowercase();
+            piece
+        })
 }
 
 fn collect(key: Option<&str>, value: &Value, found: &mut Vec<String>) {
@@ -126,7 +152,7 @@ fn redact_value(key: Option<&str>, value: &Value) -> Value {
 }
 
 /// `text` with PEM blocks, credentials' passwords and every learned secret
-/// replaced by [`MARK`].
+/// (in any case, whole or any piece of it) replaced by [`MARK`].
 pub fn text(text: &str) -> String {
     let mut out = text.to_string();
     for (a, b) in pem_blocks(&out).into_iter().rev() {
@@ -138,14 +164,53 @@ pub fn text(text: &str) -> String {
     let Ok(learned) = LEARNED.read() else {
         return out;
     };
-    // The longest first: a secret that contains another goes whole.
-    let mut secrets: Vec<&String> = learned.iter().collect();
-    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    for secret in secrets {
-        if out.contains(secret.as_str()) {
-            out = out.replace(secret.as_str(), MARK);
+    let spans = learned_spans(&out, &learned);
+    replace_spans(&out, &spans)
+}
+
+/// The byte spans of `text` made of learned pieces, in order; pieces that
+/// touch or overlap make one span, so a whole secret is one [`MARK`].
+fn learned_spans(text: &str, learned: &HashSet<Piece>) -> Vec<(usize, usize)> {
+    if learned.is_empty() {
+        return Vec::new();
+    }
+    let lower = text.as_bytes().to_ascii_lowercase();
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    for (at, window) in lower.windows(MIN_LEARNED).enumerate() {
+        if !learned.contains(window) {
+            continue;
+        }
+        let (start, end) = whole_chars(text, at, at + MIN_LEARNED);
+        match spans.last_mut() {
+            Some((_, last)) if *last >= start => *last = end,
+            _ => spans.push((start, end)),
         }
     }
+    spans
+}
+
+/// `start..end` widened to whole characters: a piece of a secret that is
+/// not ASCII may cut one, and the whole character goes.
+fn whole_chars(text: &str, mut start: usize, mut end: usize) -> (usize, usize) {
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    (start, end)
+}
+
+/// `text` with each of `spans` (in order, apart) replaced by [`MARK`].
+fn replace_spans(text: &str, spans: &[(usize, usize)]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut from = 0;
+    for &(start, end) in spans {
+        out.push_str(&text[from..start]);
+        out.push_str(MARK);
+        from = end;
+    }
+    out.push_str(&text[from..]);
     out
 }
 
@@ -265,5 +330,41 @@ mod tests {
         assert_eq!(json(&json!({"why": "Learned-Admin-Pw-1"}))["why"], MARK);
         let open = text("-----BEGIN PRIVATE KEY-----\nMIIE");
         assert_eq!(open, MARK);
+    }
+
+    #[test]
+    fn a_learned_secret_goes_in_any_case_and_in_part() {
+        let secret = "Mixed-Case-Secret-0123456789";
+        let key =
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAw6\n-----END RSA PRIVATE KEY-----";
+        learn(&json!({"ufds_ldap_root_pw": secret, "manta_private_key": key}));
+        let (first, second) = secret.split_at(secret.len() / 2);
+        for shown in [
+            secret.to_uppercase(),
+            secret.to_lowercase(),
+            first.to_string(),
+            second.to_string(),
+        ] {
+            assert_eq!(
+                text(&format!("pw {shown}.")),
+                format!("pw {MARK}."),
+                "{shown}"
+            );
+        }
+        // What a secret shares with ordinary words is shorter than a piece.
+        for ordinary in [
+            "a case: the secret, 0123456 and mixed-up words",
+            "coal: 3 servers, the manatee primary on headnode",
+            "no RSA PRIVATE KEY in sdc's metadata",
+        ] {
+            assert_eq!(text(ordinary), ordinary);
+        }
+    }
+
+    #[test]
+    fn a_piece_that_cuts_a_character_takes_all_of_it() {
+        learn(&json!({"ldap_pw": "éléphant-rose-9"}));
+        // `ũ` ends in the same byte as `é`: the piece starts inside it.
+        assert_eq!(text("ũléphant-rose-9"), MARK);
     }
 }

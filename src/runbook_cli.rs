@@ -248,6 +248,7 @@ impl Shell {
             gate: self.ctx.dc.gate().clone(),
             interrupt: &self.ctx.interrupt,
             rt: self.ctx.rt.clone(),
+            printed: self.ctx.printed.clone(),
         }
     }
 }

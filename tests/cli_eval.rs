@@ -3,6 +3,7 @@
 
 mod dc_support;
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -493,9 +494,20 @@ fn verbose_logs_to_a_file_and_keeps_the_terminal_quiet() {
     let out = home.run(&["-v", "-c", "1"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stderr(&out), "");
-    let log =
-        std::fs::read_to_string(home.0.join("state/tritonsh/tritonsh.log")).unwrap_or_default();
+    let path = home.0.join("state/tritonsh/tritonsh.log");
+    let log = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(log.contains("datacenter chosen"), "{log:?}");
+    // The next run adds to it: the log of the run before is what an
+    // operator reaches for.
+    assert!(home.run(&["-v", "-c", "2"]).status.success());
+    let both = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(both.starts_with(&log) && both.len() > log.len(), "{both:?}");
+    let mode = std::fs::metadata(&path).map(|m| m.permissions().mode() & 0o777);
+    assert_eq!(
+        mode.ok(),
+        Some(0o600),
+        "the log holds what the datacenter said"
+    );
     let quiet = Home::with_dead_profile("quiet");
     assert!(quiet.run(&["-c", "1"]).status.success());
     assert!(!quiet.0.join("state/tritonsh/tritonsh.log").exists());

@@ -1,9 +1,12 @@
-//! Transcripts safe to hand to support (issue 10 §3): a runbook that reads
-//! the sdc application's secrets (UFDS passwords, rabbitmq credentials) and
-//! says them every way it can — a check's verdict, a step's arguments, the
-//! request it sends, its output, the report — leaves none of them in any
-//! file of the run or the `-v` log, except the journal (0600, in a 0700
-//! directory), which a resume needs. `--no-redact` keeps them.
+//! Transcripts safe to hand to support (issue 10 §3, issue 15 §12): a
+//! runbook that reads the sdc application's secrets (UFDS passwords,
+//! rabbitmq credentials) and says them every way it can — a check's
+//! verdict, a step's arguments, the request it sends, its output, what it
+//! prints (in upper case too, and by halves), the report — leaves none of
+//! them on the terminal or in any file of the run or the `-v` log, except
+//! the journal (0600, in a 0700 directory), which a resume needs; what it
+//! printed is in the transcript, redacted. `--no-redact` keeps them. The
+//! lab's own copy of the secrets (`world.json`) is 0600.
 
 mod runbook_support;
 
@@ -37,7 +40,12 @@ fn plan(p, c) {
 
 fn tell(a) {
     let sdc = sapi::application("sdc");
-    print(`admin ${sdc.metadata.ufds_admin_pw}`);
+    let pw = sdc.metadata.ufds_admin_pw;
+    let half = pw.len() / 2;
+    print(`admin ${pw}`);
+    print(`upper ${pw.to_upper()}`);
+    print(`halves ${pw.sub_string(0, half)} ${pw.sub_string(half)}`);
+    debug(`rabbit ${a.rabbitmq}`);
     sapi::update_application("sdc", #{ metadata: #{ copy_of_admin_pw: sdc.metadata.ufds_admin_pw } });
     #{ said: `admin is ${a.admin}`, metadata: sdc.metadata }
 }
@@ -81,6 +89,16 @@ fn no_secret_leaves_the_journal() {
         parts[1],
     ];
 
+    // What a script may make of a secret and print: the secret, in upper
+    // case, and each of its halves.
+    let said: Vec<String> = secrets
+        .iter()
+        .flat_map(|s| {
+            let (first, second) = s.split_at(s.len() / 2);
+            [s.to_string(), s.to_uppercase(), first.into(), second.into()]
+        })
+        .collect();
+
     let file = home.root.join("secrets.rhai");
     write(&file, RUNBOOK);
     let script = file.to_str().unwrap();
@@ -110,7 +128,7 @@ fn no_secret_leaves_the_journal() {
     let mut journal_has = false;
     for path in &all {
         let body = std::fs::read_to_string(path).unwrap_or_default();
-        let leaked: Vec<&&str> = secrets.iter().filter(|s| body.contains(**s)).collect();
+        let leaked: Vec<&String> = said.iter().filter(|s| body.contains(s.as_str())).collect();
         if path.ends_with("journal.json") {
             journal_has = !leaked.is_empty();
             continue;
@@ -133,9 +151,26 @@ fn no_secret_leaves_the_journal() {
         text_file.contains("root [redacted], rabbit [redacted]"),
         "{text_file}"
     );
-    // What the operator saw of the run (but the script's own print) too.
-    let shown = stdout.replace(&format!("admin {}", secrets[1]), "");
-    assert!(secrets.iter().all(|s| !shown.contains(s)), "{stdout}");
+    // What the script printed is in the transcript, redacted, and shown so.
+    for line in [
+        "admin [redacted]",
+        "upper [redacted]",
+        "halves [redacted] [redacted]",
+        "rabbit rabbit:[redacted]:",
+    ] {
+        assert!(text_file.contains(line), "{line}: {text_file}");
+        assert!(stdout.contains(line), "{line}: {stdout}");
+    }
+    assert!(
+        transcript.contains(r#""event":"printed""#) && transcript.contains("admin [redacted]"),
+        "{transcript}"
+    );
+    // Nothing the operator saw of the run holds a secret.
+    let shown = format!("{stdout}{}", text(&out.stderr));
+    let leaked: Vec<&String> = said.iter().filter(|s| shown.contains(s.as_str())).collect();
+    assert!(leaked.is_empty(), "{leaked:?}: {shown}");
+    let lab = home.lab.as_ref().expect("a lab");
+    assert_eq!(mode(&lab.join("world.json")), 0o600, "the lab's world");
 
     // For the operator's own use, the transcript keeps them and says so.
     let out = home.run(&["run", script, "--yes", "--no-redact"]);

@@ -17,7 +17,7 @@ use crate::lab::binder::dns_process::{BinderDnsProcess, DnsAddresses};
 use crate::lab::binder::registrar::{RegistrarProcess, registering_aliases};
 use crate::lab::control_protocol::FaultKind;
 use crate::lab::error::LabError;
-use crate::lab::lab_dir::{LabDir, write_atomically};
+use crate::lab::lab_dir::{LabDir, write_private};
 use crate::lab::layout;
 use crate::lab::manatee::peer_process::{ManateePeerProcess, manatee_aliases};
 use crate::lab::mutation_watch;
@@ -421,7 +421,7 @@ impl LabCore {
             .map_err(|_| LabError::Other("the lab settings are unreadable".into()))?;
         let dir = self.dir.clone();
         tokio::task::spawn_blocking(move || {
-            write_atomically(&dir.world_file(), world.as_bytes())?;
+            write_private(&dir.world_file(), world.as_bytes())?;
             dir.write_json(&dir.settings_file(), &settings)?;
             dir.write_json(&dir.status_file(), &status)
         })

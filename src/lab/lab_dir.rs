@@ -6,6 +6,7 @@
 
 use std::fs;
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -142,7 +143,7 @@ impl LabDir {
     pub fn write_json<T: Serialize>(&self, path: &Path, value: &T) -> Result<(), LabError> {
         let body = serde_json::to_vec_pretty(value)
             .map_err(|e| LabError::Other(format!("cannot encode {}: {e}", path.display())))?;
-        write_atomically(path, &body)
+        write_atomically(path, &body, 0o666)
     }
 
     /// `Ok(None)` when the file does not exist.
@@ -161,10 +162,24 @@ impl LabDir {
     }
 }
 
-pub fn write_atomically(path: &Path, body: &[u8]) -> Result<(), LabError> {
+/// For a file only its owner may read (0600): the world holds SAPI's
+/// metadata, and with it the datacenter's secrets.
+pub fn write_private(path: &Path, body: &[u8]) -> Result<(), LabError> {
+    write_atomically(path, body, 0o600)
+}
+
+/// Writes `body` to a temporary file created with `mode` (less the umask,
+/// as for any new file), then renames it over `path`.
+fn write_atomically(path: &Path, body: &[u8], mode: u32) -> Result<(), LabError> {
     let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
     let write = || -> std::io::Result<()> {
-        let mut file = fs::File::create(&tmp)?;
+        // One left by an earlier process with this pid would keep its mode.
+        let _ = fs::remove_file(&tmp);
+        let mut file = fs::File::options()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&tmp)?;
         file.write_all(body)?;
         file.sync_data()?;
         fs::rename(&tmp, path)
@@ -173,4 +188,22 @@ pub fn write_atomically(path: &Path, body: &[u8]) -> Result<(), LabError> {
         let _ = fs::remove_file(&tmp);
         LabError::io("write", path, e)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_private_file_is_its_owners_alone_even_over_an_old_one() {
+        let dir = crate::temp_dir::TempDir::new("lab-dir");
+        let path = dir.join("world.json");
+        fs::write(&path, b"{}").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        write_private(&path, b"{\"secret\": 1}").unwrap();
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(fs::read(&path).unwrap(), b"{\"secret\": 1}");
+    }
 }

@@ -10,6 +10,7 @@ use rhai::{EvalAltResult, Position};
 
 use super::interrupt::{Interrupt, Interrupted};
 use super::lazy_dc::LazyDatacenter;
+use super::printed::Printed;
 use crate::dc::Datacenter;
 
 /// How results are shown (runbooks print tables the same way the shell does).
@@ -26,6 +27,8 @@ pub struct ScriptCtx {
     pub dc: LazyDatacenter,
     pub interrupt: Interrupt,
     pub output: OutputOptions,
+    /// Where the script's `print()` and `debug()` lines go.
+    pub printed: Printed,
     /// Set with the interrupt: `on_progress` reads it on every operation,
     /// which is too often for the interrupt's lock.
     stop: AtomicBool,
@@ -40,6 +43,7 @@ impl ScriptCtx {
             dc,
             interrupt: Interrupt::default(),
             output,
+            printed: Printed::default(),
             stop: AtomicBool::new(false),
             exit: std::sync::Mutex::new(None),
         }

@@ -28,16 +28,27 @@ pub fn build(ctx: Arc<ScriptCtx>) -> Engine {
             .then(|| Dynamic::from("interrupted"))
     });
     // With --json, stdout carries the result and nothing else: a script's
-    // own lines go to stderr so `… --json | jq` still parses.
-    if ctx.output.json {
-        engine.on_print(|text| eprintln!("{text}"));
-    } else {
-        engine.on_print(|text| println!("{text}"));
-    }
-    engine.on_debug(|text, source, pos| match (source, pos.line()) {
-        (Some(src), Some(line)) => eprintln!("{src}:{line}: {text}"),
-        (None, Some(line)) => eprintln!("line {line}: {text}"),
-        _ => eprintln!("{text}"),
+    // own lines go to stderr so `… --json | jq` still parses. During a run
+    // they go to its transcript, which shows them (see `printed`).
+    let printed = ctx.printed.clone();
+    let json = ctx.output.json;
+    engine.on_print(move |text| {
+        printed.line(text, |text| {
+            if json {
+                eprintln!("{text}");
+            } else {
+                println!("{text}");
+            }
+        })
+    });
+    let printed = ctx.printed.clone();
+    engine.on_debug(move |text, source, pos| {
+        let text = match (source, pos.line()) {
+            (Some(src), Some(line)) => format!("{src}:{line}: {text}"),
+            (None, Some(line)) => format!("line {line}: {text}"),
+            _ => text.to_string(),
+        };
+        printed.line(&text, |text| eprintln!("{text}"));
     });
     engine.register_static_module("sapi", super::sapi::module(&ctx).into());
     engine.register_static_module("vmapi", super::vmapi::module(&ctx).into());

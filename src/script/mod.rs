@@ -17,6 +17,7 @@ mod jobs;
 pub mod lazy_dc;
 mod manatee;
 pub mod names;
+pub mod printed;
 mod record;
 mod record_fns;
 pub mod record_value;

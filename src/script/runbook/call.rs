@@ -10,11 +10,13 @@ use rhai::{AST, CallFnOptions, Dynamic, Engine, EvalAltResult, Scope};
 use crate::dc::gate::{GateMode, MutationGate, RecordedRequest};
 use crate::dc::identity::DatacenterId;
 use crate::script::interrupt::{Interrupt, Interrupted};
+use crate::script::printed::Printed;
 
 use super::verdict::Verdict;
 
 /// What a run needs from the shell: the engine with every binding, the
-/// datacenter's gate, and the interrupt Ctrl-C triggers.
+/// datacenter's gate, the interrupt Ctrl-C triggers, and the route of
+/// what the script prints.
 pub struct Env<'a> {
     pub engine: &'a Engine,
     /// The datacenter the run is on: its journal records it.
@@ -22,6 +24,9 @@ pub struct Env<'a> {
     pub gate: MutationGate,
     pub interrupt: &'a Interrupt,
     pub rt: tokio::runtime::Handle,
+    /// Where the script's printed lines go: a run sends them to its
+    /// transcript.
+    pub printed: Printed,
 }
 
 #[derive(Debug)]
@@ -150,6 +155,7 @@ mod tests {
             gate: MutationGate::default(),
             interrupt: &interrupt,
             rt: rt.handle().clone(),
+            printed: Printed::default(),
         };
         match env.call(&ast, GateMode::Deny, "a", vec!["papi9".into()]) {
             Err(CallError::Failed { message, .. }) => {

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::dc::gate::GateMode;
 use crate::script::interrupt::Interrupted;
+use crate::script::printed::Routed;
 
 use super::call::{CallError, Env};
 use super::confirm::Confirmer;
@@ -207,6 +208,9 @@ pub(super) struct Run<'a> {
     options: &'a RunOptions,
     /// Held until the run ends: one process per run.
     _lock: RunLock,
+    /// Held until the run ends: what the script prints goes to the
+    /// transcript.
+    _printing: Routed,
 }
 
 impl<'a> Run<'a> {
@@ -228,6 +232,7 @@ impl<'a> Run<'a> {
         let lock = RunLock::acquire(&dir, &journal.id)?;
         journal.save(&dir)?;
         let transcript = Transcript::open(&dir, options.echo, options.verbose, !options.no_redact)?;
+        let printing = env.printed.route(transcript.printer());
         Ok(Run {
             env,
             definition,
@@ -236,6 +241,7 @@ impl<'a> Run<'a> {
             transcript,
             options,
             _lock: lock,
+            _printing: printing,
         })
     }
 

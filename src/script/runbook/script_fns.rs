@@ -72,6 +72,7 @@ fn env<'a>(cx: &'a NativeCallContext, ctx: &'a ScriptCtx) -> Env<'a> {
         gate: ctx.dc.gate().clone(),
         interrupt: &ctx.interrupt,
         rt: ctx.rt.clone(),
+        printed: ctx.printed.clone(),
     }
 }
 

@@ -1,5 +1,5 @@
 //! The transcript of a run, for the postmortem: every step, request,
-//! output, answer and timing, as JSON lines (`transcript.jsonl`) and as
+//! output, answer, timing and line the script printed, as JSON lines (`transcript.jsonl`) and as
 //! the text the operator saw (`transcript.txt`), beside the journal.
 //! A resumed run appends to the same files.
 //!
@@ -19,15 +19,14 @@ use serde_json::{Value, json};
 use super::error::RunbookError;
 use super::positions::without_script_positions;
 use crate::dc::gate::{RecordedRequest, Witness};
+use crate::script::printed::Sink;
 
 pub struct Transcript {
-    jsonl: File,
-    text: File,
+    files: Files,
     /// Print what is said to stdout too (off for `--json`).
     echo: bool,
     /// `-v`: what is shown keeps the script's positions too.
     verbose: bool,
-    started: Instant,
     warned: bool,
     /// Secrets replaced in everything written and shown.
     redact: bool,
@@ -50,11 +49,13 @@ impl Transcript {
                 })
         };
         Ok(Transcript {
-            jsonl: open("transcript.jsonl")?,
-            text: open("transcript.txt")?,
+            files: Files {
+                jsonl: open("transcript.jsonl")?,
+                text: open("transcript.txt")?,
+                started: Instant::now(),
+            },
             echo,
             verbose,
-            started: Instant::now(),
             warned: false,
             redact,
         })
@@ -69,38 +70,18 @@ impl Transcript {
     /// secrets. For text built from records (a request's body), whose
     /// keys the text alone no longer shows.
     pub fn json(&self, value: Value) -> Value {
-        if self.redact {
-            crate::redact::json(&value)
-        } else {
-            value
-        }
-    }
-
-    fn clean(&self, text: &str) -> String {
-        if self.redact {
-            crate::redact::text(text)
-        } else {
-            text.to_string()
-        }
+        redacted_json(self.redact, value)
     }
 
     /// One JSON line: `{"at": …, "elapsed_ms": …, "event": kind, …data}`.
     pub fn event(&mut self, kind: &str, data: Value) {
-        let mut line = json!({
-            "at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            "elapsed_ms": self.started.elapsed().as_millis() as u64,
-            "event": kind,
-        });
-        if let (Some(line), Value::Object(data)) = (line.as_object_mut(), self.json(data)) {
-            line.extend(data);
-        }
-        let result = writeln!(self.jsonl, "{line}");
+        let result = self.files.event(kind, self.json(data));
         self.check(result);
     }
 
     /// A line of the readable transcript, shown to the operator as well.
     pub fn say(&mut self, text: &str) {
-        let text = &self.clean(text);
+        let text = &redacted_text(self.redact, text);
         if self.echo {
             // A closed stdout must not stop the run: the transcript has it.
             let _ = writeln!(std::io::stdout(), "{}", self.shown(text));
@@ -111,7 +92,7 @@ impl Transcript {
     /// A line that says the run did not end well: on stderr, where a
     /// failure belongs (with `--json` too), and in the transcript.
     pub fn say_error(&mut self, text: &str) {
-        let text = &self.clean(text);
+        let text = &redacted_text(self.redact, text);
         eprintln!("{}", self.shown(text));
         self.write_text(text);
     }
@@ -125,10 +106,7 @@ impl Transcript {
     }
 
     fn write_text(&mut self, text: &str) {
-        let stamp = chrono::Local::now().format("%H:%M:%S%.3f");
-        let result = text
-            .lines()
-            .try_for_each(|line| writeln!(self.text, "{stamp}  {line}"));
+        let result = self.files.text(text);
         self.check(result);
     }
 
@@ -136,38 +114,45 @@ impl Transcript {
     /// written (`sending` event and text line) before it goes out, on
     /// handles of its own, and kept in `sending` for the step to see.
     pub fn witness(&self, step: usize, sending: Arc<Mutex<Vec<RecordedRequest>>>) -> Witness {
-        let files = self
-            .jsonl
-            .try_clone()
-            .and_then(|j| Ok((j, self.text.try_clone()?)));
-        let started = self.started;
+        let files = self.files.try_clone();
         let redact = self.redact;
         Arc::new(move |request: &RecordedRequest| {
             let json = serde_json::to_value(request).unwrap_or(Value::Null);
-            let json = if redact {
-                crate::redact::json(&json)
-            } else {
-                json
-            };
-            if let Ok((jsonl, text)) = &files {
-                let line = json!({
-                    "at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                    "elapsed_ms": started.elapsed().as_millis() as u64,
-                    "event": "sending",
-                    "step": step,
-                    "request": json,
-                });
-                let stamp = chrono::Local::now().format("%H:%M:%S%.3f");
+            let json = redacted_json(redact, json);
+            if let Ok(files) = &files {
                 let said = super::preview::request_line(&json);
                 // Failing to write is warned about by the transcript's own
                 // writes; the request must go on.
-                let _ = writeln!(&*jsonl, "{line}");
-                let _ = writeln!(&*text, "{stamp}      sending: {said}");
+                let _ = files.event("sending", json!({"step": step, "request": json}));
+                let _ = files.text(&format!("    sending: {said}"));
             }
             sending
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .push(request.clone());
+        })
+    }
+
+    /// Where the script's `print()` and `debug()` lines go during the run:
+    /// redacted as every line here, shown where the run's own lines are,
+    /// and kept (`printed` events), on handles of their own.
+    pub fn printer(&self) -> Sink {
+        let files = self.files.try_clone();
+        let (redact, echo) = (self.redact, self.echo);
+        Arc::new(move |text: &str| {
+            let text = redacted_text(redact, text);
+            if echo {
+                // A closed stdout must not stop the run: the transcript has it.
+                let _ = writeln!(std::io::stdout(), "{text}");
+            } else {
+                // With --json, stdout carries the journal alone.
+                eprintln!("{text}");
+            }
+            if let Ok(files) = &files {
+                // As for the witness: the transcript's own writes warn.
+                let _ = files.event("printed", json!({"text": text}));
+                let _ = files.text(&text);
+            }
         })
     }
 
@@ -197,6 +182,60 @@ impl Transcript {
             self.warned = true;
             eprintln!("warning: cannot write the run transcript: {e}; the run goes on");
         }
+    }
+}
+
+/// Both files of a transcript, on handles that can be cloned for whoever
+/// writes beside it (the gate's witness, the script's printed lines).
+struct Files {
+    jsonl: File,
+    text: File,
+    started: Instant,
+}
+
+impl Files {
+    fn try_clone(&self) -> std::io::Result<Files> {
+        Ok(Files {
+            jsonl: self.jsonl.try_clone()?,
+            text: self.text.try_clone()?,
+            started: self.started,
+        })
+    }
+
+    /// One JSON line: `{"at": …, "elapsed_ms": …, "event": kind, …data}`.
+    fn event(&self, kind: &str, data: Value) -> std::io::Result<()> {
+        let mut line = json!({
+            "at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "elapsed_ms": self.started.elapsed().as_millis() as u64,
+            "event": kind,
+        });
+        if let (Some(line), Value::Object(data)) = (line.as_object_mut(), data) {
+            line.extend(data);
+        }
+        writeln!(&self.jsonl, "{line}")
+    }
+
+    /// Lines of the readable transcript, each with its time.
+    fn text(&self, text: &str) -> std::io::Result<()> {
+        let stamp = chrono::Local::now().format("%H:%M:%S%.3f");
+        text.lines()
+            .try_for_each(|line| writeln!(&self.text, "{stamp}  {line}"))
+    }
+}
+
+fn redacted_json(redact: bool, value: Value) -> Value {
+    if redact {
+        crate::redact::json(&value)
+    } else {
+        value
+    }
+}
+
+fn redacted_text(redact: bool, text: &str) -> String {
+    if redact {
+        crate::redact::text(text)
+    } else {
+        text.to_string()
     }
 }
 
@@ -263,5 +302,22 @@ mod tests {
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&dir), 0o700);
         assert_eq!(mode(&dir.join("transcript.jsonl")), 0o600);
+    }
+
+    #[test]
+    fn printed_lines_are_kept_redacted() {
+        let dir = crate::temp_dir::TempDir::new("transcript-printed");
+        crate::redact::learn(&json!({"ufds_ldap_root_pw": "Printed-Line-Secret-77"}));
+        let t = Transcript::open(&dir, false, false, true).unwrap();
+        (t.printer())("root is PRINTED-LINE-SECRET-77, or Printed-Line");
+        let jsonl = std::fs::read_to_string(dir.join("transcript.jsonl")).unwrap();
+        let event: Value = serde_json::from_str(jsonl.trim()).unwrap();
+        assert_eq!(event["event"], "printed");
+        assert_eq!(event["text"], "root is [redacted], or [redacted]");
+        let text = std::fs::read_to_string(dir.join("transcript.txt")).unwrap();
+        assert!(
+            text.ends_with("  root is [redacted], or [redacted]\n"),
+            "{text}"
+        );
     }
 }
