@@ -29,6 +29,14 @@ fn manatee(lab: &Lab, args: &[&str]) -> std::process::Output {
         .expect("run tritonsh manatee")
 }
 
+/// `manatee check`'s findings, once it has exited 1 as it must with `what`.
+fn check_fails(lab: &Lab, what: &str) -> String {
+    let check = manatee(lab, &["check"]);
+    let found = String::from_utf8_lossy(&check.stdout).into_owned();
+    assert_eq!(check.status.code(), Some(1), "check passed {what}: {found}");
+    found
+}
+
 fn replay_lsn(ip: &str) -> String {
     psql(ip, "select pg_last_wal_replay_lsn()").expect("the sync answers")
 }
@@ -59,6 +67,15 @@ fn a_stalled_primary_answers_and_holds_commits_until_started() {
     assert_eq!(Lab::instance(&status, "manatee0")["fault"], "stalled");
     let table = lab.must(&["lab", "status"]);
     assert!(table.contains("running (stalled)"), "{table}");
+
+    // Idle, no commit waiting: the stall shows as the sync's replies left
+    // unread (the lab's sync replies every second).
+    std::thread::sleep(Duration::from_secs(4));
+    let found = check_fails(&lab, "an idle stall");
+    assert!(
+        found.contains("is stalled or missing: the primary has read no reply from it"),
+        "{found}"
+    );
 
     let before = replay_lsn(&ip1);
     let stalled_at = Instant::now();
@@ -109,6 +126,36 @@ fn a_stalled_primary_answers_and_holds_commits_until_started() {
     assert!(replay_lsn(&ip1) != before, "the sync never replayed again");
     let status = lab.status();
     assert_eq!(Lab::instance(&status, "manatee0").get("fault"), None);
+}
+
+/// The primary down with no async: the sync cannot take over and the shard
+/// takes no writes; check fails as verify does.
+#[test]
+fn a_primary_down_with_no_async_fails_check_as_it_fails_verify() {
+    let lab = Lab::up("manatee-primary-down", &["--profile", "ha"]);
+    lab.must(&["lab", "fault", "stop", "manatee2"]);
+    state_where(&lab, 30, |s| s["async"] == Value::Array(Vec::new()))
+        .expect("the primary drops the stopped async");
+    lab.must(&["lab", "fault", "stop", "manatee0"]);
+
+    let verify = manatee(&lab, &["verify"]);
+    assert_eq!(
+        verify.status.code(),
+        Some(1),
+        "verify passed a primary down"
+    );
+    let started = Instant::now();
+    let found = check_fails(&lab, "a primary down");
+    eprintln!("check with the primary down: {:?}", started.elapsed());
+    assert!(
+        found.contains("error: cannot query postgres on primary"),
+        "{found}"
+    );
+    assert!(found.contains("the shard takes no writes"), "{found}");
+    assert!(
+        found.contains("warning: cluster has no async peers"),
+        "{found}"
+    );
 }
 
 fn exit_code(answer: &Value) -> i64 {

@@ -382,9 +382,10 @@ const HISTORY: &str = "manatee-adm history: every state written, oldest first.
 #{zk_seq, time, generation, mode, frozen, primary, sync, async: [..], deposed: [..], summary}
 (peers as their 8-character abbreviations, as the table shows them).";
 
-const CHECK: &str = "What manatee-adm cannot see: replication stalled (sampled over 2 s), two peers
-on one server, a freeze older than a day, a deposed peer waiting. Array of
-#{level, what, means, todo}; empty when none.";
+const CHECK: &str = "Everything manatee-adm verify finds, and what it cannot see: replication
+stalled (sampled over 2 s) or the primary's link to the sync stuck (found on an
+idle shard too), two peers on one server, a freeze older than a day, a deposed
+peer waiting. Array of #{level, what, means, todo}; empty when none.";
 
 const PROMOTE: &str =
     "manatee-adm promote -r ROLE -n ZONENAME (sync, or the only async): writes the

@@ -1,6 +1,11 @@
-//! `manatee::check()`: what manatee-adm cannot see, each finding saying
-//! what it means and what to do.
+//! `manatee::check()`: everything `verify` reports, and what manatee-adm
+//! cannot see, each finding saying what it means and what to do.
 //!
+//! - verify's lines, in manatee-adm's words (check is never quieter than
+//!   verify), except where check says more about the same thing.
+//! - The primary's link to the sync missing, not streaming as sync, or
+//!   stuck (no reply read from the sync): found without write traffic
+//!   (`sync_link`).
 //! - Replication stalled: ZooKeeper still names the chain, PostgreSQL and
 //!   the sitters answer, but a downstream's replay position does not move
 //!   over a short sample while its upstream's WAL does, or while it is
@@ -18,9 +23,11 @@ use serde::Serialize;
 
 use super::cluster::Freeze;
 use super::error::ManateeError;
-use super::live::Shard;
+use super::issues::Issues;
+use super::live::{Shard, cluster_of};
 use super::pg_query::first_row_of;
 use super::state::{PeerIdent, Topology, read_state};
+use super::sync_link;
 use crate::dc::Datacenter;
 
 /// How long replication is watched for progress.
@@ -35,10 +42,23 @@ pub struct Finding {
     pub todo: String,
 }
 
+/// Errors first, each level in the order found. Everything is asked at
+/// once, so the check takes about one [`SAMPLE`].
 pub async fn check(shard: &Shard, dc: Option<&Datacenter>) -> Result<Vec<Finding>, ManateeError> {
     let doc = read_state(&shard.zk, &shard.name).await?;
     let t = &doc.topology;
-    let mut findings = stalled(t).await;
+    let (cluster, sampled, sync_link) =
+        futures::join!(cluster_of(t), stalled(t), sync_link_after_sample(t));
+    let mut findings = adm_findings(&Issues::of(&cluster), t, sync_link.is_some());
+    // The sampled stall of the sync link says less than `sync_link` does.
+    let sync_judged = sync_link.is_some();
+    findings.extend(sync_link);
+    findings.extend(
+        sampled
+            .into_iter()
+            .filter(|(sync, _)| !(*sync && sync_judged))
+            .map(|(_, f)| f),
+    );
     if let Some(dc) = dc {
         findings.extend(shared_servers(t, dc).await);
     }
@@ -52,7 +72,75 @@ pub async fn check(shard: &Shard, dc: Option<&Datacenter>) -> Result<Vec<Finding
             d.zone_id, d.zone_id
         ),
     }));
+    findings.sort_by_key(|f| f.level != "error");
     Ok(findings)
+}
+
+/// The sync link judged at the end of the sample, so that a stall that
+/// began just before the check has had that long to show.
+async fn sync_link_after_sample(t: &Topology) -> Option<Finding> {
+    let sync = t.sync.as_ref().filter(|_| !t.one_node_write_mode)?;
+    tokio::time::sleep(SAMPLE).await;
+    sync_link::judge(&t.primary, sync).await
+}
+
+/// verify's lines as findings. A line check says more about is left out:
+/// the deposed peer (one finding per peer follows) and the primary's lines
+/// about its downstream when the sync link has its own finding or the
+/// primary does not answer (its replication is then unknown, not broken).
+fn adm_findings(issues: &Issues, t: &Topology, sync_link_found: bool) -> Vec<Finding> {
+    let primary_down = issues.errors.iter().any(|e| e.starts_with(PRIMARY_DOWN));
+    let primary_link = format!("peer \"{}\":", t.primary.label());
+    let said_better = |line: &&String| {
+        line.as_str() == "cluster has a deposed peer"
+            || ((sync_link_found || primary_down) && line.starts_with(&primary_link))
+    };
+    let errors = issues.errors.iter().map(|e| ("error", e));
+    let warnings = issues.warnings.iter().map(|w| ("warning", w));
+    errors
+        .chain(warnings)
+        .filter(|(_, line)| !said_better(line))
+        .map(|(level, line)| adm_finding(level, line))
+        .collect()
+}
+
+const PRIMARY_DOWN: &str = "cannot query postgres on primary";
+
+/// One of verify's lines with what it means. The lines are manatee-adm's
+/// text, kept verbatim, so the few worth explaining are told by it.
+fn adm_finding(level: &'static str, line: &str) -> Finding {
+    let (means, todo) = if line.starts_with(PRIMARY_DOWN) {
+        (
+            "the shard takes no writes; the sync takes over only when an async can become the new sync and the shard is not frozen",
+            "find why the primary's PostgreSQL does not answer (its zone and server: `tritonsh manatee show`) and bring it back",
+        )
+    } else if line.starts_with("cannot query postgres on sync") {
+        (
+            "commits on the primary wait for the sync: writes block until it answers or the primary picks a new sync",
+            "find why the sync's PostgreSQL does not answer (its zone and server: `tritonsh manatee show`) and bring it back",
+        )
+    } else if line == "cluster has no async peers" {
+        (
+            "if the primary is lost, the sync cannot take over (it needs an async to become its sync): the shard would stay down",
+            "give the shard its third peer: `tritonsh run manatee-async-rebuild`",
+        )
+    } else if level == "error" {
+        (
+            "manatee-adm verify reports it: the shard cannot take writes safely",
+            "`tritonsh manatee pg-status` shows each peer's replication; rebuild a peer that does not stream (`tritonsh manatee rebuild -n ZONENAME`)",
+        )
+    } else {
+        (
+            "manatee-adm verify reports it: the shard is degraded",
+            "`tritonsh manatee pg-status` shows each peer's replication; rebuild a peer that does not stream (`tritonsh manatee rebuild -n ZONENAME`)",
+        )
+    };
+    Finding {
+        level,
+        what: line.to_string(),
+        means: means.into(),
+        todo: todo.into(),
+    }
 }
 
 /// The chain's links: (upstream, downstream, whether it is the sync link).
@@ -115,7 +203,8 @@ pub fn parse_lsn(text: &str) -> Option<u64> {
     Some((u64::from_str_radix(hi, 16).ok()? << 32) | u64::from_str_radix(lo, 16).ok()?)
 }
 
-async fn stalled(t: &Topology) -> Vec<Finding> {
+/// Each finding tagged with whether it is about the sync link.
+async fn stalled(t: &Topology) -> Vec<(bool, Finding)> {
     let before = sample(t).await;
     tokio::time::sleep(SAMPLE).await;
     let after = sample(t).await;
@@ -136,7 +225,7 @@ async fn stalled(t: &Topology) -> Vec<Finding> {
         } else {
             "its upstream's WAL is ahead".to_string()
         };
-        findings.push(Finding {
+        findings.push((sync_link, Finding {
             level: if sync_link { "error" } else { "warning" },
             what: format!(
                 "replication from {} ({}) to {} ({}) is stalled: replay stayed at {} for {}s while {why}",
@@ -158,7 +247,7 @@ async fn stalled(t: &Topology) -> Vec<Finding> {
                 down.label(),
                 down.zone_id
             ),
-        });
+        }));
     }
     findings
 }
@@ -239,6 +328,83 @@ mod tests {
         assert!(parse_lsn("1/0") > parse_lsn("0/FFFFFFFF"));
         assert_eq!(format_lsn(parse_lsn("A/1E4B8D0").unwrap()), "A/1E4B8D0");
         assert_eq!(parse_lsn("bogus"), None);
+    }
+
+    fn no_async() -> Topology {
+        Topology {
+            generation: 1,
+            init_wal: "0/0".into(),
+            primary: PeerIdent::numbered(1),
+            sync: Some(PeerIdent::numbered(2)),
+            asyncs: Vec::new(),
+            deposed: vec![PeerIdent::numbered(3)],
+            freeze: Freeze::Thawed,
+            one_node_write_mode: false,
+        }
+    }
+
+    fn issues(errors: &[&str], warnings: &[&str]) -> Issues {
+        Issues {
+            errors: errors.iter().map(|e| e.to_string()).collect(),
+            warnings: warnings.iter().map(|w| w.to_string()).collect(),
+        }
+    }
+
+    fn whats(findings: &[Finding]) -> Vec<(&str, &str)> {
+        findings
+            .iter()
+            .map(|f| (f.level, f.what.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn a_primary_down_with_no_async_is_found_as_verify_finds_it() {
+        let verify = issues(
+            &[
+                "cannot query postgres on primary: peer \"peer1-zo\": ECONNREFUSED",
+                "peer \"peer1-zo\": downstream replication peer not connected",
+            ],
+            &["cluster has a deposed peer", "cluster has no async peers"],
+        );
+        let found = adm_findings(&verify, &no_async(), false);
+        assert_eq!(
+            whats(&found),
+            [
+                (
+                    "error",
+                    "cannot query postgres on primary: peer \"peer1-zo\": ECONNREFUSED"
+                ),
+                ("warning", "cluster has no async peers"),
+            ]
+        );
+        assert!(found[0].means.contains("takes no writes"), "{:?}", found[0]);
+        assert!(
+            found[1].todo.contains("manatee-async-rebuild"),
+            "{:?}",
+            found[1]
+        );
+    }
+
+    #[test]
+    fn the_primary_s_link_lines_give_way_to_the_sync_link_finding_only() {
+        let verify = issues(
+            &[
+                "peer \"peer1-zo\": downstream replication not yet established (expected state \"streaming\", found \"catchup\")",
+                "cannot query postgres on sync: peer \"peer2-zo\": ECONNREFUSED",
+            ],
+            &[],
+        );
+        let kept = adm_findings(&verify, &no_async(), false);
+        assert_eq!(kept.len(), 2, "{kept:?}");
+        assert!(kept[1].means.contains("writes block"), "{:?}", kept[1]);
+        let replaced = adm_findings(&verify, &no_async(), true);
+        assert_eq!(
+            whats(&replaced),
+            [(
+                "error",
+                "cannot query postgres on sync: peer \"peer2-zo\": ECONNREFUSED"
+            )]
+        );
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod show;
 pub mod snapshot;
 pub mod snapshot_write;
 pub mod state;
+pub mod sync_link;
 pub mod verify;
 pub mod writes;
 

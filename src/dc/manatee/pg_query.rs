@@ -4,6 +4,7 @@
 //! second, connection included; a failure is described as manatee-adm
 //! describes it, because its issue lines quote that description.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use tokio_postgres::{NoTls, SimpleQueryMessage, SimpleQueryRow};
@@ -74,6 +75,39 @@ pub async fn first_row_of(pg_url: &str, sql: &str) -> Result<Vec<Option<String>>
     }
 }
 
+/// Every row of `sql` on the peer at `pg_url`, each as its columns' names
+/// and text (NULLs left out), so a column a server's version lacks is
+/// simply absent; the error is the peer failure as [`query_peer`]
+/// describes it.
+pub async fn rows_of(pg_url: &str, sql: &str) -> Result<Vec<BTreeMap<String, String>>, String> {
+    let config = config_of(pg_url)?;
+    let work = async {
+        let (client, connection) = config.connect(NoTls).await?;
+        tokio::spawn(connection);
+        client.simple_query(sql).await
+    };
+    let messages = match tokio::time::timeout(QUERY_TIMEOUT, work).await {
+        Ok(Ok(messages)) => messages,
+        Ok(Err(e)) => return Err(reason(&e)),
+        Err(_) => return Err("postgres request timed out".into()),
+    };
+    Ok(messages
+        .iter()
+        .filter_map(|m| match m {
+            SimpleQueryMessage::Row(row) => Some(named(row)),
+            _ => None,
+        })
+        .collect())
+}
+
+fn named(row: &SimpleQueryRow) -> BTreeMap<String, String> {
+    row.columns()
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| Some((c.name().to_string(), row.try_get(i).ok()??.to_string())))
+        .collect()
+}
+
 fn unreachable(reason: String) -> Postgres {
     Postgres::Unreachable {
         reason: Some(reason),
@@ -95,8 +129,8 @@ fn config_of(pg_url: &str) -> Result<tokio_postgres::Config, String> {
             url.username()
         })
         .dbname(url.path().trim_start_matches('/'))
-        // The lag is parsed from text: pin the interval format.
-        .options("-c IntervalStyle=postgres")
+        // Lags and times are parsed from text: pin their formats.
+        .options("-c IntervalStyle=postgres -c DateStyle=ISO")
         .connect_timeout(QUERY_TIMEOUT);
     Ok(config)
 }

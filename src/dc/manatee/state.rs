@@ -158,6 +158,19 @@ impl StateDoc {
     }
 }
 
+/// Peer `n` at 10.0.0.n, for the tests that judge peers on plain data.
+#[cfg(test)]
+impl PeerIdent {
+    pub fn numbered(n: u8) -> PeerIdent {
+        PeerIdent {
+            id: format!("10.0.0.{n}:5432:12345"),
+            zone_id: format!("peer{n}-zone"),
+            ip: format!("10.0.0.{n}"),
+            pg_url: format!("tcp://postgres@10.0.0.{n}:5432/postgres"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
