@@ -1,5 +1,7 @@
 //! Multi-line input: Enter continues the input while a bracket, string or
-//! block comment is still open, so a function can be typed over several lines.
+//! block comment is still open, or the input ends with an operator that
+//! wants its right side (`1 +`), so an expression or a function can be
+//! typed over several lines.
 
 use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 
@@ -9,8 +11,21 @@ use super::lexer::{Kind, closer_of, tokenize};
 /// A closer that does not match is left for Rhai to report, so the input
 /// counts as complete then.
 pub fn is_incomplete(src: &str) -> bool {
+    let tokens = tokenize(src);
+    let last = tokens
+        .iter()
+        .rev()
+        .find(|t| !matches!(t.kind, Kind::Comment { closed: true }));
+    if let Some(last) = last
+        && last.kind == Kind::Punct
+        && src[last.span.clone()]
+            .chars()
+            .all(|c| "+-*/%=<>&|^,.?".contains(c))
+    {
+        return true;
+    }
     let mut open = Vec::new();
-    for token in tokenize(src) {
+    for token in tokens {
         match token.kind {
             Kind::Str { closed: false, .. } | Kind::Comment { closed: false } => return true,
             Kind::Open(c) => open.push(c),
@@ -69,6 +84,11 @@ mod tests {
             "let s = `line one\n",
             "/* still a comment",
             "let s = \"escaped \\\" quote",
+            "1 +",
+            "let x = 2 *  ",
+            "a ==",
+            "vm.alias ?? // a comment\n",
+            "[1, 2].map(|x| x) .",
         ] {
             assert!(is_incomplete(src), "{src:?} should be incomplete");
         }

@@ -40,6 +40,8 @@ pub fn register(engine: &mut Engine) {
 #[serde(rename_all = "camelCase")]
 struct ModuleMeta {
     #[serde(default)]
+    doc: String,
+    #[serde(default)]
     modules: BTreeMap<String, ModuleMeta>,
     #[serde(default)]
     functions: Vec<FnMeta>,
@@ -66,7 +68,14 @@ struct ParamMeta {
 }
 
 /// Functions by section: "" for the global ones, else the module name.
-type Catalog = BTreeMap<String, Vec<FnMeta>>;
+type Catalog = BTreeMap<String, Section>;
+
+#[derive(Default)]
+struct Section {
+    /// The module's own doc comment (none for the global functions).
+    doc: String,
+    functions: Vec<FnMeta>,
+}
 
 fn catalog(engine: &Engine) -> Result<Catalog> {
     let json = engine
@@ -84,25 +93,59 @@ fn catalog(engine: &Engine) -> Result<Catalog> {
     };
     catalog.insert(
         String::new(),
-        meta.functions.into_iter().filter(user_facing).collect(),
+        Section {
+            doc: String::new(),
+            functions: meta.functions.into_iter().filter(user_facing).collect(),
+        },
     );
     for (name, module) in meta.modules {
-        catalog.insert(
-            name,
-            module.functions.into_iter().filter(user_facing).collect(),
-        );
+        let section = Section {
+            doc: clean_doc(&module.doc).join(" "),
+            functions: module.functions.into_iter().filter(user_facing).collect(),
+        };
+        catalog.insert(name, section);
     }
     Ok(catalog)
 }
 
+/// The doc's first sentence, whole: docs are wrapped at any width, so
+/// the first line alone is often cut mid-phrase.
 fn summary(f: &FnMeta) -> String {
-    doc_lines(f).into_iter().next().unwrap_or_default()
+    first_sentence(&doc_lines(f))
+}
+
+fn first_sentence(lines: &[String]) -> String {
+    let mut text = String::new();
+    for line in lines {
+        if line.trim().is_empty() || line.starts_with("Example") {
+            break;
+        }
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str(line.trim());
+        if let Some(end) = sentence_end(&text) {
+            text.truncate(end + 1);
+            break;
+        }
+    }
+    text
+}
+
+/// Where the first `. ` ends a sentence (not `e.g. `, `i.e. `).
+fn sentence_end(text: &str) -> Option<usize> {
+    text.match_indices(". ")
+        .map(|(at, _)| at)
+        .find(|&at| !text[..at].ends_with("e.g") && !text[..at].ends_with("i.e"))
 }
 
 fn doc_lines(f: &FnMeta) -> Vec<String> {
-    f.doc_comments
-        .iter()
-        .flat_map(|block| block.lines())
+    f.doc_comments.iter().flat_map(|b| clean_doc(b)).collect()
+}
+
+fn clean_doc(block: &str) -> Vec<String> {
+    block
+        .lines()
         .map(|line| {
             line.trim_start_matches("///")
                 .trim_start_matches("/**")
@@ -195,31 +238,42 @@ fn optional_tail(prefix: &str, overloads: &[&FnMeta]) -> Option<String> {
     Some(format!("{prefix}{}({shape})", shortest.name))
 }
 
+/// The modules, one line each, then the functions outside any module:
+/// a screenful; `help("vmapi")` lists a module's functions.
 fn overview(catalog: &Catalog) -> String {
     let mut out = vec![
-        "tritonsh: Rhai with the datacenter's APIs. help(\"vmapi::list\") shows one function."
+        "tritonsh: Rhai with the datacenter's APIs. help(\"vmapi\") lists a module's functions, help(\"vmapi::list\") shows one."
             .to_string(),
+        String::new(),
+        "modules:".to_string(),
     ];
-    for (module, functions) in catalog {
-        if module.is_empty() || functions.is_empty() {
-            continue;
-        }
-        out.push(String::new());
-        out.push(format!("{module}::"));
-        out.extend(section_lines(&format!("{module}::"), functions));
+    let modules: Vec<(&String, &Section)> = catalog
+        .iter()
+        .filter(|(name, s)| !name.is_empty() && !s.functions.is_empty())
+        .collect();
+    let width = modules.iter().map(|(n, _)| n.len() + 2).max().unwrap_or(0);
+    for (name, section) in modules {
+        let shown = format!("{name}::");
+        let doc = first_sentence(&[section.doc.clone()]);
+        out.push(format!("  {shown:width$}  {doc}").trim_end().to_string());
     }
-    if let Some(global) = catalog.get("").filter(|g| !g.is_empty()) {
+    if let Some(global) = catalog.get("").filter(|g| !g.functions.is_empty()) {
         out.push(String::new());
         out.push("functions (also as methods: rows.where(…)):".to_string());
-        out.extend(section_lines("", global));
+        out.extend(section_lines("", &global.functions));
     }
     out.join("\n")
 }
 
 fn detail(catalog: &Catalog, name: &str) -> Result<String> {
-    if let Some(functions) = catalog.get(name).filter(|_| !name.is_empty()) {
-        let mut out = vec![format!("{name}::")];
-        out.extend(section_lines(&format!("{name}::"), functions));
+    let module = name.trim_end_matches("::");
+    if let Some(section) = catalog.get(module).filter(|_| !module.is_empty()) {
+        let mut out = vec![
+            format!("{module}::  {}", section.doc)
+                .trim_end()
+                .to_string(),
+        ];
+        out.extend(section_lines(&format!("{module}::"), &section.functions));
         return Ok(out.join("\n"));
     }
     let (module, fn_name) = name.rsplit_once("::").unwrap_or(("", name));
@@ -230,7 +284,7 @@ fn detail(catalog: &Catalog, name: &str) -> Result<String> {
     };
     let matching: Vec<&FnMeta> = catalog
         .get(module)
-        .map(|fs| fs.iter().filter(|f| f.name == fn_name).collect())
+        .map(|s| s.functions.iter().filter(|f| f.name == fn_name).collect())
         .unwrap_or_default();
     if matching.is_empty() {
         return Err(format!("no function named {name} (help() lists them)").into());
@@ -246,4 +300,24 @@ fn detail(catalog: &Catalog, name: &str) -> Result<String> {
         }
     }
     Ok(out.join("\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_summary_is_the_whole_first_sentence() {
+        let lines = |text: &str| text.lines().map(String::from).collect::<Vec<_>>();
+        assert_eq!(
+            first_sentence(&lines(
+                "Ends the script with this status (0-255), e.g.\n`exit(1)` when a check failed. More."
+            )),
+            "Ends the script with this status (0-255), e.g. `exit(1)` when a check failed."
+        );
+        assert_eq!(
+            first_sentence(&lines("One line without a stop\n\nExample: x()")),
+            "One line without a stop"
+        );
+    }
 }
