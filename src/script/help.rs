@@ -254,7 +254,7 @@ fn overview(catalog: &Catalog) -> String {
     let width = modules.iter().map(|(n, _)| n.len() + 2).max().unwrap_or(0);
     for (name, section) in modules {
         let shown = format!("{name}::");
-        let doc = first_sentence(&[section.doc.clone()]);
+        let doc = first_sentence(std::slice::from_ref(&section.doc));
         out.push(format!("  {shown:width$}  {doc}").trim_end().to_string());
     }
     if let Some(global) = catalog.get("").filter(|g| !g.functions.is_empty()) {
