@@ -21,7 +21,7 @@ fn list_show_export_and_local_copies() {
     let home = Home::new("catalog");
     let list = listed(&home);
     let scale = entry(&list, "scale-service");
-    assert_eq!(scale["version"], "2.2.0");
+    assert_eq!(scale["version"], "2.4.0");
     assert_eq!(scale["source"], "stdlib");
     assert_eq!(
         scale["summary"],
@@ -31,7 +31,7 @@ fn list_show_export_and_local_copies() {
     let table = home.must(&["runbook", "list"]);
     assert!(table.starts_with("NAME"), "{table}");
     assert!(
-        table.contains("scale-service") && table.contains("2.2.0"),
+        table.contains("scale-service") && table.contains("2.4.0"),
         "{table}"
     );
 
@@ -47,7 +47,7 @@ fn list_show_export_and_local_copies() {
     assert_eq!(path, home.runbook_dir().join("scale-service.rhai"));
     assert_eq!(
         entry(&listed(&home), "scale-service")["source"],
-        "local, same as stdlib 2.2.0"
+        "local, same as stdlib 2.4.0"
     );
     let out = home.run(&["runbook", "export", "scale-service"]);
     assert!(
@@ -57,11 +57,11 @@ fn list_show_export_and_local_copies() {
 
     let edited = std::fs::read_to_string(&path)
         .unwrap()
-        .replace("version: \"2.2.0\"", "version: \"2.0.1-local\"");
+        .replace("version: \"2.4.0\"", "version: \"2.0.1-local\"");
     write(&path, &edited);
     let scale = entry(&listed(&home), "scale-service");
     assert_eq!(scale["version"], "2.0.1-local");
-    assert_eq!(scale["source"], "local, edited from stdlib 2.2.0");
+    assert_eq!(scale["source"], "local, edited from stdlib 2.4.0");
     assert!(
         home.must(&["runbook", "show", "scale-service"])
             .contains("2.0.1-local")

@@ -249,3 +249,45 @@ fn a_resume_checks_again_and_takes_no_credit_for_others_work() {
     );
     assert_eq!(home.mutating_requests().len(), before, "a step ran");
 }
+
+/// Issue 15, item 9: resumed after its server went down, a provision's
+/// wait ends at once with the reason and what to do, instead of waiting
+/// out its 300 s for a VM that cannot come up.
+#[test]
+fn a_wait_for_a_vm_on_a_down_server_ends_early() {
+    let home = Home::with_lab("resume-down", &["--provision-delay-ms", "3000"]);
+    let mut child = spawn(
+        &home,
+        &[
+            "run",
+            "scale-service",
+            "--param",
+            "service=papi",
+            "--param",
+            "servers=cn3",
+            "--yes",
+        ],
+    );
+    wait_for_instance(&home, "papi1");
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    home.must(&["lab", "fault", "server-down", "cn3"]);
+    let id = home.run_ids().pop().expect("the killed run");
+    // The preflight sees it first; past it (--force), the wait does too.
+    let out = home.run(&["run", "--resume", &id, "--yes"]);
+    assert!(
+        text(&out.stderr).contains("cn3 is unknown"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = home.run(&["run", "--resume", &id, "--yes", "--force"]);
+    let said = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    let journal = home.journal(&id);
+    assert_eq!(journal["status"], "failed", "not unknown: {said}");
+    let why = journal["stopped"].as_str().unwrap_or_default();
+    assert!(
+        why.contains("cn3 is unknown: papi1 cannot come up until the server is back"),
+        "{why}"
+    );
+}

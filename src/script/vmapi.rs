@@ -147,7 +147,8 @@ Filters go to VMAPI as they are: state, alias (a prefix match!), owner_uuid, ser
 \"tag.smartdc_role\", fields, limit, offset, query, predicate, …\n\
 Example: vmapi::list(#{\"tag.smartdc_role\": \"binder\", state: \"active\"})";
 const BY_ALIAS: &str = "The VM with exactly this alias, destroyed VMs skipped, or () when there is none\n\
-(VMAPI's alias= filter is a prefix match: alias=moray1 also finds moray10).\n\
+(VMAPI's alias= filter is a prefix match: alias=moray1 also finds moray10). A failed VM\n\
+is not an instance: it is returned only when no other VM has the alias.\n\
 Example: vmapi::by_alias(\"moray1\").server_uuid";
 const COUNT: &str = "How many VMs match the filters (one HEAD request; nothing listed).\n\
 Example: vmapi::count(#{state: \"running\"})";
@@ -163,11 +164,12 @@ fn list(c: &ScriptCtx, filters: &Map) -> Result<Dynamic> {
 
 fn by_alias(c: &ScriptCtx, alias: &str) -> Result<Dynamic> {
     let q = vec![("alias".to_string(), alias.to_string())];
-    let mut found: Vec<crate::dc::vm::Vm> = c
+    let found: Vec<crate::dc::vm::Vm> = c
         .call_dc(|dc| dc.vmapi.list(&q))?
         .into_iter()
         .filter(|vm| vm.alias.as_deref() == Some(alias) && vm.state != "destroyed")
         .collect();
+    let mut found = without_failed(found);
     match found.len() {
         0 => Ok(Dynamic::UNIT),
         1 => to_map(&found.remove(0)),
@@ -183,6 +185,18 @@ fn by_alias(c: &ScriptCtx, alias: &str) -> Result<Dynamic> {
     }
 }
 
+/// A failed provision leaves a VM behind that is no instance: once
+/// another VM has the alias (the retry), the failed ones are not counted;
+/// alone, the last failed one says what happened.
+fn without_failed(mut vms: Vec<crate::dc::vm::Vm>) -> Vec<crate::dc::vm::Vm> {
+    let (failed, live): (Vec<_>, Vec<_>) = vms.drain(..).partition(|vm| vm.state == "failed");
+    if live.is_empty() {
+        failed.into_iter().last().into_iter().collect()
+    } else {
+        live
+    }
+}
+
 fn create(c: &ScriptCtx, payload: Map) -> Result<Dynamic> {
     let body: serde_json::Value = from_map("vmapi::create", "payload", &payload.into())?;
     to_map(&c.call_dc(|dc| dc.vmapi.create(&body))?)
@@ -192,4 +206,34 @@ fn count(c: &ScriptCtx, filters: &Map) -> Result<rhai::INT> {
     let q = query("vmapi::count", filters)?;
     let n = c.call_dc(|dc| dc.vmapi.count(&q))?;
     Ok(rhai::INT::try_from(n).unwrap_or(rhai::INT::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vm(uuid: &str, state: &str) -> crate::dc::vm::Vm {
+        serde_json::from_value(serde_json::json!({
+            "uuid": uuid, "alias": "binder2", "state": state, "server_uuid": null,
+            "owner_uuid": "o", "tags": {}
+        }))
+        .expect("a VM")
+    }
+
+    #[test]
+    fn a_failed_vm_counts_only_when_nothing_else_has_the_alias() {
+        let uuids = |vms: Vec<crate::dc::vm::Vm>| -> Vec<String> {
+            without_failed(vms).into_iter().map(|v| v.uuid).collect()
+        };
+        assert_eq!(
+            uuids(vec![vm("a", "failed"), vm("b", "provisioning")]),
+            ["b"]
+        );
+        assert_eq!(uuids(vec![vm("a", "failed"), vm("b", "failed")]), ["b"]);
+        assert_eq!(
+            uuids(vec![vm("a", "running"), vm("b", "stopped")]),
+            ["a", "b"]
+        );
+        assert!(uuids(Vec::new()).is_empty());
+    }
 }
