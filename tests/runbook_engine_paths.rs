@@ -328,6 +328,39 @@ fn run_json_prints_the_journal_as_one_json_document() {
     );
 }
 
+/// Its first change cannot succeed: its action fails before it asks to
+/// send anything (a rebuild of a peer whose zone is stopped).
+const BOUND_TO_FAIL: &str = r#"//! A plan bound to fail.
+fn plan(p) {
+    [ #{ name: "look around", action: "look", mutates: false, wait: 1 },
+      #{ name: "rebuild manatee0", action: "rebuild", mutates: true, wait: 1 } ]
+}
+fn look(a) { "looked" }
+fn rebuild(a) { throw "manatee0's zone is stopped: start it first"; }
+#{ version: "1.0.0" }
+"#;
+
+/// Issue 15, item 20: a plan whose dry run shows its first change cannot
+/// succeed fails before any step runs, rather than half-way.
+#[test]
+fn a_plan_bound_to_fail_stops_before_its_first_step() {
+    let t = OnShared::new("bound-to-fail");
+    let before = t.lab.mutating_requests().len();
+    let file = t.home.root.join("bound.rhai");
+    write(&file, BOUND_TO_FAIL);
+    let out = t.run(&["run", file.to_str().unwrap(), "--yes"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("step 2 (rebuild manatee0) cannot succeed now: manatee0's zone is stopped: start it first"),
+        "{err}"
+    );
+    let journal = t.home.journal(&only_run(&t.home));
+    assert_eq!(journal["status"], "failed");
+    assert_eq!(step_statuses(&journal), vec!["pending", "pending"]);
+    assert_eq!(t.lab.mutating_requests().len(), before);
+}
+
 // 4. Two resumes at once ------------------------------------------------------
 
 /// One step that asks before it goes on and sends nothing.

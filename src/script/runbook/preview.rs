@@ -23,6 +23,10 @@ pub struct Preview {
     pub requests: Vec<Value>,
     /// Why the preview is not the whole effect of the step, if it is not.
     pub not_fully_previewed: Option<String>,
+    /// The action failed before it asked to change anything: run now, it
+    /// would fail the same way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fails_before_sending: Option<String>,
 }
 
 pub enum PreviewResult {
@@ -56,6 +60,9 @@ pub fn preview(env: &Env, definition: &Definition, step: &Step) -> PreviewResult
             message, recorded, ..
         }) => (recorded, Some(message)),
     };
+    if recorded.is_empty() {
+        preview.fails_before_sending = failure.clone();
+    }
     preview.not_fully_previewed = match (&failure, recorded.is_empty()) {
         (Some(_), false) => Some(
             "the action stops at this request in a dry run, so what would follow it is not shown"

@@ -127,7 +127,11 @@ pub fn start(
     if options.dry_run {
         return run.preview();
     }
-    run.execute_from(0)
+    match run.first_change_would_fail() {
+        Ok(None) => run.execute_from(0),
+        Ok(Some(why)) => run.stop(RunStatus::Failed, why),
+        Err(status) => run.stop(status, "interrupted while checking the plan".into()),
+    }
 }
 
 pub(super) enum PlanError {
@@ -292,6 +296,28 @@ impl<'a> Run<'a> {
         }
         let text = lines.join("\n");
         self.transcript.log("plan", json!({"steps": steps}), &text);
+    }
+
+    /// A plan bound to fail is refused before anything is sent: the first
+    /// step that changes the datacenter is previewed (nothing before it
+    /// changes what it sees), and if its action fails before asking to
+    /// send anything, the run stops there, as its dry run would show.
+    fn first_change_would_fail(&mut self) -> Result<Option<String>, RunStatus> {
+        let Some(index) = self.journal.steps.iter().position(|s| s.step.mutates) else {
+            return Ok(None);
+        };
+        let step = self.journal.steps[index].step.clone();
+        let preview = match preview::preview(self.env, self.definition, &step) {
+            PreviewResult::Done(preview) => preview,
+            PreviewResult::Interrupted => return Err(RunStatus::Interrupted),
+        };
+        Ok(preview.fails_before_sending.map(|why| {
+            format!(
+                "step {} ({}) cannot succeed now: {why}; nothing was sent (its dry run shows the same)",
+                index + 1,
+                step.name
+            )
+        }))
     }
 
     fn preview(mut self) -> Result<RunReport, RunbookError> {
