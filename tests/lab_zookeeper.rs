@@ -246,6 +246,16 @@ fn a_read_outlasts_the_leaders_loss(lab: &Lab, members: &[String]) {
     );
     assert_eq!(mode(leader), "(refused)");
     lab.must(&["lab", "fault", "start", &alias]);
+    // Disabled in its zone, the service stays down until enabled again.
+    let out = shell(
+        lab,
+        &format!(r#"zone::svcadm("{alias}", "enable", "zookeeper")"#),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// The member directory whose zoo.cfg listens on `addr`.
