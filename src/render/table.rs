@@ -5,7 +5,9 @@
 //! then UUIDs and long or nested values). When the table is too wide the
 //! widest less-important columns are cut (ending in `…`); if that is not
 //! enough, the least important columns are dropped and named in a footer.
-//! The first column and the verdict columns are never cut nor dropped.
+//! The first column and the verdict columns are never cut nor dropped, and
+//! a column of UUIDs is never cut (`fcf596f0-c…` names nothing): it is
+//! dropped whole when the table cannot hold it.
 
 use rhai::Map;
 
@@ -24,6 +26,8 @@ struct Column {
     rank: u8,
     width: usize,
     protected: bool,
+    /// Holds UUIDs: shown whole or not at all.
+    whole: bool,
 }
 
 pub fn render(rows: &[Map], width: usize, color: bool) -> String {
@@ -94,6 +98,7 @@ fn columns(rows: &[Map]) -> Vec<Column> {
             let width = widest.max(cell::width(&name));
             Column {
                 protected: style::is_verdict_column(&name),
+                whole: cells.iter().any(|c| is_uuid(c)),
                 name,
                 cells,
                 rank,
@@ -144,6 +149,7 @@ fn nested_alias(rows: &[Map]) -> Option<Column> {
         rank: 0,
         width,
         protected: false,
+        whole: false,
     })
 }
 
@@ -230,6 +236,9 @@ fn fit(columns: &mut Vec<Column>, width: usize) -> Vec<String> {
 }
 
 fn min_width(c: &Column) -> usize {
+    if c.whole {
+        return c.width;
+    }
     c.width
         .min(MIN_CUT.max(cell::width(&c.name).min(MIN_CUT + 3)))
 }
@@ -308,6 +317,24 @@ mod tests {
         }
         assert!(out.contains('…'), "{out}");
         assert!(out.contains("binder0") && out.contains("running"));
+    }
+
+    #[test]
+    fn uuids_are_never_cut_only_dropped() {
+        let uuid = "fcf596f0-c5a1-4b1e-9d6a-0123456789ab";
+        let rows = [row(&[
+            ("alias", "papi0"),
+            ("uuid", uuid),
+            ("note", &"x".repeat(60)),
+        ])];
+        for width in [120, 70, 50, 30] {
+            let out = render(&rows, width, false);
+            assert!(
+                out.contains(uuid) || !out.contains("fcf596f0"),
+                "a cut UUID at width {width}: {out}"
+            );
+        }
+        assert!(render(&rows, 120, false).contains(uuid));
     }
 
     #[test]
