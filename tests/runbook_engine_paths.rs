@@ -115,6 +115,11 @@ fn live_vms(home: &Home, alias: &str) -> usize {
         .unwrap_or_else(|e| panic!("{e}: not a count: {out}"))
 }
 
+fn transcript_text(home: &Home, id: &str) -> String {
+    std::fs::read_to_string(home.runs_dir().join(id).join("transcript.txt"))
+        .expect("transcript.txt")
+}
+
 fn only_run(home: &Home) -> String {
     let ids = home.run_ids();
     assert_eq!(ids.len(), 1, "one run expected: {ids:?}");
@@ -292,6 +297,24 @@ fn run_json_prints_the_journal_as_one_json_document() {
     let journal = t.home.journal(&id);
     assert_eq!(journal["status"], printed["status"]);
     assert_eq!(journal["steps"], printed["steps"]);
+    // Each step of the dry run stops at its first request: said in a few
+    // words, the journal keeps why.
+    let transcript = transcript_text(&t.home, &id);
+    assert_eq!(
+        transcript
+            .matches("(the dry run stops here: what would follow is not shown)")
+            .count(),
+        2,
+        "{transcript}"
+    );
+    assert!(
+        !transcript.contains("effect not fully previewed"),
+        "{transcript}"
+    );
+    assert!(
+        journal["steps"][0]["preview"]["not_fully_previewed"].is_string(),
+        "{journal}"
+    );
 
     // A run that fails: still one document, on stdout; the error on stderr.
     let file = t.home.root.join("fails-at-two.rhai");
@@ -320,6 +343,12 @@ fn run_json_prints_the_journal_as_one_json_document() {
     let id = printed["id"].as_str().expect("an id");
     assert!(stderr.contains(id), "{stderr}");
     assert_eq!(t.home.journal(id)["status"], "failed");
+    // Steps that change nothing are not confirmed, and say nothing of it.
+    let transcript = transcript_text(&t.home, id);
+    assert!(
+        transcript.contains("[2/3] step 2 of 3") && !transcript.contains("confirmed"),
+        "{transcript}"
+    );
 
     assert_eq!(
         t.lab.mutating_requests().len(),
@@ -508,8 +537,7 @@ fn signal_during_the_step_then_resume(home: &Home, args: &[&str], signal: Signal
     assert_eq!(step_statuses(&journal), vec!["interrupted"]);
     // The provision was sent before the interruption: the transcript says
     // it may have been applied, and how the resume will find out.
-    let transcript = std::fs::read_to_string(home.runs_dir().join(&id).join("transcript.txt"))
-        .expect("transcript.txt");
+    let transcript = transcript_text(home, &id);
     assert!(
         transcript.contains("sending: SAPI POST /instances")
             && transcript.contains("interrupted after sending SAPI POST /instances")

@@ -70,6 +70,17 @@ fn failure_at_step_three_of_five() {
         std::fs::read_to_string(home.runs_dir().join(&id).join("transcript.txt")).unwrap();
     assert!(transcript.contains("[3/5] step 3 of 5"), "{transcript}");
     assert!(!transcript.contains("[4/5]"), "{transcript}");
+    header_says_all_a_reader_needs(&transcript, &id);
+    // Steps that change the datacenter say how they were confirmed; the
+    // run's end is the transcript's last line.
+    assert!(transcript.contains("    confirmed: --yes"), "{transcript}");
+    assert!(
+        transcript
+            .lines()
+            .last()
+            .is_some_and(|l| l.contains(&format!("Run {id} failed: step 3 (step 3 of 5)"))),
+        "{transcript}"
+    );
     let events: Vec<serde_json::Value> =
         std::fs::read_to_string(home.runs_dir().join(&id).join("transcript.jsonl"))
             .unwrap()
@@ -112,6 +123,86 @@ fn failure_at_step_three_of_five() {
         !stdout.contains("[1/5]"),
         "steps already done ran again: {stdout}"
     );
+    // The resume says again when, with which tritonsh and runbook version.
+    let transcript =
+        std::fs::read_to_string(home.runs_dir().join(&id).join("transcript.txt")).unwrap();
+    let resumed = format!(
+        "  tritonsh {} — run {id} of five 1.1.0 (",
+        env!("CARGO_PKG_VERSION")
+    );
+    let line = transcript
+        .lines()
+        .find(|l| l.contains(&resumed))
+        .unwrap_or_else(|| panic!("no resume header: {transcript}"));
+    assert!(
+        line.contains(" resumed 20") && line.contains(" on the lab in "),
+        "{line}"
+    );
+
+    a_step_done_by_an_earlier_step_of_the_run(&home);
+}
+
+/// The header of a transcript: the date and zone, tritonsh's version, the
+/// runbook, where it ran and with what.
+fn header_says_all_a_reader_needs(transcript: &str, id: &str) {
+    let lines: Vec<&str> = transcript.lines().take(5).collect();
+    let first = format!(
+        "  tritonsh {} — run {id}, started ",
+        env!("CARGO_PKG_VERSION")
+    );
+    let started = lines[0]
+        .split_once(&first)
+        .map(|(_, when)| when)
+        .unwrap_or_else(|| panic!("{transcript}"));
+    let (date, zone) = started.rsplit_once(' ').unwrap_or_default();
+    assert!(
+        chrono::NaiveDateTime::parse_from_str(date, "%Y-%m-%d %H:%M:%S").is_ok()
+            && (zone == "UTC" || zone.starts_with(['+', '-'])),
+        "{started}"
+    );
+    assert!(
+        lines[1].contains("  runbook: five 1.0.0 (") && lines[1].ends_with("five.rhai)"),
+        "{transcript}"
+    );
+    assert!(
+        lines[2].contains("  datacenter: the lab in "),
+        "{transcript}"
+    );
+    assert!(
+        lines[3].ends_with("  parameters: fail_at=3"),
+        "{transcript}"
+    );
+    assert!(lines[4].contains("  Transcript redacted: "), "{transcript}");
+}
+
+/// Step 2's done check finds what step 1 of the same run did: done by this
+/// run, not found done by someone else.
+fn a_step_done_by_an_earlier_step_of_the_run(home: &Home) {
+    let file = home.root.join("twice.rhai");
+    write(
+        &file,
+        r#"//! Step 2 finds what step 1 did.
+fn plan(p) { [ #{ name: "mark sdc", action: "mark" },
+               #{ name: "mark sdc again", done: "marked", action: "mark" } ] }
+fn mark(a) { sapi::update_application("sdc", #{ metadata: #{ transcript_mark: "yes" } }); }
+fn marked(a) {
+    if (sapi::application("sdc").metadata.transcript_mark ?? "") == "yes" { pass("sdc is marked") }
+    else { fail("sdc is not marked") }
+}
+#{ version: "1.0.0" }
+"#,
+    );
+    let out = home.run(&["run", file.to_str().unwrap(), "--yes"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains(
+            "already done by this run (its step 1 changed the datacenter): sdc is marked"
+        ) && stdout.contains("✓ skipped: sdc is marked")
+            && stdout.contains(": ok, 2 of 2 steps done."),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("not by this run"), "{stdout}");
 }
 
 #[test]

@@ -13,6 +13,9 @@ pub enum Answer {
     /// Go on; says how the step was confirmed, for the transcript.
     Yes(String),
     No(String),
+    /// Go on: a step that changes nothing needs no confirmation, and the
+    /// transcript needs no line saying so on every read-only step.
+    NotAsked,
 }
 
 #[derive(Debug)]
@@ -87,7 +90,7 @@ impl Confirmer {
         ask: &mut dyn FnMut(&str) -> Result<String, Interrupted>,
     ) -> Result<Answer, ConfirmError> {
         if !step.mutates {
-            return Ok(Answer::Yes("does not change the datacenter".into()));
+            return Ok(Answer::NotAsked);
         }
         self.check_unattended(index, step)
             .map_err(ConfirmError::NeedsFlag)?;
@@ -172,6 +175,20 @@ mod tests {
             c.confirm(1, 1, &step(Some("papi2")), &mut answering(""))
                 .unwrap(),
             Answer::Yes("--confirm papi2".into())
+        );
+    }
+
+    #[test]
+    fn a_step_that_changes_nothing_is_not_asked() {
+        let mut c = Confirmer::new(false, Vec::new(), false);
+        let read_only = Step {
+            mutates: false,
+            ..step(None)
+        };
+        let mut never = |_: &str| -> Result<String, Interrupted> { panic!("must not ask") };
+        assert_eq!(
+            c.confirm(1, 1, &read_only, &mut never).unwrap(),
+            Answer::NotAsked
         );
     }
 

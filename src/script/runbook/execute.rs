@@ -1,6 +1,7 @@
 //! Running one step for real: is it already done? may it run? confirm,
 //! act, then verify with a bounded wait.
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -23,8 +24,8 @@ const POLL: Duration = Duration::from_secs(1);
 #[derive(Debug)]
 pub enum StepOutcome {
     Done(String),
-    /// Already done by this run, before it was cut off: the action did not
-    /// run again.
+    /// Already done by this run (this step before it was cut off, or an
+    /// earlier step): the action did not run again.
     Skipped(String),
     /// Already done, not by this run: the action did not run.
     Found(String),
@@ -49,9 +50,47 @@ pub struct StepRun<'a> {
     pub ask: &'a mut dyn FnMut(&str) -> Result<String, Interrupted>,
     pub index: usize,
     pub total: usize,
-    /// Whether this run sent a change for this step before (a resumed
-    /// run): what its done check finds may then be its own work.
-    pub sent_before: bool,
+    /// What this run sent before this step: what its done check finds may
+    /// then be its own work.
+    pub sent_before: SentBefore,
+}
+
+/// Whether a step found already done may owe it to this run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SentBefore {
+    /// This run sent no change before this step: it was someone else.
+    Nothing,
+    /// This run sent a change for this step, then was cut off.
+    ThisStep,
+    /// This run's step N, before this one, sent a change: what this step
+    /// would do may be what that one did.
+    Step(usize),
+}
+
+impl SentBefore {
+    /// From the steps this run sent a change for (in any of its processes).
+    pub fn of(sent: &BTreeSet<usize>, step: usize) -> SentBefore {
+        if sent.contains(&step) {
+            return SentBefore::ThisStep;
+        }
+        match sent.range(..step).next_back() {
+            Some(&earlier) => SentBefore::Step(earlier),
+            None => SentBefore::Nothing,
+        }
+    }
+
+    /// The line said when the step's done check passes with `why`.
+    fn already(self, why: &str) -> String {
+        match self {
+            SentBefore::Nothing => format!("already done, not by this run: {why}"),
+            SentBefore::ThisStep => {
+                format!("already done: {why} (this run sent it before it was cut off)")
+            }
+            SentBefore::Step(n) => {
+                format!("already done by this run (its step {n} changed the datacenter): {why}")
+            }
+        }
+    }
 }
 
 impl StepRun<'_> {
@@ -61,12 +100,7 @@ impl StepRun<'_> {
         if let Some(done) = &step.done {
             match self.verdict(done, &args) {
                 Ok(Verdict::Pass(why)) => {
-                    let text = if self.sent_before {
-                        format!("already done: {why} (this run sent it before it was cut off)")
-                    } else {
-                        format!("already done, not by this run: {why}")
-                    };
-                    self.note("already_done", &text);
+                    self.note("already_done", &self.sent_before.already(&why));
                     already = Some(why);
                 }
                 Ok(_) => {}
@@ -87,6 +121,7 @@ impl StepRun<'_> {
                 .confirm(self.index, self.total, step, self.ask)
             {
                 Ok(Answer::Yes(how)) => self.note("answer", &format!("confirmed: {how}")),
+                Ok(Answer::NotAsked) => {}
                 Ok(Answer::No(how)) => {
                     self.note("answer", &format!("not confirmed: {how}"));
                     return StepOutcome::Declined(how);
@@ -141,10 +176,10 @@ impl StepRun<'_> {
             },
         };
         let found = |why: String| {
-            if self.sent_before {
-                StepOutcome::Skipped(why)
-            } else {
+            if self.sent_before == SentBefore::Nothing {
                 StepOutcome::Found(why)
+            } else {
+                StepOutcome::Skipped(why)
             }
         };
         match (already, verified) {
@@ -282,6 +317,28 @@ impl StepRun<'_> {
             kind,
             json!({"step": self.index, "text": text}),
             &format!("    {text}"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_step_found_done_after_this_runs_change_is_not_anothers_work() {
+        let sent = BTreeSet::from([1, 3]);
+        assert_eq!(SentBefore::of(&sent, 1), SentBefore::ThisStep);
+        assert_eq!(SentBefore::of(&sent, 2), SentBefore::Step(1));
+        assert_eq!(SentBefore::of(&sent, 5), SentBefore::Step(3));
+        assert_eq!(SentBefore::of(&BTreeSet::new(), 2), SentBefore::Nothing);
+        assert_eq!(
+            SentBefore::Step(1).already("papi1 runs"),
+            "already done by this run (its step 1 changed the datacenter): papi1 runs"
+        );
+        assert_eq!(
+            SentBefore::Nothing.already("papi1 runs"),
+            "already done, not by this run: papi1 runs"
         );
     }
 }

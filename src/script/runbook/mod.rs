@@ -15,6 +15,7 @@ pub mod confirm;
 pub mod definition;
 pub mod error;
 pub mod execute;
+mod header;
 pub mod helpers;
 pub mod journal;
 pub mod params;

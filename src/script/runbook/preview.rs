@@ -29,6 +29,21 @@ pub struct Preview {
     pub fails_before_sending: Option<String>,
 }
 
+impl Preview {
+    /// What the dry run shows of `not_fully_previewed`, which the journal
+    /// keeps whole: for a step that stopped at its first request, a few
+    /// words (every step of a dry run stops there); else why nothing is
+    /// shown, which the operator must hear.
+    pub fn shown_gap(&self) -> Option<String> {
+        let why = self.not_fully_previewed.as_ref()?;
+        Some(if self.requests.is_empty() {
+            format!("nothing to show: {why}")
+        } else {
+            "(the dry run stops here: what would follow is not shown)".into()
+        })
+    }
+}
+
 pub enum PreviewResult {
     Done(Preview),
     Interrupted,
@@ -89,4 +104,31 @@ pub fn request_line(request: &Value) -> String {
         line.push_str(&body.to_string());
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stop_at_the_first_request_is_said_briefly() {
+        let stopped = Preview {
+            requests: vec![serde_json::json!({"api": "SAPI"})],
+            not_fully_previewed: Some("the action stops at this request in a dry run, so what would follow it is not shown".into()),
+            ..Preview::default()
+        };
+        assert_eq!(
+            stopped.shown_gap().as_deref(),
+            Some("(the dry run stops here: what would follow is not shown)")
+        );
+        let failed = Preview {
+            not_fully_previewed: Some("the action failed before any request: no papi".into()),
+            ..Preview::default()
+        };
+        assert_eq!(
+            failed.shown_gap().as_deref(),
+            Some("nothing to show: the action failed before any request: no papi")
+        );
+        assert_eq!(Preview::default().shown_gap(), None);
+    }
 }

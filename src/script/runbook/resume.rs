@@ -10,12 +10,11 @@ use super::call::Env;
 use super::catalog;
 use super::definition::Definition;
 use super::error::RunbookError;
+use super::header;
 use super::journal::{self, Journal, RunStatus};
 use super::params;
 use super::preflight::When;
-use super::runner::{
-    PlanError, Run, RunOptions, RunReport, check_functions, gather_context, redaction_note,
-};
+use super::runner::{PlanError, Run, RunOptions, RunReport, check_functions, gather_context};
 use crate::dc::identity::DatacenterId;
 
 /// A run belongs to the datacenter it ran on: resumed anywhere else, it
@@ -88,11 +87,15 @@ pub fn resume(env: &Env, id: &str, options: &RunOptions) -> Result<RunReport, Ru
     }
     let planned = journal.created_at;
     let mut run = Run::open(env, &definition, journal, options)?;
+    let redacted = run.transcript.redacts();
+    run.transcript
+        .header(|now| header::resumed(&run.journal, &definition.version, redacted, now));
     let age = age(Utc::now() - planned);
     let text = format!(
-        "Resuming run {id} of {} {} at step {}/{}: {}\nIts plan was made {age} ago ({}): the checks are asked again, and each step whether it is already done.",
+        "Resuming run {id} of {} {}{} at step {}/{}: {}\nIts plan was made {age} ago ({}): the checks are asked again, and each step whether it is already done.",
         run.journal.runbook,
         definition.version,
+        header::redaction_mark(redacted),
         from + 1,
         run.journal.steps.len(),
         run.journal.steps[from].step.name,
@@ -102,8 +105,8 @@ pub fn resume(env: &Env, id: &str, options: &RunOptions) -> Result<RunReport, Ru
         "resumed",
         json!({"run": id, "from_step": from + 1, "version": definition.version,
                "planned_at": planned, "plan_age_secs": (Utc::now() - planned).num_seconds(),
-               "redacted": run.transcript.redacts()}),
-        &format!("{text}\n{}", redaction_note(run.transcript.redacts())),
+               "redacted": redacted}),
+        &text,
     );
     run.journal.status = RunStatus::Running;
     run.journal.stopped = None;

@@ -15,7 +15,8 @@ use super::call::{CallError, Env};
 use super::confirm::Confirmer;
 use super::definition::Definition;
 use super::error::RunbookError;
-use super::execute::{StepOutcome, StepRun};
+use super::execute::{SentBefore, StepOutcome, StepRun};
+use super::header;
 use super::journal::{self, Journal, RunStatus, StepStatus};
 use super::params;
 use super::preflight::{self, Preflight, When};
@@ -77,14 +78,17 @@ pub fn start(
         options.dry_run,
     );
     let mut run = Run::open(env, definition, journal, options)?;
+    let redacted = run.transcript.redacts();
+    run.transcript
+        .header(|now| header::started(&run.journal, redacted, now));
     run.transcript.log(
         "run_started",
         json!({"run": id, "runbook": definition.name(), "version": definition.version,
                "origin": definition.source.origin, "params": values, "dry_run": options.dry_run,
                "datacenter": env.datacenter, "tritonsh": env!("CARGO_PKG_VERSION"),
-               "redacted": run.transcript.redacts()}),
+               "redacted": redacted}),
         &format!(
-            "{} {} ({}) — run {id} on {}{}\n{}",
+            "{} {} ({}) — run {id} on {}{}{}",
             definition.name(),
             definition.version,
             definition.source.origin,
@@ -94,7 +98,7 @@ pub fn start(
             } else {
                 ""
             },
-            redaction_note(run.transcript.redacts()),
+            header::redaction_mark(redacted),
         ),
     );
     let params = params::to_rhai(&values);
@@ -344,8 +348,8 @@ impl<'a> Run<'a> {
                     preview::request_line(&self.transcript.json(request.clone()))
                 ));
             }
-            if let Some(why) = &preview.not_fully_previewed {
-                lines.push(format!("       effect not fully previewed: {why}"));
+            if let Some(gap) = preview.shown_gap() {
+                lines.push(format!("       {gap}"));
             }
             self.transcript.log(
                 "preview",
@@ -379,7 +383,6 @@ impl<'a> Run<'a> {
         }
         let (env, definition) = (self.env, self.definition);
         let mut ask = |question: &str| ask_terminal(env, question);
-        let sent = Transcript::steps_that_sent(&self.dir);
         for index in from..total {
             let step = self.journal.steps[index].step.clone();
             self.journal.mark(index, StepStatus::Started, None);
@@ -402,7 +405,8 @@ impl<'a> Run<'a> {
                 ask: &mut ask,
                 index: index + 1,
                 total,
-                sent_before: sent.contains(&(index + 1)),
+                // Read again for each step: the step before may have sent.
+                sent_before: SentBefore::of(&Transcript::steps_that_sent(&self.dir), index + 1),
             }
             .run(&step);
             let (status, reason, stop) = match outcome {
@@ -497,6 +501,9 @@ impl<'a> Run<'a> {
         {
             Ok(called) => {
                 self.journal.report = rhai::serde::from_dynamic::<Value>(&called.value).ok();
+                if let Some(report) = &self.journal.report {
+                    self.transcript.report(report);
+                }
             }
             Err(CallError::Interrupted) => {}
             Err(CallError::Failed { message, .. }) => self.transcript.log(
@@ -559,15 +566,6 @@ impl<'a> Run<'a> {
             journal: self.journal,
             dir: self.dir,
         }
-    }
-}
-
-/// The transcript's header says whether it can be handed on as it is.
-pub(super) fn redaction_note(redacted: bool) -> &'static str {
-    if redacted {
-        "Transcript redacted: secrets (passwords, tokens, keys, credentials) are shown as [redacted]; the journal keeps them, readable only by you."
-    } else {
-        "Transcript NOT redacted (--no-redact): it holds the datacenter's secrets; do not hand it on."
     }
 }
 

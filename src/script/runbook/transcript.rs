@@ -14,6 +14,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use chrono::{DateTime, Local, NaiveDate};
 use serde_json::{Value, json};
 
 use super::error::RunbookError;
@@ -53,6 +54,7 @@ impl Transcript {
                 jsonl: open("transcript.jsonl")?,
                 text: open("transcript.txt")?,
                 started: Instant::now(),
+                day: Arc::new(Mutex::new(None)),
             },
             echo,
             verbose,
@@ -87,6 +89,27 @@ impl Transcript {
             let _ = writeln!(std::io::stdout(), "{}", self.shown(text));
         }
         self.write_text(text);
+    }
+
+    /// The lines that open what this process writes (`super::header`),
+    /// for the transcript alone: the terminal has its own short form. Its
+    /// first line has the date, so no date line comes before it.
+    pub fn header(&mut self, lines: impl FnOnce(DateTime<Local>) -> Vec<String>) {
+        let now = Local::now();
+        self.files.seen_day(&now);
+        let text = redacted_text(self.redact, &lines(now).join("\n"));
+        self.write_text(&text);
+    }
+
+    /// The runbook's report, which the front end prints when the run ends:
+    /// kept (a `report` event) and written as the table it prints, whole.
+    pub fn report(&mut self, report: &Value) {
+        let report = self.json(report.clone());
+        let shown = rhai::serde::to_dynamic(&report).unwrap_or(rhai::Dynamic::UNIT);
+        let table = crate::render::render(&shown, usize::MAX, false);
+        self.event("report", json!({"report": report}));
+        let text = redacted_text(self.redact, &format!("Report:\n{table}"));
+        self.write_text(&text);
     }
 
     /// A line that says the run did not end well: on stderr, where a
@@ -191,6 +214,10 @@ struct Files {
     jsonl: File,
     text: File,
     started: Instant,
+    /// The date of the last text line written, by any handle: lines carry
+    /// only their time, and a line with the date comes before the first
+    /// line of another day.
+    day: Arc<Mutex<Option<NaiveDate>>>,
 }
 
 impl Files {
@@ -199,6 +226,7 @@ impl Files {
             jsonl: self.jsonl.try_clone()?,
             text: self.text.try_clone()?,
             started: self.started,
+            day: self.day.clone(),
         })
     }
 
@@ -215,15 +243,43 @@ impl Files {
         writeln!(&self.jsonl, "{line}")
     }
 
-    /// Lines of the readable transcript, each with its time.
+    /// Lines of the readable transcript, each with its time, after the
+    /// date when it is not the date of the line before.
     fn text(&self, text: &str) -> std::io::Result<()> {
-        let stamp = chrono::Local::now().format("%H:%M:%S%.3f");
-        text.lines()
+        let now = Local::now();
+        let stamp = now.format("%H:%M:%S%.3f");
+        // Held while writing, so the date line stays before its lines.
+        let mut day = self.day.lock().unwrap_or_else(|e| e.into_inner());
+        let dated = date_line(&mut day, &now);
+        dated
+            .iter()
+            .map(String::as_str)
+            .chain(text.lines())
             .try_for_each(|line| writeln!(&self.text, "{stamp}  {line}"))
+    }
+
+    /// `now`'s date is written already (a header that says it).
+    fn seen_day(&self, now: &DateTime<Local>) {
+        *self.day.lock().unwrap_or_else(|e| e.into_inner()) = Some(now.date_naive());
     }
 }
 
-fn redacted_json(redact: bool, value: Value) -> Value {
+/// `── 2026-12-08, times in UTC ──` when `now` is not on the day of the
+/// line before (none before: a process that wrote no header yet).
+fn date_line(day: &mut Option<NaiveDate>, now: &DateTime<Local>) -> Option<String> {
+    let today = now.date_naive();
+    if *day == Some(today) {
+        return None;
+    }
+    *day = Some(today);
+    Some(format!(
+        "── {}, times in {} ──",
+        today.format("%Y-%m-%d"),
+        super::header::zone(now)
+    ))
+}
+
+pub(super) fn redacted_json(redact: bool, value: Value) -> Value {
     if redact {
         crate::redact::json(&value)
     } else {
@@ -302,6 +358,59 @@ mod tests {
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&dir), 0o700);
         assert_eq!(mode(&dir.join("transcript.jsonl")), 0o600);
+    }
+
+    #[test]
+    fn a_date_line_comes_before_the_first_line_of_each_day() {
+        use chrono::TimeZone;
+        let at = |d: u32, h: u32| chrono::Utc.with_ymd_and_hms(2026, 12, d, h, 0, 0).unwrap();
+        let local = |d, h| at(d, h).with_timezone(&Local);
+        let mut day = None;
+        let first = date_line(&mut day, &local(7, 23));
+        let zone = super::super::header::zone(&local(7, 23));
+        let date = local(7, 23).format("%Y-%m-%d");
+        assert_eq!(first, Some(format!("── {date}, times in {zone} ──")));
+        assert_eq!(date_line(&mut day, &local(7, 23)), None);
+        let next = local(8, 23);
+        let line = date_line(&mut day, &next).unwrap_or_default();
+        assert!(
+            line.contains(&next.format("%Y-%m-%d").to_string()),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn the_header_says_the_date_and_the_report_is_kept() {
+        let dir = crate::temp_dir::TempDir::new("transcript-header");
+        let mut t = Transcript::open(&dir, false, false, true).unwrap();
+        t.header(|now| vec![format!("started {}", now.format("%Y-%m-%d"))]);
+        t.say("[1/1] look");
+        t.report(&json!([{"key": "root", "value": "x", "ufds_admin_pw": "Report-Secret-9"}]));
+        drop(t);
+        let t = Transcript::open(&dir, false, false, true).unwrap();
+        (t.printer())("printed on resume");
+        let text = std::fs::read_to_string(dir.join("transcript.txt")).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[0].contains("  started 20"),
+            "no date line first: {text}"
+        );
+        assert!(lines[1].ends_with("  [1/1] look"), "{text}");
+        assert!(lines[2].ends_with("  Report:"), "{text}");
+        assert!(
+            lines[3].contains("key") && lines[3].contains("ufds_admin_pw"),
+            "{text}"
+        );
+        assert!(
+            lines[4].contains("root") && lines[4].contains("[redacted]"),
+            "{text}"
+        );
+        assert!(!text.contains("Report-Secret-9"), "{text}");
+        // Another process writes the date before its first line.
+        assert!(lines[5].contains(", times in "), "{text}");
+        assert!(lines[6].ends_with("  printed on resume"), "{text}");
+        let jsonl = std::fs::read_to_string(dir.join("transcript.jsonl")).unwrap();
+        assert!(jsonl.contains(r#""event":"report""#), "{jsonl}");
     }
 
     #[test]
