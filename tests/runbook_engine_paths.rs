@@ -361,8 +361,8 @@ fn run_json_prints_the_journal_as_one_json_document() {
 /// send anything (a rebuild of a peer whose zone is stopped).
 const BOUND_TO_FAIL: &str = r#"//! A plan bound to fail.
 fn plan(p) {
-    [ #{ name: "look around", action: "look", mutates: false, wait: 1 },
-      #{ name: "rebuild manatee0", action: "rebuild", mutates: true, wait: 1 } ]
+    [ #{ name: "rebuild manatee0", action: "rebuild", mutates: true, wait: 1 },
+      #{ name: "look around", action: "look", mutates: false, wait: 1 } ]
 }
 fn look(a) { "looked" }
 fn rebuild(a) { throw "manatee0's zone is stopped: start it first"; }
@@ -381,7 +381,7 @@ fn a_plan_bound_to_fail_stops_before_its_first_step() {
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(
-        err.contains("step 2 (rebuild manatee0) cannot succeed now: manatee0's zone is stopped: start it first"),
+        err.contains("step 1 (rebuild manatee0) cannot succeed now: manatee0's zone is stopped: start it first"),
         "{err}"
     );
     let journal = t.home.journal(&only_run(&t.home));

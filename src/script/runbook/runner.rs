@@ -302,14 +302,16 @@ impl<'a> Run<'a> {
         self.transcript.log("plan", json!({"steps": steps}), &text);
     }
 
-    /// A plan bound to fail is refused before anything is sent: the first
-    /// step that changes the datacenter is previewed (nothing before it
-    /// changes what it sees), and if its action fails before asking to
-    /// send anything, the run stops there, as its dry run would show.
+    /// A plan bound to fail is refused before anything is sent: when the
+    /// plan's first step changes the datacenter (no earlier step, not even
+    /// a wait, changes what it sees), it is previewed, and if its action
+    /// fails before asking to send anything, the run stops there, as its
+    /// dry run would show.
     fn first_change_would_fail(&mut self) -> Result<Option<String>, RunStatus> {
-        let Some(index) = self.journal.steps.iter().position(|s| s.step.mutates) else {
+        let index = 0;
+        if !self.journal.steps.first().is_some_and(|s| s.step.mutates) {
             return Ok(None);
-        };
+        }
         let step = self.journal.steps[index].step.clone();
         let preview = match preview::preview(self.env, self.definition, &step) {
             PreviewResult::Done(preview) => preview,
