@@ -3,11 +3,14 @@
 //! over the network.
 
 mod lab_support;
+mod manatee_support;
 
 use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use lab_support::{Lab, eventually, http, process_alive, scratch_dir};
+use manatee_support::{ip_of, psql, psql_eventually};
 use serde_json::{Value, json};
 
 const CORE: [&str; 21] = [
@@ -224,11 +227,48 @@ fn down_stops_everything_and_up_brings_back_the_same_datacenter() {
         (job.body["execution"] == "succeeded").then_some(())
     });
     assert!(done.is_some(), "provision job did not succeed");
+    // And in the datacenter's own stores: a table on the primary, and the
+    // shard's history in ZooKeeper.
+    let manatee0 = ip_of(&lab, "manatee0");
+    psql(
+        &manatee0,
+        "create table kept (n int); insert into kept select generate_series(1, 7)",
+    )
+    .expect("the primary takes writes");
+    let history = zk_children(&lab, "/manatee/sdc/history");
+    assert!(!history.is_empty(), "the shard has no history");
 
     let pid = lab.daemon_pid().expect("daemon.pid while running");
-    let out = lab.must(&["lab", "down"]);
-    assert!(out.contains("stopped"), "{out}");
+    let pids = pids_in(&lab.dir);
+    assert!(
+        pids.len() >= 7,
+        "the daemon, 3 ZooKeeper servers and 3 PostgreSQL peers have pid files: {pids:?}"
+    );
+    let out = lab.run(&["lab", "down"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("stopped"));
+    // Piped, progress is a line per step the daemon takes, naming what it stops.
+    let progress = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        progress
+            .lines()
+            .any(|l| l.starts_with("lab down: stopping ZooKeeper (binder0, binder1, binder2)")),
+        "{progress}"
+    );
+    assert!(
+        progress
+            .lines()
+            .any(|l| l.starts_with("lab down: stopping ") && l.contains("manatee-sitter")),
+        "{progress}"
+    );
     assert!(!process_alive(pid), "daemon {pid} still runs");
+    for (file, pid) in &pids {
+        assert!(
+            !process_alive(*pid),
+            "{} (pid {pid}) still runs",
+            file.display()
+        );
+    }
     assert!(
         http("GET", &format!("{vmapi}/ping"), None).is_err(),
         "VMAPI still answers"
@@ -251,6 +291,51 @@ fn down_stops_everything_and_up_brings_back_the_same_datacenter() {
     assert_eq!(vm.status, 200, "{}", vm.body);
     assert_eq!(vm.body["alias"], "keepme");
     assert_eq!(vm.body["state"], "running");
+    assert!(
+        psql_eventually(&manatee0, "select count(*) from kept", "7", 30),
+        "the table on the shard did not survive down and up"
+    );
+    let kept = zk_children(&lab, "/manatee/sdc/history");
+    assert!(
+        history.iter().all(|h| kept.contains(h)),
+        "{history:?} became {kept:?}"
+    );
+}
+
+/// Every pid file under `dir`, with its pid.
+fn pids_in(dir: &Path) -> Vec<(PathBuf, i32)> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for path in entries.flatten().map(|e| e.path()) {
+        if path.is_dir() {
+            found.extend(pids_in(&path));
+        } else if path.extension().is_some_and(|ext| ext == "pid") {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            if let Ok(pid) = text.trim().parse() {
+                found.push((path, pid));
+            }
+        }
+    }
+    found
+}
+
+/// The children of a znode, read through the shell.
+fn zk_children(lab: &Lab, path: &str) -> Vec<String> {
+    let out = std::process::Command::new(lab_support::BIN)
+        .arg("--lab")
+        .arg(&lab.dir)
+        .args(["--json", "-c", &format!("zk::children({path:?})")])
+        .env_remove("ZK_IPS")
+        .output()
+        .expect("run tritonsh");
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "zk::children({path}): {e}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
 }
 
 #[test]

@@ -15,6 +15,7 @@ use crate::lab::status::LabStatus;
 use crate::lab::status_table::{self, table};
 use crate::lab::up::{Started, up};
 use crate::lab::{daemon, default_dir, published};
+use crate::render::progress::Show;
 
 #[derive(Subcommand, Debug)]
 pub enum LabCommand {
@@ -121,7 +122,7 @@ fn new_lab(args: &UpArgs) -> NewLab {
 }
 
 fn run_up(dir: &LabDir, args: &UpArgs, json: bool) -> Result<(), LabError> {
-    let (status, note) = match up(dir, &new_lab(args))? {
+    let (status, note) = match up(dir, &new_lab(args), Show::Stderr)? {
         Started::Now(status) => (status, "started"),
         Started::AlreadyRunning(status) => (status, "already running"),
     };
@@ -169,7 +170,7 @@ fn warn_if_ignored(dir: &LabDir, args: &UpArgs, kept: &LabSettings) {
 
 fn run_down(dir: &LabDir, json: bool) -> Result<(), LabError> {
     let root = dir.root().display();
-    let (stopped, message) = match down(dir)? {
+    let (stopped, message) = match down(dir, Show::Stderr)? {
         Stopped::Now { pid } => (true, format!("lab in {root} stopped (pid {pid})")),
         Stopped::WasNotRunning => (false, format!("no lab was running in {root}")),
     };

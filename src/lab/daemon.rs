@@ -62,7 +62,14 @@ async fn run(dir: LabDir, new: NewLab) -> Result<(), LabError> {
     }
     settings.block = Some(claimed.block);
 
-    let core = LabCore::open(dir.clone(), settings, claimed.block, claimed.moved_from).await?;
+    let core = LabCore::open(
+        dir.clone(),
+        settings,
+        claimed.block,
+        claimed.moved_from,
+        say,
+    )
+    .await?;
 
     let control = claimed
         .listener
@@ -101,8 +108,13 @@ async fn run(dir: LabDir, new: NewLab) -> Result<(), LabError> {
     tokio::spawn(core.world().clone().drive_jobs());
     tokio::spawn(follow_changes(core.clone()));
     wait_for_stop().await?;
-    eprintln!("lab serve: stopping");
-    core.shutdown().await
+    core.shutdown(say).await
+}
+
+/// One line in the daemon's log, which `lab up` and `lab down` follow to
+/// show what they wait for.
+fn say(what: &str) {
+    eprintln!("lab serve: {what}");
 }
 
 /// Brings processes in line and saves after every burst of world changes

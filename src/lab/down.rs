@@ -10,7 +10,8 @@ use crate::lab::error::LabError;
 use crate::lab::lab_dir::LabDir;
 use crate::lab::manatee::peer_process as manatee_peer;
 use crate::lab::zookeeper_process;
-use crate::lab::{DAEMON_MARKER, pid_file};
+use crate::lab::{DAEMON_MARKER, pid_file, serve_log};
+use crate::render::progress::{Progress, Show};
 
 /// Time for the daemon to stop its instances and save the datacenter.
 const STOP_WITHIN: Duration = Duration::from_secs(30);
@@ -20,15 +21,20 @@ pub enum Stopped {
     WasNotRunning,
 }
 
-pub fn down(dir: &LabDir) -> Result<Stopped, LabError> {
+/// `show`: whether the wait for the daemon shows its progress (what the
+/// daemon says it stops) on stderr.
+pub fn down(dir: &LabDir, show: Show) -> Result<Stopped, LabError> {
     let Some(pid) = pid_file::live_pid(&dir.pid_file(), DAEMON_MARKER) else {
         zookeeper_process::stop_leftovers(dir);
         manatee_peer::stop_leftovers(dir);
         remove_published(dir);
         return Ok(Stopped::WasNotRunning);
     };
+    let log_offset = serve_log::end(dir);
     pid_file::signal(pid, Signal::SIGTERM);
     let asked = Instant::now();
+    let mut progress = Progress::new("lab down", STOP_WITHIN, show);
+    let what = format!("waiting for the lab daemon (pid {pid}) to stop");
     while pid_file::is_alive(pid, DAEMON_MARKER) {
         if asked.elapsed() > STOP_WITHIN {
             // It did not save its state in time; what it saved last (on
@@ -43,6 +49,7 @@ pub fn down(dir: &LabDir) -> Result<Stopped, LabError> {
             }
             break;
         }
+        progress.tick(&what, serve_log::last_line(dir, log_offset).as_deref());
         std::thread::sleep(Duration::from_millis(50));
     }
     // Killed, or stopped with a server down: what it could not stop is ours.

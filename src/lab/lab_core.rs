@@ -64,11 +64,13 @@ pub struct LabCore {
 
 impl LabCore {
     /// Loads the lab's world (or seeds a new one), then starts what should run.
+    /// `report` hears what it waits for, whenever that changes.
     pub async fn open(
         dir: LabDir,
         settings: LabSettings,
         block: AddressBlock,
         moved_from: Option<AddressBlock>,
+        report: fn(&str),
     ) -> Result<Arc<LabCore>, LabError> {
         let mut world = load_or_seed(&dir, &settings, block, moved_from)?;
         world.config.job_duration_ms = settings.provision_delay_ms;
@@ -128,13 +130,14 @@ impl LabCore {
                 });
             }
         });
+        report("starting the instances' processes");
         let failures = core.reconcile().await;
         if let Some(first) = failures.first() {
-            core.processes.lock().await.stop_all().await;
+            core.processes.lock().await.stop_all(report).await;
             return Err(LabError::Other(first.clone()));
         }
-        if let Err(sick) = core.wait_healthy().await {
-            core.processes.lock().await.stop_all().await;
+        if let Err(sick) = core.wait_healthy(report).await {
+            core.processes.lock().await.stop_all(report).await;
             return Err(LabError::Other(sick));
         }
         Ok(core)
@@ -142,8 +145,10 @@ impl LabCore {
 
     /// Waits until every process that should run answers (ZooKeeper: serves
     /// requests, which needs its quorum); the first complaint if not in time.
-    async fn wait_healthy(&self) -> Result<(), String> {
+    /// `report` hears the first complaint each time it changes.
+    async fn wait_healthy(&self, report: fn(&str)) -> Result<(), String> {
         let started = std::time::Instant::now();
+        let mut reported = String::new();
         loop {
             let sick = {
                 let processes = self.processes.lock().await;
@@ -154,7 +159,13 @@ impl LabCore {
             match sick.into_iter().next() {
                 None => return Ok(()),
                 Some(first) if started.elapsed() > HEALTHY_WITHIN => return Err(first),
-                Some(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+                Some(first) => {
+                    if first != reported {
+                        report(&format!("waiting for {first}"));
+                        reported = first;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
             }
         }
     }
@@ -173,7 +184,7 @@ impl LabCore {
         let mut processes = self.processes.lock().await;
         // A binder provisioned through SAPI gets its ZooKeeper like the seeded ones.
         for alias in binder_aliases(&self.world) {
-            if !processes.has(&alias, "zookeeper") {
+            if !processes.has(&alias, zookeeper_process::ROLE) {
                 processes.add(Box::new(ZookeeperProcess::new(
                     &alias,
                     self.world.clone(),
@@ -433,9 +444,11 @@ impl LabCore {
         self.stopping.load(Ordering::SeqCst)
     }
 
-    pub async fn shutdown(&self) -> Result<(), LabError> {
+    /// Stops every process and saves; `report` hears each step.
+    pub async fn shutdown(&self, report: fn(&str)) -> Result<(), LabError> {
         self.stopping.store(true, Ordering::SeqCst);
-        self.processes.lock().await.stop_all().await;
+        self.processes.lock().await.stop_all(report).await;
+        report("saving the datacenter");
         self.save().await
     }
 }

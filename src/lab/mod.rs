@@ -25,6 +25,7 @@ pub mod pid_file;
 pub mod processes;
 pub mod published;
 pub mod request_log;
+pub mod serve_log;
 pub mod settings;
 pub mod status;
 pub mod status_table;
@@ -41,6 +42,8 @@ use std::path::{Path, PathBuf};
 pub use error::LabError;
 pub use published::status;
 use status::LabStatus;
+
+use crate::render::progress::Show;
 
 /// The argument that marks a lab daemon's command line (`tritonsh lab
 /// serve`), so a reused pid is never mistaken for a lab.
@@ -64,7 +67,7 @@ pub fn ensure_running(dir: &Path) -> Result<LabStatus, LabError> {
         Ok(status) => Ok(status),
         Err(LabError::NotRunning { .. }) => {
             let dir = lab_dir::LabDir::new(dir);
-            match up::up(&dir, &settings::NewLab::default())? {
+            match up::up(&dir, &settings::NewLab::default(), Show::Nothing)? {
                 up::Started::Now(status) | up::Started::AlreadyRunning(status) => Ok(status),
             }
         }

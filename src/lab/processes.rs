@@ -2,10 +2,13 @@
 //! an instance that should run (its VM running, its server up) has its
 //! process started, every other one stopped.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures::future::BoxFuture;
 
 use crate::lab::error::LabError;
 use crate::lab::instance_process::{ConfigSync, Health, InstanceProcess};
+use crate::lab::zookeeper_process;
 
 #[derive(Default)]
 pub struct Processes {
@@ -29,12 +32,7 @@ impl Processes {
     /// Kills (a power loss, not an orderly stop) every process `lost` names,
     /// all at once, before any reconciliation.
     pub async fn power_off(&mut self, lost: impl Fn(&str) -> bool) {
-        let kills = self
-            .all
-            .iter_mut()
-            .filter(|p| lost(p.alias()))
-            .map(|p| p.kill());
-        futures::future::join_all(kills).await;
+        self.all_at_once(|p| lost(p.alias()), |p| p.kill()).await;
     }
 
     /// Starts and stops processes so each runs exactly when `should_run`
@@ -126,14 +124,69 @@ impl Processes {
         Ok(changed)
     }
 
-    pub async fn stop_all(&mut self) {
+    /// Stops everything, in two waves of concurrent stops, and tells
+    /// `report` what each wave stops. ZooKeeper goes last: a registrar
+    /// removes its record only while the ensemble serves, and waits (3 s)
+    /// for it otherwise.
+    pub async fn stop_all(&mut self, report: impl Fn(&str)) {
         self.closed = true;
         for process in &mut self.all {
             process.quiesce().await;
         }
-        for process in &mut self.all {
-            let _ = process.stop().await;
+        let clients = |p: &dyn InstanceProcess| p.role() != zookeeper_process::ROLE;
+        if let Some(roles) = self.roles(clients) {
+            report(&format!("stopping every {roles} process"));
         }
+        self.all_at_once(clients, |p| p.stop()).await;
+        let ensemble = |p: &dyn InstanceProcess| p.role() == zookeeper_process::ROLE;
+        if let Some(members) = self.aliases(ensemble) {
+            report(&format!("stopping ZooKeeper ({members})"));
+        }
+        self.all_at_once(ensemble, |p| p.stop()).await;
+    }
+
+    /// Does `act` to every process `pick` chooses, all at once: their stops
+    /// wait on different things (a JVM, a PostgreSQL checkpoint, a
+    /// ZooKeeper reply), so one after another they would add up.
+    async fn all_at_once(
+        &mut self,
+        pick: impl Fn(&dyn InstanceProcess) -> bool,
+        act: fn(&mut dyn InstanceProcess) -> BoxFuture<'_, Result<(), LabError>>,
+    ) {
+        let acts = self
+            .all
+            .iter_mut()
+            .filter(|p| pick(p.as_ref()))
+            .map(|p| act(p.as_mut()));
+        futures::future::join_all(acts).await;
+    }
+
+    /// The roles `pick` chooses, each once: "api, binder-dns and registrar";
+    /// `None` when it chooses none.
+    fn roles(&self, pick: impl Fn(&dyn InstanceProcess) -> bool) -> Option<String> {
+        let roles: BTreeSet<&str> = self.picked(pick).map(|p| p.role()).collect();
+        let roles: Vec<&str> = roles.into_iter().collect();
+        let (last, rest) = roles.split_last()?;
+        Some(match rest {
+            [] => (*last).to_string(),
+            _ => format!("{} and {last}", rest.join(", ")),
+        })
+    }
+
+    /// The aliases `pick` chooses, or `None`.
+    fn aliases(&self, pick: impl Fn(&dyn InstanceProcess) -> bool) -> Option<String> {
+        let aliases: Vec<&str> = self.picked(pick).map(|p| p.alias()).collect();
+        (!aliases.is_empty()).then(|| aliases.join(", "))
+    }
+
+    fn picked(
+        &self,
+        pick: impl Fn(&dyn InstanceProcess) -> bool,
+    ) -> impl Iterator<Item = &dyn InstanceProcess> {
+        self.all
+            .iter()
+            .map(|p| p.as_ref())
+            .filter(move |p| pick(*p))
     }
 
     /// alias → port of every process that has chosen one.

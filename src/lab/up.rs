@@ -1,8 +1,7 @@
 //! `lab up`: start the lab daemon in the background and return once its
 //! APIs answer.
 
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom};
+use std::fs::OpenOptions;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -14,7 +13,8 @@ use crate::lab::error::LabError;
 use crate::lab::lab_dir::LabDir;
 use crate::lab::settings::NewLab;
 use crate::lab::status::LabStatus;
-use crate::lab::{DAEMON_MARKER, pid_file, published};
+use crate::lab::{DAEMON_MARKER, pid_file, published, serve_log};
+use crate::render::progress::{Progress, Show};
 
 /// Seeding 10 000 VMs and binding every listener takes a few seconds on a
 /// busy machine; past this something is wrong and the log says what.
@@ -29,22 +29,23 @@ pub enum Started {
     AlreadyRunning(LabStatus),
 }
 
-pub fn up(dir: &LabDir, new: &NewLab) -> Result<Started, LabError> {
+/// `show`: whether the wait for the daemon shows its progress on stderr.
+pub fn up(dir: &LabDir, new: &NewLab, show: Show) -> Result<Started, LabError> {
     dir.ensure_writable()?;
     if pid_file::live_pid(&dir.pid_file(), DAEMON_MARKER).is_some() {
         // Started by someone else a moment ago, maybe still coming up.
-        return wait_ready(dir, None, 0).map(Started::AlreadyRunning);
+        return wait_ready(dir, None, serve_log::end(dir), show).map(Started::AlreadyRunning);
     }
-    let log_offset = std::fs::metadata(dir.serve_log()).map_or(0, |m| m.len());
+    let log_offset = serve_log::end(dir);
     let mut child = spawn(dir, new)?;
-    let ready = wait_ready(dir, Some(&mut child), log_offset);
+    let ready = wait_ready(dir, Some(&mut child), log_offset, show);
     if ready.is_err() {
         // Half-started daemons must not linger holding addresses.
         let _ = child.kill();
         let _ = child.wait();
         // Another `lab up` for this directory won the race: that lab is ours too.
         if pid_file::live_pid(&dir.pid_file(), DAEMON_MARKER).is_some() {
-            return wait_ready(dir, None, 0).map(Started::AlreadyRunning);
+            return wait_ready(dir, None, serve_log::end(dir), show).map(Started::AlreadyRunning);
         }
     }
     ready.map(Started::Now)
@@ -101,13 +102,20 @@ fn spawn(dir: &LabDir, new: &NewLab) -> Result<Child, LabError> {
 /// Waits until the daemon has published how to reach it and its three APIs
 /// answer `/ping`. With `child`, a daemon that exits early fails at once with
 /// the last line of its log. A lab that was already running only has to
-/// answer: its APIs may be down on purpose (a fault).
+/// answer: its APIs may be down on purpose (a fault). What the daemon
+/// logs meanwhile is the progress shown.
 fn wait_ready(
     dir: &LabDir,
     mut child: Option<&mut Child>,
     log_offset: u64,
+    show: Show,
 ) -> Result<LabStatus, LabError> {
     let started = Instant::now();
+    let mut progress = Progress::new("lab up", READY_WITHIN, show);
+    let what = match child.as_deref() {
+        Some(child) => format!("waiting for the lab daemon (pid {}) to answer", child.id()),
+        None => "waiting for the lab to answer".to_string(),
+    };
     loop {
         if let Some(child) = child.as_deref_mut()
             && let Ok(Some(exit)) = child.try_wait()
@@ -128,6 +136,7 @@ fn wait_ready(
                 &format!("not ready after {}s", READY_WITHIN.as_secs()),
             ));
         }
+        progress.tick(&what, serve_log::last_line(dir, log_offset).as_deref());
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -149,18 +158,6 @@ fn start_failed(dir: &LabDir, log_offset: u64, fallback: &str) -> LabError {
     LabError::StartFailed {
         dir: dir.root().to_path_buf(),
         log: dir.serve_log(),
-        detail: last_log_line(dir, log_offset).unwrap_or_else(|| fallback.to_string()),
+        detail: serve_log::last_line(dir, log_offset).unwrap_or_else(|| fallback.to_string()),
     }
-}
-
-/// The daemon's last words since we started it: its one-line error.
-fn last_log_line(dir: &LabDir, offset: u64) -> Option<String> {
-    let mut file = File::open(dir.serve_log()).ok()?;
-    file.seek(SeekFrom::Start(offset)).ok()?;
-    let mut text = String::new();
-    file.read_to_string(&mut text).ok()?;
-    text.lines()
-        .rev()
-        .find(|line| !line.trim().is_empty())
-        .map(|line| line.trim().trim_start_matches("lab serve: ").to_string())
 }

@@ -198,6 +198,9 @@ impl ZookeeperProcess {
 
 const PID_FILE: &str = "zookeeper.pid";
 
+/// What a binder instance's ZooKeeper server is to its instance.
+pub const ROLE: &str = "zookeeper";
+
 const INSTALL_HINT: &str =
     "the lab runs a real ZooKeeper: run scripts/install-deps.sh or apt-get install zookeeper";
 
@@ -307,7 +310,7 @@ impl InstanceProcess for ZookeeperProcess {
     }
 
     fn role(&self) -> &'static str {
-        "zookeeper"
+        ROLE
     }
 
     fn start(&mut self) -> BoxFuture<'_, Result<(), LabError>> {

@@ -7,6 +7,7 @@
 
 mod cell;
 pub mod json;
+pub mod progress;
 mod record;
 mod style;
 mod table;

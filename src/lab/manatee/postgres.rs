@@ -478,21 +478,24 @@ fn kill_group(pid: i32) {
 }
 
 /// `lab down` of a lab whose daemon died: stops every PostgreSQL it left,
-/// by the pid in its pid file (never by name).
+/// by the pid in its pid file (never by name), all at once.
 pub fn stop_leftovers(root: &Path) {
     let Ok(entries) = std::fs::read_dir(root) else {
         return;
     };
+    let mut left = Vec::new();
     for entry in entries.flatten() {
         let peer = entry.path();
         let marker = peer.join("data").to_string_lossy().into_owned();
         let pid_path = peer.join(PID_FILE);
         link_route::clear_leftover(&peer);
-        let Some(pid) = pid_file::live_pid(&pid_path, &marker) else {
-            continue;
-        };
-        pid_file::signal(pid, Signal::SIGINT);
-        let asked = Instant::now();
+        if let Some(pid) = pid_file::live_pid(&pid_path, &marker) {
+            pid_file::signal(pid, Signal::SIGINT);
+            left.push((pid, marker, pid_path));
+        }
+    }
+    let asked = Instant::now();
+    for (pid, marker, pid_path) in left {
         while pid_file::is_alive(pid, &marker) {
             if asked.elapsed() > STOP_WITHIN {
                 kill_group(pid);
