@@ -117,7 +117,7 @@ fn dry_run_then_scale_then_remove() {
         }
         let journal = home.journal(id);
         assert_eq!(journal["runbook"], "scale-service");
-        assert_eq!(journal["version"], "2.2.0");
+        assert_eq!(journal["version"], "2.4.0");
         // The facts gathered once are kept beside the plan.
         assert_eq!(journal["context"]["service"]["name"], "papi");
     }
