@@ -182,19 +182,7 @@ fn ha_ensemble_elects_a_leader_serves_reads_and_loses_quorum_with_two_down() {
 /// answer but do not serve while they elect, and the read waits for them
 /// (it once failed with "no quorum" for several seconds).
 fn a_new_session_waits_out_the_election(lab: &Lab, members: &[String]) {
-    let leader = members
-        .iter()
-        .find(|m| mode(m) == "leader")
-        .expect("a leader");
-    let status = lab.status();
-    let alias = status["instances"]
-        .as_array()
-        .expect("instances")
-        .iter()
-        .find(|i| format!("{}:2181", i["ip"].as_str().unwrap_or_default()) == *leader)
-        .and_then(|i| i["alias"].as_str())
-        .expect("the leader's alias")
-        .to_string();
+    let (_, alias) = leader(lab, members);
     lab.must(&["lab", "fault", "stop", &alias]);
     let out = shell(lab, r#"zk::children("/manatee").len()"#);
     let err = String::from_utf8_lossy(&out.stderr);
@@ -206,23 +194,31 @@ fn a_new_session_waits_out_the_election(lab: &Lab, members: &[String]) {
     lab.must(&["lab", "fault", "start", &alias]);
 }
 
-/// One script holds a session, stops the leader through CNAPI (the
-/// ensemble re-elects) and reads on through the election: the session
-/// moves to a survivor and no read fails.
-fn a_read_outlasts_the_leaders_loss(lab: &Lab, members: &[String]) {
-    let status = lab.status();
+/// The leader's address and its binder instance's alias.
+fn leader(lab: &Lab, members: &[String]) -> (String, String) {
     let leader = members
         .iter()
         .find(|m| mode(m) == "leader")
-        .expect("a leader");
+        .expect("a leader")
+        .clone();
+    let status = lab.status();
     let alias = status["instances"]
         .as_array()
         .expect("instances")
         .iter()
-        .find(|i| format!("{}:2181", i["ip"].as_str().unwrap_or_default()) == *leader)
+        .find(|i| format!("{}:2181", i["ip"].as_str().unwrap_or_default()) == leader)
         .and_then(|i| i["alias"].as_str())
         .expect("the leader's alias")
         .to_string();
+    (leader, alias)
+}
+
+/// One script holds a session, stops the leader through CNAPI (the
+/// ensemble re-elects) and reads on through the election: the session
+/// moves to a survivor and no read fails.
+fn a_read_outlasts_the_leaders_loss(lab: &Lab, members: &[String]) {
+    let (leader, alias) = leader(lab, members);
+    let leader = &leader;
     let script = format!(
         r#"let before = zk::children("/").len();
            zone::svcadm("{alias}", "disable", "zookeeper");
