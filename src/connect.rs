@@ -198,6 +198,7 @@ fn lab_endpoints(status: &LabStatus) -> Result<Endpoints, String> {
     let mut endpoints =
         Endpoints::parse(urls).map_err(|e| format!("no datacenter: the lab's status: {e}"))?;
     endpoints.zk_hosts = zk_members(status.zk.clone(), std::env::var("ZK_IPS").ok());
+    endpoints.zone = Some((status.datacenter_name.clone(), status.dns_domain.clone()));
     // Each member's own DNS: a lab not run as root serves on other ports.
     endpoints.binder_dns = status
         .instances
@@ -212,6 +213,10 @@ fn lab_endpoints(status: &LabStatus) -> Result<Endpoints, String> {
 fn profile_endpoints(profile: &Profile) -> Result<Endpoints, String> {
     let mut endpoints = profile_apis(profile)?;
     endpoints.zk_hosts = zk_members(profile_zk(profile)?, std::env::var("ZK_IPS").ok());
+    endpoints.zone = profile
+        .datacenter_name
+        .clone()
+        .zip(profile.dns_domain.clone());
     endpoints.binder_dns = match &profile.binder {
         Some(binder) => {
             crate::dc::binder::parse_binders(&binder.to_vec()).map_err(|e| e.to_string())?

@@ -323,19 +323,20 @@ fn pids_in(dir: &Path) -> Vec<(PathBuf, i32)> {
 
 /// The children of a znode, read through the shell.
 fn zk_children(lab: &Lab, path: &str) -> Vec<String> {
+    serde_json::from_value(eval(lab, &format!("zk::children({path:?})"))).expect("names")
+}
+
+/// `tritonsh --lab DIR --json -c CODE`, parsed.
+fn eval(lab: &Lab, code: &str) -> Value {
     let out = std::process::Command::new(lab_support::BIN)
         .arg("--lab")
         .arg(&lab.dir)
-        .args(["--json", "-c", &format!("zk::children({path:?})")])
+        .args(["--json", "-c", code])
         .env_remove("ZK_IPS")
         .output()
         .expect("run tritonsh");
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "zk::children({path}): {e}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{code}: {e}: {}", String::from_utf8_lossy(&out.stderr)))
 }
 
 #[test]
@@ -382,6 +383,17 @@ fn faults_stop_servers_and_instances_and_their_apis() {
         "{said}"
     );
     assert!(http("GET", &format!("{cnapi}/ping"), None).is_err());
+    // With SAPI, VMAPI and CNAPI gone, binder is still reported: its
+    // members from the ZooKeeper list, names through its own DNS.
+    let members = eval(&lab, "binder::status()");
+    let members = members.as_array().expect("members");
+    assert_eq!(members.len(), 3, "{members:?}");
+    assert_eq!(
+        members.iter().filter(|m| m["ruok"] == true).count(),
+        2,
+        "{members:?}"
+    );
+    assert_eq!(eval(&lab, r#"binder::lookup("moray").len() > 0"#), true);
     lab.must(&["lab", "fault", "server-up", "headnode"]);
     assert!(http("GET", &format!("{cnapi}/ping"), None).is_ok());
 }

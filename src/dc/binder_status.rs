@@ -97,8 +97,20 @@ fn binder_vm(vm: &Value) -> BinderVm {
     }
 }
 
-/// The zone binder serves, from the SAPI `sdc` application's metadata.
+/// The zone binder serves, from the SAPI `sdc` application's metadata;
+/// when SAPI does not answer (the headnode is down), as the profile or the
+/// lab names it.
 pub async fn zone(dc: &Datacenter) -> Result<Zone, DcError> {
+    match sapi_zone(dc).await {
+        Err(e) if e.call().is_some() => match &dc.endpoints().zone {
+            Some((name, domain)) => Zone::new(name, domain),
+            None => Err(e),
+        },
+        found => found,
+    }
+}
+
+async fn sapi_zone(dc: &Datacenter) -> Result<Zone, DcError> {
     let apps = dc
         .sapi
         .list_applications(&query(&[("name", "sdc")]))
@@ -117,6 +129,23 @@ pub async fn zone(dc: &Datacenter) -> Result<Zone, DcError> {
             })
     };
     Zone::new(text("datacenter_name")?, text("dns_domain")?)
+}
+
+/// The ZooKeeper members as configured, standing in for the binder VMs
+/// VMAPI would list: named by address, state unknown.
+fn configured_members(dc: &Datacenter) -> Vec<BinderVm> {
+    dc.zk
+        .members()
+        .iter()
+        .filter_map(|m| m.rsplit_once(':')?.0.parse::<IpAddr>().ok())
+        .map(|ip| BinderVm {
+            alias: ip.to_string(),
+            uuid: String::new(),
+            state: "unknown (VMAPI does not answer)".into(),
+            server_uuid: None,
+            ip: Some(ip),
+        })
+        .collect()
 }
 
 /// Binder's DNS servers: the profile's or the lab's, else each running
@@ -142,16 +171,27 @@ pub async fn dns_servers(dc: &Datacenter) -> Result<Vec<SocketAddr>, DcError> {
     Ok(servers)
 }
 
-/// Every binder member's status, asked at once.
+/// Every binder member's status, asked at once. With VMAPI gone (the
+/// headnode down) the members are the ZooKeeper list the profile or the
+/// lab gives, each named by its address; with CNAPI gone, servers by UUID.
 pub async fn status(dc: &Datacenter) -> Result<Vec<MemberStatus>, DcError> {
     let all_servers = Vec::new();
-    let (vms, servers, zone) = futures::try_join!(
+    let (vms, servers, zone) = futures::join!(
         binder_vms(dc),
         dc.cnapi.list_servers(&all_servers),
         zone(dc)
-    )?;
-    let hostnames: HashMap<String, String> =
-        servers.into_iter().map(|s| (s.uuid, s.hostname)).collect();
+    );
+    let zone = zone?;
+    let vms = match vms {
+        Ok(vms) => vms,
+        Err(e) if e.call().is_some() && !dc.zk.members().is_empty() => configured_members(dc),
+        Err(e) => return Err(e),
+    };
+    let hostnames: HashMap<String, String> = servers
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| (s.uuid, s.hostname))
+        .collect();
     let sapi_name = format!("sapi.{}", zone.suffix());
     let configured = dc.endpoints().binder_dns.clone();
     let members = vms.iter().map(|vm| {
@@ -215,7 +255,7 @@ async fn member(
     status.followers = zk.followers;
     status.dns = answered.is_ok();
     let mut problems = Vec::new();
-    if vm.state != "running" {
+    if vm.state != "running" && !vm.state.starts_with("unknown") {
         problems.push(format!("VM {} is {}", vm.alias, vm.state));
     }
     problems.extend(zk.problem);

@@ -59,6 +59,9 @@ pub struct Endpoints {
     /// Binder's DNS servers as the profile or the lab gives them; empty
     /// when not known (then each binder VM's admin IP, port 53).
     pub binder_dns: Vec<std::net::SocketAddr>,
+    /// `(datacenter_name, dns_domain)` as the profile or the lab gives
+    /// them: binder's zone when SAPI, which knows it, does not answer.
+    pub zone: Option<(String, String)>,
 }
 
 impl Endpoints {
@@ -94,6 +97,7 @@ impl Endpoints {
             urls,
             zk_hosts: Vec::new(),
             binder_dns: Vec::new(),
+            zone: None,
         })
     }
 
