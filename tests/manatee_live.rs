@@ -122,6 +122,27 @@ fn live_reads_and_bad_inputs() {
         "{stderr}"
     );
 
+    // The shell's PostgreSQL sessions only read: a write is refused by the
+    // primary itself, so no query can change the shard outside the gate.
+    let state: serde_json::Value =
+        serde_json::from_str(&text(&manatee(&lab, &["zk-state"], &[])).0).expect("state");
+    let primary = state["primary"]["pgUrl"]
+        .as_str()
+        .expect("pgUrl")
+        .to_string();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let refused = rt.block_on(tritonsh::dc::manatee::pg_query::first_row_of(
+        &primary,
+        "create table written_by_a_read (n int)",
+    ));
+    // A database error reads "postgres: " as manatee-adm prints it.
+    assert_eq!(refused, Err("postgres: ".to_string()));
+    let table = rt.block_on(tritonsh::dc::manatee::pg_query::first_row_of(
+        &primary,
+        "select to_regclass('written_by_a_read')::text",
+    ));
+    assert_eq!(table, Ok(vec![None]), "the table was created");
+
     // pg-status: the primary streams to the sync as sync, the sync to the async.
     let (stdout, _, rc) = text(&manatee(
         &lab,

@@ -25,11 +25,9 @@ impl DatacenterId {
     /// A lab in `dir`, made absolute so that the same lab reached from two
     /// working directories is the same datacenter.
     pub fn lab(dir: &std::path::Path) -> DatacenterId {
-        let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| {
-            std::env::current_dir()
-                .map(|cwd| cwd.join(dir))
-                .unwrap_or_else(|_| dir.to_path_buf())
-        });
+        let dir = std::fs::canonicalize(dir)
+            .or_else(|_| std::path::absolute(dir))
+            .unwrap_or_else(|_| dir.to_path_buf());
         DatacenterId::Lab { dir }
     }
 

@@ -56,23 +56,14 @@ pub async fn query_peer(pg_url: &str, standby: bool) -> Postgres {
 /// The first row of `sql` on the peer at `pg_url`, as text (NULL as None);
 /// the error is the peer failure as [`query_peer`] describes it.
 pub async fn first_row_of(pg_url: &str, sql: &str) -> Result<Vec<Option<String>>, String> {
-    let config = config_of(pg_url)?;
-    let work = async {
-        let (client, connection) = config.connect(NoTls).await?;
-        tokio::spawn(connection);
-        client.simple_query(sql).await
-    };
-    match tokio::time::timeout(QUERY_TIMEOUT, work).await {
-        Ok(Ok(messages)) => Ok(first_row(&messages)
-            .map(|row| {
-                (0..row.len())
-                    .map(|i| row.try_get(i).ok().flatten().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default()),
-        Ok(Err(e)) => Err(reason(&e)),
-        Err(_) => Err("postgres request timed out".into()),
-    }
+    let messages = read(pg_url, sql).await?;
+    Ok(first_row(&messages)
+        .map(|row| {
+            (0..row.len())
+                .map(|i| row.try_get(i).ok().flatten().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default())
 }
 
 /// Every row of `sql` on the peer at `pg_url`, each as its columns' names
@@ -80,24 +71,30 @@ pub async fn first_row_of(pg_url: &str, sql: &str) -> Result<Vec<Option<String>>
 /// simply absent; the error is the peer failure as [`query_peer`]
 /// describes it.
 pub async fn rows_of(pg_url: &str, sql: &str) -> Result<Vec<BTreeMap<String, String>>, String> {
-    let config = config_of(pg_url)?;
-    let work = async {
-        let (client, connection) = config.connect(NoTls).await?;
-        tokio::spawn(connection);
-        client.simple_query(sql).await
-    };
-    let messages = match tokio::time::timeout(QUERY_TIMEOUT, work).await {
-        Ok(Ok(messages)) => messages,
-        Ok(Err(e)) => return Err(reason(&e)),
-        Err(_) => return Err("postgres request timed out".into()),
-    };
-    Ok(messages
+    Ok(read(pg_url, sql)
+        .await?
         .iter()
         .filter_map(|m| match m {
             SimpleQueryMessage::Row(row) => Some(named(row)),
             _ => None,
         })
         .collect())
+}
+
+/// `sql` on the peer at `pg_url`, within [`QUERY_TIMEOUT`], in a session
+/// that cannot write (see [`config_of`]).
+async fn read(pg_url: &str, sql: &str) -> Result<Vec<SimpleQueryMessage>, String> {
+    let config = config_of(pg_url)?;
+    let work = async {
+        let (client, connection) = config.connect(NoTls).await?;
+        tokio::spawn(connection);
+        client.simple_query(sql).await
+    };
+    match tokio::time::timeout(QUERY_TIMEOUT, work).await {
+        Ok(Ok(messages)) => Ok(messages),
+        Ok(Err(e)) => Err(reason(&e)),
+        Err(_) => Err("postgres request timed out".into()),
+    }
 }
 
 fn named(row: &SimpleQueryRow) -> BTreeMap<String, String> {
@@ -129,8 +126,10 @@ fn config_of(pg_url: &str) -> Result<tokio_postgres::Config, String> {
             url.username()
         })
         .dbname(url.path().trim_start_matches('/'))
-        // Lags and times are parsed from text: pin their formats.
-        .options("-c IntervalStyle=postgres -c DateStyle=ISO")
+        // Lags and times are parsed from text: pin their formats. Every
+        // query here only reads, and writes to PostgreSQL would pass no
+        // gate: the session refuses them.
+        .options("-c IntervalStyle=postgres -c DateStyle=ISO -c default_transaction_read_only=on")
         .connect_timeout(QUERY_TIMEOUT);
     Ok(config)
 }

@@ -308,19 +308,19 @@ impl<'a> Run<'a> {
     /// fails before asking to send anything, the run stops there, as its
     /// dry run would show.
     fn first_change_would_fail(&mut self) -> Result<Option<String>, RunStatus> {
-        let index = 0;
-        if !self.journal.steps.first().is_some_and(|s| s.step.mutates) {
+        let Some(step) = self.journal.steps.first().map(|s| s.step.clone()) else {
+            return Ok(None);
+        };
+        if !step.mutates {
             return Ok(None);
         }
-        let step = self.journal.steps[index].step.clone();
         let preview = match preview::preview(self.env, self.definition, &step) {
             PreviewResult::Done(preview) => preview,
             PreviewResult::Interrupted => return Err(RunStatus::Interrupted),
         };
         Ok(preview.fails_before_sending.map(|why| {
             format!(
-                "step {} ({}) cannot succeed now: {why}; nothing was sent (its dry run shows the same)",
-                index + 1,
+                "step 1 ({}) cannot succeed now: {why}; nothing was sent (its dry run shows the same)",
                 step.name
             )
         }))
