@@ -94,7 +94,7 @@ fn fish_and_zsh_scripts_and_bad_shells() {
         .expect("run tritonsh");
     assert_eq!(
         text(&out.stdout).trim(),
-        "count=\tcount (int, default 1): how many instances to add"
+        "count=\tcount (int 1..10, default 1): how many instances to add"
     );
 
     let out = home.run(&["completions", "tcsh"]);

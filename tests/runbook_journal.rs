@@ -215,7 +215,7 @@ fn bad_inputs_are_one_line_errors() {
         ),
         (
             &["run", "scale-service", "--param", "sevice=papi"],
-            "scale-service: unknown parameter 'sevice'; parameters: service (string, required), count (int, default 1), servers (list, optional), image (string, optional)",
+            "scale-service: unknown parameter 'sevice'; parameters: service (string, required), count (int 1..10, default 1), servers (list, optional), image (string, optional)",
         ),
         (
             &[

@@ -128,18 +128,23 @@ impl ParamSpec {
         })
     }
 
-    /// `count (int, default 1)`, `service (string, required)`.
+    /// `count (int 1..10, default 1)`, `service (string, required)`.
     pub fn describe(&self) -> String {
+        let kind = match self.range {
+            (None, None) => self.kind.as_str().to_string(),
+            (min, max) => format!(
+                "{} {}..{}",
+                self.kind.as_str(),
+                min.map(|n| n.to_string()).unwrap_or_default(),
+                max.map(|n| n.to_string()).unwrap_or_default()
+            ),
+        };
         match &self.default {
-            None => format!("{} ({}, required)", self.name, self.kind.as_str()),
-            Some(Value::Null) => format!("{} ({}, optional)", self.name, self.kind.as_str()),
-            Some(Value::String(s)) if s.is_empty() => {
-                format!("{} ({})", self.name, self.kind.as_str())
-            }
-            Some(Value::Array(a)) if a.is_empty() => {
-                format!("{} ({})", self.name, self.kind.as_str())
-            }
-            Some(d) => format!("{} ({}, default {})", self.name, self.kind.as_str(), d),
+            None => format!("{} ({kind}, required)", self.name),
+            Some(Value::Null) => format!("{} ({kind}, optional)", self.name),
+            Some(Value::String(s)) if s.is_empty() => format!("{} ({kind})", self.name),
+            Some(Value::Array(a)) if a.is_empty() => format!("{} ({kind})", self.name),
+            Some(d) => format!("{} ({kind}, default {d})", self.name),
         }
     }
 }
@@ -317,7 +322,7 @@ mod tests {
 
     #[test]
     fn bad_params_name_the_problem_and_list_the_parameters() {
-        let usage = "parameters: service (string, required), count (int, default 1), servers (list), image (string, optional)";
+        let usage = "parameters: service (string, required), count (int 1..10, default 1), servers (list), image (string, optional)";
         for (pairs, cause) in [
             (
                 &["service=papi", "cuont=2"][..],
