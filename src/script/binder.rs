@@ -136,4 +136,5 @@ const STATUS: &str = "Every binder member, asked at once (the VMs from VMAPI, th
 #{alias, vm_uuid, vm_state, server, address, ruok, mode, zxid, latency, outstanding,\n\
 node_count, followers (leader), dns_address, dns (answers sapi.<dc>.<domain>), problem}.\n\
 mode is leader, follower, standalone, \"not serving\" (no quorum) or \"down\".\n\
+With VMAPI gone (the headnode down) the members are the configured ZooKeeper list, by address.\n\
 Example: binder::status().filter(|m| m.problem != ())";
